@@ -1,0 +1,202 @@
+"""Every database table of the bot, in one place (SQLModel on SQLAlchemy).
+
+Stages of the pipeline talk through these rows: an inbound mail is stored first and
+carries a `disposition` once handled; an outbound mail is a row with a `status` until
+the SMTP server accepted it. A crash anywhere leaves rows in a state the worker resumes
+from. Schema changes go through the Alembic migrations in `mailbot/migrations/`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, LargeBinary, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC without a zone, hands back aware UTC datetimes.
+
+    SQLite keeps no zone and PostgreSQL's `timestamp` would shift by the session's
+    TimeZone; normalising at this one boundary keeps every comparison in the code sound.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError("only timezone-aware datetimes are stored")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Disposition(StrEnum):
+    """What became of an inbound mail."""
+
+    PENDING = "pending"  # stored, not yet handled
+    CASE_OPENED = "case_opened"
+    FOLLOW_UP = "follow_up"  # joined an existing case
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    MAILING_LIST = "mailing_list"
+    OWN_MAIL = "own_mail"
+    NO_SENDER = "no_sender"
+    QUARANTINED = "quarantined"
+
+
+class CaseStatus(StrEnum):
+    NEW = "new"
+    AWAITING_IDENTITY = "awaiting_identity"
+    IN_PROGRESS = "in_progress"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+class OutboundStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"  # a draft the DPO must approve (LEGAL.md §4)
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the configured attempts; the DPO sees it
+
+
+class MailboxCursor(SQLModel, table=True):
+    """How far the bot has read one mailbox: UIDs above `last_uid` are new."""
+
+    __tablename__ = "mailbox_cursor"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(unique=True, max_length=500)
+    # IMAP UIDs are unsigned 32-bit: they overflow PostgreSQL's INTEGER.
+    uidvalidity: int = Field(sa_type=BigInteger)
+    last_uid: int = Field(default=0, sa_type=BigInteger)
+
+
+class InboundMessage(SQLModel, table=True):
+    """One mail as it reached the inbox: raw bytes first, decisions later."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("source", "uidvalidity", "uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=500, index=True)
+    uidvalidity: int | None = Field(default=None, sa_type=BigInteger)
+    uid: int | None = Field(default=None, sa_type=BigInteger)
+    # Message-ID, or "sha256:<hex>" of the bytes when the mail has none: one row per mail.
+    message_key: str = Field(unique=True, max_length=1000)
+    message_id: str | None = Field(default=None, max_length=1000)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    size: int
+    sha256: str = Field(max_length=64)
+    # When it reached the inbox (IMAP INTERNALDATE, Maildir file time): the legal clock starts.
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sender: str | None = Field(default=None, max_length=320)
+    disposition: str = Field(default=Disposition.PENDING, max_length=32, index=True)
+    reason: str | None = Field(default=None, max_length=1000)
+    flags: str = Field(default="", max_length=500)  # space-separated screening flags
+    case_id: int | None = Field(default=None, foreign_key="privacy_case.id")
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    marked_in_source: bool = False  # flagged as processed in the IMAP folder
+
+
+class Attachment(SQLModel, table=True):
+    """What an inbound mail carried. Metadata only: the bytes stay inside the raw mail."""
+
+    __tablename__ = "attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(foreign_key="inbound_message.id", index=True)
+    filename: str | None = Field(default=None, max_length=500)
+    declared_type: str = Field(max_length=200)
+    sniffed_type: str = Field(max_length=200)
+    size: int
+    sha256: str = Field(max_length=64)
+    kind: str = Field(max_length=32)  # id-document kind: eid_front, ..., other_document, none
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Case(SQLModel, table=True):
+    """A data-subject request being handled, with its legal clock."""
+
+    __tablename__ = "privacy_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, max_length=40)
+    requester: str = Field(max_length=320, index=True)
+    requester_name: str = Field(default="", max_length=300)
+    language: str = Field(max_length=8)  # reply language: nl, fr, de or en
+    detected_language: str = Field(max_length=8)
+    primary: str = Field(max_length=32)
+    labels: str = Field(max_length=300)  # space-separated, primary first
+    confidence: float
+    needs_triage: bool = False
+    status: str = Field(default=CaseStatus.NEW, max_length=32, index=True)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    receipt_date: date
+    legal_due: date
+    target_due: date
+    extended_due: date
+    rule_version: str = Field(max_length=40)
+    id_document: str = Field(default="none", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def label_list(self) -> list[str]:
+        return self.labels.split()
+
+
+class CaseEvent(SQLModel, table=True):
+    """Append-only audit log; each row's hash covers the previous row's hash."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="privacy_case.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    kind: str = Field(max_length=64)
+    actor: str = Field(max_length=200)
+    data: str = "{}"  # canonical JSON
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(unique=True, max_length=64)
+
+
+class OutboundMessage(SQLModel, table=True):
+    """A reply: a draft until approved, then the outbox row the sender works from."""
+
+    __tablename__ = "outbound_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="privacy_case.id", index=True)
+    inbound_id: int | None = Field(default=None, foreign_key="inbound_message.id")
+    kind: str = Field(max_length=40)  # acknowledgement, ...
+    template: str = Field(max_length=80)
+    language: str = Field(max_length=8)
+    status: str = Field(max_length=32, index=True)
+    to_address: str = Field(max_length=320)
+    subject: str = Field(max_length=1000)
+    body: str
+    # Fixed when the row is created, so a resend after a crash carries the same
+    # Message-ID and the receiving side can recognise the duplicate.
+    message_id: str = Field(unique=True, max_length=300)
+    in_reply_to: str | None = Field(default=None, max_length=1000)
+    references: str = Field(default="", max_length=4000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    approved_by: str | None = Field(default=None, max_length=200)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=1000)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,218 @@
+"""Settings from MAILBOT_* environment variables and an optional TOML file, checked at start.
+
+Environment variables win over the TOML file (the twelve-factor habit: the file holds
+defaults for a deployment, the environment overrides per run). Every problem is reported
+at once in one `ConfigError` whose message names the variable and what is wrong, so an
+operator fixes the configuration in one go instead of one restart per typo.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("~/.local/share/privacy-mailbot")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message tells what to change."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImapEndpoint:
+    host: str
+    port: int
+    user: str
+    password: str
+    folder: str
+    tls: bool
+
+    @property
+    def label(self) -> str:
+        """Identifies the mailbox in the database without the password."""
+        scheme = "imaps" if self.tls else "imap"
+        return f"{scheme}://{self.user}@{self.host}:{self.port}/{self.folder}"
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpEndpoint:
+    host: str
+    port: int
+    user: str | None
+    password: str | None
+    implicit_tls: bool
+
+
+def parse_imap_url(url: str) -> ImapEndpoint:
+    """`imap://user:pass@host:port/FOLDER` (or `imaps://`); user and password percent-encoded."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("imap", "imaps"):
+        raise ValueError(f"scheme must be imap or imaps, got {parts.scheme!r}")
+    if not parts.hostname:
+        raise ValueError("no host in the URL")
+    if parts.username is None or parts.password is None:
+        raise ValueError("user and password are required: imap://user:password@host/INBOX")
+    tls = parts.scheme == "imaps"
+    folder = unquote(parts.path.lstrip("/")) or "INBOX"
+    return ImapEndpoint(
+        host=parts.hostname,
+        port=_port(parts.port, 993 if tls else 143),
+        user=unquote(parts.username),
+        password=unquote(parts.password),
+        folder=folder,
+        tls=tls,
+    )
+
+
+def parse_smtp_url(url: str) -> SmtpEndpoint:
+    """`smtp://[user:pass@]host:port` (STARTTLS when offered) or `smtps://` (TLS from the start)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"scheme must be smtp or smtps, got {parts.scheme!r}")
+    if not parts.hostname:
+        raise ValueError("no host in the URL")
+    implicit_tls = parts.scheme == "smtps"
+    return SmtpEndpoint(
+        host=parts.hostname,
+        port=_port(parts.port, 465 if implicit_tls else 587),
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        implicit_tls=implicit_tls,
+    )
+
+
+def _port(port: int | None, default: int) -> int:
+    # urlsplit raises ValueError itself for a port out of range or not a number.
+    return default if port is None else port
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be told. Field names are the variables without MAILBOT_."""
+
+    model_config = SettingsConfigDict(env_prefix="MAILBOT_", extra="forbid", frozen=True)
+
+    imap_url: str | None = None
+    maildir: Path | None = None
+    smtp_url: str | None = None
+    database_url: str | None = None
+    data_dir: Path = DEFAULT_DATA_DIR
+    sender: str = "privacy@jaimy.be"
+    sender_name: str = "Jaimy Privacy"
+    reference_prefix: str = "JAIMY-PRIV"
+    tls_ca_file: Path | None = None
+    target_days: int = 28
+    max_message_bytes: int = 50 * 1024 * 1024
+    idle_seconds: int = 300
+    poll_seconds: int = 60
+    send_max_attempts: int = 8
+    classifier: str = "baseline"
+
+    @field_validator("imap_url")
+    @classmethod
+    def _check_imap(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_imap_url(value)
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_smtp_url(value)
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _check_sender(cls, value: str) -> str:
+        local, at, domain = value.partition("@")
+        if not (local and at and "." in domain) or any(c in value for c in " \r\n<>"):
+            raise ValueError(f"not a plain e-mail address: {value!r}")
+        return value.lower()
+
+    @field_validator("reference_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c == "-" for c in value):
+            raise ValueError("use letters, digits and dashes only, e.g. JAIMY-PRIV")
+        return value.upper()
+
+    @field_validator("target_days", "idle_seconds", "poll_seconds", "send_max_attempts")
+    @classmethod
+    def _check_positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir.expanduser()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_path / 'mailbot.sqlite3'}"
+
+    @property
+    def imap(self) -> ImapEndpoint | None:
+        return parse_imap_url(self.imap_url) if self.imap_url else None
+
+    @property
+    def smtp(self) -> SmtpEndpoint | None:
+        return parse_smtp_url(self.smtp_url) if self.smtp_url else None
+
+    @property
+    def own_domain(self) -> str:
+        return self.sender.rpartition("@")[2]
+
+    def require_worker_settings(self) -> None:
+        """`mailbot run` needs exactly one mail source and an SMTP server."""
+        problems = []
+        if bool(self.imap_url) == bool(self.maildir):
+            problems.append("set exactly one mail source: MAILBOT_IMAP_URL or MAILBOT_MAILDIR")
+        if not self.smtp_url:
+            problems.append("MAILBOT_SMTP_URL is required to send replies")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the TOML file (if any), then the environment, then explicit overrides."""
+    file_values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            file_values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from exc
+        file_values = file_values.get("mailbot", file_values)
+    merged = {**file_values, **_from_environment(), **overrides}
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from exc
+
+
+def _from_environment() -> dict[str, Any]:
+    # Settings() reads the environment; exclude_unset keeps only what was really set,
+    # so a TOML value is not masked by a field default.
+    try:
+        return Settings().model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, prefix="MAILBOT_")) from exc
+
+
+def _describe(exc: ValidationError, prefix: str = "MAILBOT_") -> str:
+    lines = []
+    for error in exc.errors():
+        name = prefix + "_".join(str(part) for part in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return "invalid configuration: " + "; ".join(lines)

@@ -1,0 +1,24 @@
+"""Alembic environment: runs migrations on the engine the bot hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import mailbot.cases.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+config = context.config
+engine = config.attributes.get("engine")
+if engine is None:
+    raise RuntimeError("run migrations through `mailbot migrate`, which provides the engine")
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
