@@ -1,0 +1,1 @@
+"""Data-subject request cases: their legal deadlines, state and records."""

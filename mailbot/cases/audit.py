@@ -1,0 +1,67 @@
+"""The audit trail: append-only case events, each hash chained to the one before.
+
+The chain is global (not per case), so removing a whole case's history or reordering
+events anywhere breaks it; `verify_chain` finds the first row that does not fit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from mailbot.cases.models import CaseEvent, utcnow
+
+GENESIS = "0" * 64
+
+
+def event_hash(prev_hash: str, case_id: int, at: datetime, kind: str, actor: str, data: str) -> str:
+    """What the chain commits to; any change to these fields changes the hash."""
+    payload = json.dumps(
+        [prev_hash, case_id, at.isoformat(), kind, actor, data], ensure_ascii=False
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def canonical(data: dict[str, object]) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def append_event(
+    session: Session, case_id: int, kind: str, actor: str, data: dict[str, object] | None = None
+) -> CaseEvent:
+    """Add one event to the chain inside the caller's transaction."""
+    last = session.exec(select(CaseEvent).order_by(col(CaseEvent.id).desc()).limit(1)).first()
+    prev_hash = last.hash if last is not None else GENESIS
+    # Microseconds are dropped because some databases do not keep them, and the hash
+    # must be recomputable from what was stored.
+    at = utcnow().replace(microsecond=0)
+    body = canonical(data or {})
+    event = CaseEvent(
+        case_id=case_id,
+        at=at,
+        kind=kind,
+        actor=actor,
+        data=body,
+        prev_hash=prev_hash,
+        hash=event_hash(prev_hash, case_id, at, kind, actor, body),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def verify_chain(events: Iterable[CaseEvent]) -> int | None:
+    """The id of the first event that breaks the chain, or None when it is intact."""
+    prev_hash = GENESIS
+    for event in events:
+        expected = event_hash(
+            prev_hash, event.case_id, event.at, event.kind, event.actor, event.data
+        )
+        if event.prev_hash != prev_hash or event.hash != expected:
+            return event.id
+        prev_hash = event.hash
+    return None

@@ -1,0 +1,1 @@
+"""Replies to requesters: rendering from templates/<lang>/, drafts and the outbox."""

@@ -1,0 +1,224 @@
+"""Rendering a reply mail (subject and text/plain body) from templates/<lang>/<name>.txt.j2.
+
+A template's output starts with a ``Subject: ...`` line, then one blank line, then the
+body. Templates are strict: a variable the caller forgot is an error, never a silent
+hole in a letter with legal weight.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Final
+
+from babel.dates import format_date as babel_format_date
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, Undefined
+
+# Belgian variants where they exist; English replies follow British usage.
+LOCALES: Final[Mapping[str, str]] = {"nl": "nl_BE", "fr": "fr_BE", "de": "de_BE", "en": "en_GB"}
+SUPPORTED_LANGUAGES: Final[tuple[str, ...]] = tuple(LOCALES)
+TEMPLATE_SUFFIX: Final = ".txt.j2"
+LINE_WIDTH: Final = 78
+
+_TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_SUBJECT_LINE = re.compile(r"Subject: *(\S.*)")
+# Prefixes mail clients put before a subject when replying or forwarding, in the four
+# languages (Outlook writes "RE :" and "TR :" in French, Lotus Notes "Réf. :").
+_REPLY_PREFIX = re.compile(
+    r"\s*(?:re|aw|antw|antwoord|tr|r[ée]f\.?|fwd?|wg|doorst)\s*(?:\[\d+\]|\(\d+\))?\s*:",
+    re.IGNORECASE,
+)
+_CASE_TAG = re.compile(r"\[JAIMY-PRIV-\d{4}-\d+\]", re.IGNORECASE)
+_LIST_MARKER = re.compile(r"(\s*)([-*•] )?")
+# Spaces a line must not break at: before French high punctuation ("demande :"), after
+# an opening guillemet, and between "art."/"§" and the number that follows.
+_GLUED_SPACE = re.compile(r" (?=[;:!?»])|(?<=«) |(?<=\b[Aa]rt\.) (?=\d)|(?<=§) (?=\d)")
+_GLUE: Final = "\u00a0"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedReply:
+    """One rendered reply, ready to be composed into a MIME message."""
+
+    template: str
+    language: str
+    subject: str
+    body: str
+
+
+def templates_dir() -> Path:
+    """The reply templates: the copy inside an installed wheel, else the checkout's."""
+    package_dir = Path(__file__).resolve().parent.parent
+    installed = package_dir / "templates"
+    if installed.is_dir():
+        return installed
+    return package_dir.parent / "templates"
+
+
+def format_date(day: date, language: str) -> str:
+    """The date spelled out as a reader of `language` expects, e.g. "7 avril 2026"."""
+    locale = _locale(language)
+    if not isinstance(day, date):
+        raise TypeError(f"expected a date, got {type(day).__name__}")
+    return str(babel_format_date(day, format="long", locale=locale))
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of whitespace, line breaks included, made one space."""
+    return " ".join(text.split())
+
+
+def reply_topic(original_subject: str) -> str:
+    """The requester's subject without reply/forward prefixes and without our case tag.
+
+    Removing every leading prefix (not just one) is what keeps "Re: Re:" from piling
+    up; flattening line breaks keeps a hostile subject from injecting headers.
+    """
+    topic = one_line(_CASE_TAG.sub(" ", original_subject))
+    while match := _REPLY_PREFIX.match(topic):
+        topic = topic[match.end() :].strip()
+    return topic
+
+
+def as_sentence(text: str) -> str:
+    """`text` on one line, ending with a full stop unless it already ends a sentence."""
+    sentence = one_line(text)
+    if sentence and sentence[-1] not in ".!?…":
+        sentence += "."
+    return sentence
+
+
+def split_subject(rendered: str) -> tuple[str, str]:
+    """Split a template's output into its subject and its body.
+
+    Raises ValueError when the first line is not a ``Subject:`` line or is not
+    followed by a blank line.
+    """
+    first_line, _, rest = rendered.partition("\n")
+    match = _SUBJECT_LINE.fullmatch(first_line.rstrip())
+    if match is None:
+        raise ValueError(f"a reply template must start with 'Subject: ...', got {first_line!r}")
+    if not rest.startswith("\n"):
+        raise ValueError("a reply template needs one blank line after the Subject line")
+    subject = match.group(1).strip()
+    if "\r" in subject:
+        raise ValueError("the rendered subject contains a carriage return")
+    return subject, rest
+
+
+def tidy_body(body: str) -> str:
+    """The body with long lines wrapped, no doubled blank lines, one final newline."""
+    lines: list[str] = []
+    for line in body.splitlines():
+        stripped = line.rstrip()
+        if not stripped and (not lines or not lines[-1]):
+            continue
+        lines.extend(_wrap(stripped))
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def _wrap(line: str) -> list[str]:
+    """One line as lines of at most LINE_WIDTH characters where a break is possible.
+
+    List items keep their continuation lines aligned under the item's text. Long
+    words (addresses, references) are never cut.
+    """
+    if len(line) <= LINE_WIDTH:
+        return [line]
+    marker = _LIST_MARKER.match(line)
+    indent = marker.group(1) if marker else ""
+    bullet = (marker.group(2) or "") if marker else ""
+    wrapper = textwrap.TextWrapper(
+        width=LINE_WIDTH,
+        initial_indent=indent + bullet,
+        subsequent_indent=indent + " " * len(bullet),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    glued = _GLUED_SPACE.sub(_GLUE, line[len(indent) + len(bullet) :])
+    return [wrapped.replace(_GLUE, " ") for wrapped in wrapper.wrap(glued)]
+
+
+def render_reply(template: str, language: str, context: Mapping[str, object]) -> RenderedReply:
+    """Render templates/<language>/<template>.txt.j2 with `context`.
+
+    Raises ValueError for an unsupported language or a template that does not exist,
+    and jinja2.UndefinedError when the template uses a variable `context` lacks.
+    """
+    environment = _environment(language)
+    if not _TEMPLATE_NAME.fullmatch(template):
+        raise ValueError(f"not a template name: {template!r}")
+    filename = template + TEMPLATE_SUFFIX
+    try:
+        compiled = environment.get_template(filename)
+    except TemplateNotFound as missing:
+        looked_for = templates_dir() / language / filename
+        raise ValueError(f"no {language!r} template {template!r}: looked for {looked_for}") from (
+            missing
+        )
+    subject, body = split_subject(compiled.render(dict(context)))
+    return RenderedReply(
+        template=template, language=language, subject=subject, body=tidy_body(body)
+    )
+
+
+def _locale(language: str) -> str:
+    try:
+        return LOCALES[language]
+    except KeyError:
+        supported = ", ".join(SUPPORTED_LANGUAGES)
+        raise ValueError(
+            f"unsupported reply language {language!r} (supported: {supported})"
+        ) from None
+
+
+def _defined(value: object) -> None:
+    """Fail on a missing variable the way StrictUndefined does, naming the variable."""
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined raises UndefinedError here
+
+
+def _text_filter(transform: Callable[[str], str]) -> Callable[[object], str]:
+    def apply(value: object) -> str:
+        _defined(value)
+        if not isinstance(value, str):
+            raise TypeError(f"expected text, got {type(value).__name__}")
+        return transform(value)
+
+    return apply
+
+
+def _date_filter(language: str) -> Callable[[object], str]:
+    def spell(value: object) -> str:
+        _defined(value)
+        if not isinstance(value, date):
+            raise TypeError(f"the date filter needs a date, got {type(value).__name__}")
+        return format_date(value, language)
+
+    return spell
+
+
+@functools.cache
+def _environment(language: str) -> Environment:
+    _locale(language)
+    environment = Environment(
+        loader=FileSystemLoader(templates_dir() / language),
+        undefined=StrictUndefined,
+        # text/plain mail: HTML escaping would turn "l'accès" into "l&#39;accès".
+        autoescape=False,  # noqa: S701
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["date"] = _date_filter(language)
+    environment.filters["one_line"] = _text_filter(one_line)
+    environment.filters["reply_topic"] = _text_filter(reply_topic)
+    environment.filters["as_sentence"] = _text_filter(as_sentence)
+    return environment
