@@ -31,7 +31,8 @@ LONGEST_RETRY = timedelta(hours=1)
 
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, ... capped at an hour: quick when the blip is short."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    delay: timedelta = FIRST_RETRY * 2 ** max(attempts - 1, 0)
+    return min(delay, LONGEST_RETRY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +58,9 @@ def reply_of(row: OutboundMessage, case: Case, settings: Settings) -> Reply:
     )
 
 
-def next_retry_at(rows_engine: Engine) -> datetime | None:
+def next_retry_at(engine: Engine) -> datetime | None:
     """When the earliest queued reply becomes due, so the worker can wake up for it."""
-    with transaction(rows_engine) as session:
+    with transaction(engine) as session:
         return session.exec(
             select(OutboundMessage.next_attempt_at)
             .where(OutboundMessage.status == OutboundStatus.QUEUED)
@@ -69,7 +70,7 @@ def next_retry_at(rows_engine: Engine) -> datetime | None:
 
 
 async def send_due(
-    engine: Engine, settings: Settings, now: Callable[[], datetime] = utcnow, limit: int = 100
+    engine: Engine, settings: Settings, now: Callable[[], datetime] = utcnow
 ) -> SendSummary:
     endpoint = settings.smtp
     if endpoint is None:
@@ -80,10 +81,10 @@ async def send_due(
             .where(OutboundMessage.status == OutboundStatus.QUEUED)
             .where(OutboundMessage.next_attempt_at <= now())
             .order_by(col(OutboundMessage.id))
-            .limit(limit)
         ).all()
     sent = retrying = failed = 0
     for row_id in due:
+        assert row_id is not None
         with transaction(engine) as session:
             row = session.get_one(OutboundMessage, row_id)
             case = session.get_one(Case, row.case_id)

@@ -1,0 +1,38 @@
+# privacy-mailbot: `make demo` to see it work, `make test` to check it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install dev demo test lint system-packages mail-servers clean
+
+install: $(VENV)/.installed          ## .venv with the `mailbot` command
+
+$(VENV)/.installed: pyproject.toml
+	scripts/system-packages.sh python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+dev: $(VENV)/.dev                    ## plus pytest, ruff, mypy, hypothesis, psycopg
+
+$(VENV)/.dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install                        ## run the bot on sample mails and show what it did
+	$(BIN)/mailbot demo
+
+mail-servers:                        ## Dovecot (and OpenSSL) from Debian, for the integration tests
+	scripts/system-packages.sh mail-servers
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: dev mail-servers lint          ## everything CI runs
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

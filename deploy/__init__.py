@@ -1,0 +1,1 @@
+"""Deployment assets and the local mail-server rig (not part of the installed package)."""

@@ -1,0 +1,223 @@
+"""The `mailbot` command: the worker, the demo, and what the DPO and other tools ask of it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mailbot.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+cases_app = typer.Typer(no_args_is_help=True, help="The cases the bot opened.")
+app.add_typer(cases_app, name="cases")
+mails_app = typer.Typer(no_args_is_help=True, help="The mails that reached the inbox.")
+app.add_typer(mails_app, name="mails")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="MAILBOT_CONFIG",
+        help="TOML settings file.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        typer.echo(f"mailbot: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Alembic announces every start at INFO; only its warnings matter to an operator.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    once: Annotated[bool, typer.Option(help="Process what is there, then exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """The worker: read the inbox, open cases, send acknowledgements."""
+    from mailbot.runtime import open_worker
+    from mailbot.worker import RoundSummary, SourceUnavailable
+
+    _logging(verbose)
+    settings = _settings(config)
+    try:
+        settings.require_worker_settings()
+        worker = open_worker(settings)
+    except (ConfigError, ValueError) as exc:
+        typer.echo(f"mailbot: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+    async def work() -> RoundSummary:
+        # SIGTERM (systemd, kill) and Ctrl-C finish the current step, then stop.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, worker.stop.set)
+        return await worker.run(once=once)
+
+    try:
+        summary = asyncio.run(work())
+    except SourceUnavailable as exc:
+        typer.echo(f"mailbot: mail source unavailable: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if once:
+        typer.echo(
+            f"stored {summary.stored}, handled {summary.handled} "
+            f"({summary.quarantined} quarantined), sent {summary.sent}"
+        )
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path | None, typer.Option(help="Keep the demo's data here.")] = None,
+) -> None:
+    """Run the whole bot on sample mails, a local SMTP sink and SQLite; show what it did."""
+    from mailbot.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING)
+    run_demo(directory)
+
+
+@app.command()
+def classify(
+    files: Annotated[list[Path], typer.Argument(help="Mails as .eml files.")],
+    json_output: JsonFlag = False,
+) -> None:
+    """Which rights each mail exercises, its language, and any ID copy (no database)."""
+    from mailbot.classify import classify_file
+    from mailbot.runtime import load_classifier_for
+
+    classifier = load_classifier_for(Settings())
+    unreadable = 0
+    for file in files:
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            typer.echo(f"mailbot: cannot read {file}: {exc.strerror}", err=True)
+            unreadable += 1
+            continue
+        result = classify_file(str(file), raw, classifier)
+        if json_output:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            typer.echo(
+                f"{file}: {result['primary']} {result['labels']} "
+                f"lang={result['language']} conf={result['confidence']:.2f}"
+            )
+    if unreadable:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
+    """How many mails, cases and replies the bot has."""
+    from mailbot.reports import status_counts
+    from mailbot.runtime import open_database
+
+    counts = status_counts(open_database(_settings(config)))
+    if json_output:
+        typer.echo(json.dumps(counts))
+        return
+    outbox = counts["outbox"]
+    assert isinstance(outbox, dict)
+    typer.echo(
+        f"inbound {counts['inbound']}, cases {counts['cases']}, quarantined "
+        f"{counts['quarantined']}; outbox sent {outbox['sent']}, queued {outbox['queued']}, "
+        f"failed {outbox['failed']}"
+    )
+
+
+@cases_app.command("list")
+def cases_list(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
+    """Every case, oldest first."""
+    from mailbot.reports import case_rows
+    from mailbot.runtime import open_database
+
+    rows = case_rows(open_database(_settings(config)))
+    for row in rows:
+        if json_output:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            typer.echo(
+                f"{row['reference']}  {row['status']:<12} {row['primary']:<16} "
+                f"{row['language']}  due {row['legal_due']}  {row['requester']}"
+            )
+
+
+@mails_app.command("list")
+def mails_list(
+    config: ConfigOption = None,
+    json_output: JsonFlag = False,
+    quarantined: Annotated[bool, typer.Option(help="Only the quarantined ones.")] = False,
+) -> None:
+    """Every stored mail and what became of it (case, follow-up, bounce, quarantine...)."""
+    from mailbot.reports import inbound_rows
+    from mailbot.runtime import open_database
+
+    engine = open_database(_settings(config))
+    for row in inbound_rows(engine, "quarantined" if quarantined else None):
+        if json_output:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            typer.echo(
+                f"{row['id']:>6}  {row['received_at']}  {row['disposition']:<12} "
+                f"{row['case'] or ''}  {row['reason'] or ''}"
+            )
+
+
+@app.command()
+def deadlines(
+    received: Annotated[str, typer.Argument(help="Receipt date, YYYY-MM-DD (Brussels).")],
+    json_output: JsonFlag = False,
+) -> None:
+    """When is a request received on that day due? (LEGAL.md §1)"""
+    from mailbot.cases.deadlines import deadlines_for
+
+    try:
+        day = date.fromisoformat(received)
+    except ValueError as exc:
+        typer.echo(f"mailbot: not a date (YYYY-MM-DD): {received!r}", err=True)
+        raise typer.Exit(2) from exc
+    result = deadlines_for(day)
+    fields = {
+        "receipt_date": result.receipt_date.isoformat(),
+        "legal_due": result.legal_due.isoformat(),
+        "target_due": result.target_due.isoformat(),
+        "extended_due": result.extended_due.isoformat(),
+    }
+    if json_output:
+        typer.echo(json.dumps(fields))
+    else:
+        for name, value in fields.items():
+            typer.echo(f"{name:<13} {value}")
+
+
+@app.command()
+def migrate(config: ConfigOption = None) -> None:
+    """Bring the database schema up to date (the worker also does this at start)."""
+    from mailbot.runtime import open_database
+
+    open_database(_settings(config))
+    typer.echo("database is up to date")

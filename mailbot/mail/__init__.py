@@ -1,0 +1,1 @@
+"""The wire: reading, parsing, composing and sending mail."""

@@ -1,0 +1,247 @@
+"""The stages one stored inbound mail goes through, inside one database transaction.
+
+parse -> screen -> thread -> classify -> identity -> case -> draft. The decisions are
+made by pure functions (mail.parse, triage.*, classifiers, cases.deadlines,
+replies.render); this module records them. Either everything a mail causes (the case,
+its audit events, the queued acknowledgement) is committed, or nothing is, and the
+worker quarantines the mail with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from classifiers import Classification, Classifier
+from mailbot.cases.audit import append_event
+from mailbot.cases.deadlines import deadlines_for, receipt_date
+from mailbot.cases.models import (
+    Attachment,
+    Case,
+    Disposition,
+    InboundMessage,
+    OutboundMessage,
+    OutboundStatus,
+    utcnow,
+)
+from mailbot.cases.reference import next_reference
+from mailbot.config import Settings
+from mailbot.mail.compose import new_message_id, thread_references
+from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
+from mailbot.replies.render import render_reply
+from mailbot.triage.identity import IdDocument, attachment_kind, find_id_document
+from mailbot.triage.screen import screen
+from mailbot.triage.thread import ThreadClues, same_requester, thread_clues
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Bot:
+    """What the pipeline needs besides the mail: settings and the loaded classifier."""
+
+    settings: Settings
+    classifier: Classifier
+
+    @property
+    def message_id_domain(self) -> str:
+        # A subdomain of our own, so the screen recognises our replies if they come
+        # back without confusing them with mails Jaimy staff send from their desks.
+        return f"mailbot.{self.settings.own_domain}"
+
+
+def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
+    """Decide what `inbound` is and record it; sets its disposition."""
+    inbound.handled_at = utcnow()
+    try:
+        mail = parse_mail(inbound.raw)
+    except MalformedMail as exc:
+        _settle(session, inbound, Disposition.QUARANTINED, exc.reason)
+        return
+    inbound.sender = mail.sender
+    _record_attachments(session, inbound, mail)
+    screening = screen(
+        mail,
+        own_addresses=frozenset({bot.settings.sender}),
+        own_domains=frozenset({bot.message_id_domain}),
+    )
+    inbound.flags = " ".join(screening.flags)
+    if not screening.answerable:
+        _settle(session, inbound, Disposition(screening.verdict.value), screening.reason)
+        return
+    assert mail.sender is not None  # an answerable mail has a sender address
+    if not (mail.subject.strip() or mail.text.strip() or mail.attachments):
+        # Nothing to read or acknowledge; a person decides whether it meant something.
+        _settle(
+            session,
+            inbound,
+            Disposition.QUARANTINED,
+            "empty message: no subject, text or attachment",
+        )
+        return
+    clues = thread_clues(mail, bot.settings.reference_prefix)
+    existing = _find_case(session, clues, mail.sender)
+    if existing is not None:
+        _join(session, inbound, existing)
+        return
+    classification = bot.classifier.classify(mail.subject, mail.text)
+    case = _open_case(
+        session, inbound, mail, classification, find_id_document(mail.attachments), bot
+    )
+    _draft_acknowledgement(session, inbound, mail, case, bot)
+    inbound.case_id = case.id
+    _settle(session, inbound, Disposition.CASE_OPENED, None)
+
+
+def quarantine(session: Session, inbound: InboundMessage, reason: str) -> None:
+    inbound.handled_at = utcnow()
+    _settle(session, inbound, Disposition.QUARANTINED, reason)
+
+
+def _settle(
+    session: Session, inbound: InboundMessage, disposition: Disposition, reason: str | None
+) -> None:
+    inbound.disposition = disposition
+    inbound.reason = reason[:1000] if reason else None
+    session.add(inbound)
+
+
+def _record_attachments(session: Session, inbound: InboundMessage, mail: ParsedMail) -> None:
+    assert inbound.id is not None
+    for part in mail.attachments:
+        session.add(
+            Attachment(
+                inbound_id=inbound.id,
+                filename=part.filename[:500] if part.filename else None,
+                declared_type=part.declared_type[:200],
+                sniffed_type=part.sniffed_type[:200],
+                size=part.size,
+                sha256=part.sha256,
+                kind=attachment_kind(part),
+            )
+        )
+
+
+def _find_case(session: Session, clues: ThreadClues, sender: str) -> Case | None:
+    """The case this mail continues, if any; only ever one of the sender's own cases."""
+    if clues.empty:
+        return None
+    candidates: list[Case] = []
+    if clues.message_ids:
+        ids = list(clues.message_ids)
+        ours = select(OutboundMessage.case_id).where(col(OutboundMessage.message_id).in_(ids))
+        theirs = select(InboundMessage.case_id).where(col(InboundMessage.message_id).in_(ids))
+        case_ids = {*session.exec(ours).all(), *session.exec(theirs).all()} - {None}
+        candidates += session.exec(select(Case).where(col(Case.id).in_(case_ids))).all()
+    if clues.references:
+        refs = list(clues.references)
+        candidates += session.exec(select(Case).where(col(Case.reference).in_(refs))).all()
+    own = [case for case in candidates if same_requester(case.requester, sender)]
+    return min(own, key=lambda case: case.id or 0) if own else None
+
+
+def _join(session: Session, inbound: InboundMessage, case: Case) -> None:
+    assert case.id is not None
+    inbound.case_id = case.id
+    append_event(session, case.id, "follow_up_received", "bot", {"inbound_id": inbound.id})
+    _settle(session, inbound, Disposition.FOLLOW_UP, f"joined case {case.reference}")
+
+
+def _open_case(
+    session: Session,
+    inbound: InboundMessage,
+    mail: ParsedMail,
+    classification: Classification,
+    id_document: IdDocument,
+    bot: Bot,
+) -> Case:
+    assert mail.sender is not None
+    deadlines = deadlines_for(receipt_date(inbound.received_at), bot.settings.target_days)
+    case = Case(
+        reference=next_reference(
+            session, bot.settings.reference_prefix, deadlines.receipt_date.year
+        ),
+        requester=mail.sender,
+        requester_name=mail.sender_name[:300],
+        language=classification.reply_language,
+        detected_language=classification.language[:8],
+        primary=classification.primary,
+        labels=" ".join(classification.labels),
+        confidence=classification.confidence,
+        needs_triage=classification.needs_triage,
+        received_at=inbound.received_at,
+        receipt_date=deadlines.receipt_date,
+        legal_due=deadlines.legal_due,
+        target_due=deadlines.target_due,
+        extended_due=deadlines.extended_due,
+        rule_version=deadlines.rule_version,
+        id_document=id_document.kind,
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    append_event(
+        session,
+        case.id,
+        "case_opened",
+        "bot",
+        {
+            "inbound_id": inbound.id,
+            "labels": list(classification.labels),
+            "language": case.language,
+            "confidence": round(classification.confidence, 3),
+            "needs_triage": classification.needs_triage,
+            "receipt_date": case.receipt_date.isoformat(),
+            "legal_due": case.legal_due.isoformat(),
+            "rule_version": case.rule_version,
+            "id_document": id_document.kind,
+            "flags": inbound.flags,
+        },
+    )
+    return case
+
+
+def _draft_acknowledgement(
+    session: Session, inbound: InboundMessage, mail: ParsedMail, case: Case, bot: Bot
+) -> None:
+    assert case.id is not None and mail.sender is not None
+    rights = [label for label in case.label_list if label not in ("not_a_request",)]
+    rendered = render_reply(
+        "acknowledgement",
+        case.language,
+        {
+            "reference": case.reference,
+            "receipt_date": case.receipt_date,
+            "legal_due": case.legal_due,
+            "rights": rights or ["other"],
+            "original_subject": mail.subject,
+            "requester_name": case.requester_name,
+            "id_request": None,
+        },
+    )
+    # LEGAL.md §4: an acknowledgement goes out without approval.
+    reply = OutboundMessage(
+        case_id=case.id,
+        inbound_id=inbound.id,
+        kind="acknowledgement",
+        template=rendered.template,
+        language=rendered.language,
+        status=OutboundStatus.QUEUED,
+        to_address=mail.sender,  # never Reply-To (DESIGN.md, Mail handling rules)
+        subject=rendered.subject,
+        body=rendered.body,
+        message_id=new_message_id(case.reference, bot.message_id_domain),
+        in_reply_to=mail.message_id,
+        references=" ".join(thread_references(mail.message_id, mail.references)),
+        approved_by="automatic",
+    )
+    session.add(reply)
+    append_event(
+        session,
+        case.id,
+        "reply_queued",
+        "bot",
+        {"kind": reply.kind, "template": reply.template, "language": reply.language},
+    )

@@ -1,0 +1,38 @@
+"""Assembling the bot from its settings: database, mail source, classifier, worker."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from classifiers import Classifier, load_classifier
+from mailbot.config import Settings
+from mailbot.database import migrate, open_engine
+from mailbot.mail.imap import ImapSource
+from mailbot.mail.maildir import MaildirSource
+from mailbot.mail.source import MailSource
+from mailbot.pipeline import Bot
+from mailbot.worker import Worker
+
+
+def open_database(settings: Settings) -> Engine:
+    engine = open_engine(settings.effective_database_url)
+    migrate(engine)
+    return engine
+
+
+def open_source(settings: Settings) -> MailSource:
+    if settings.imap is not None:
+        return ImapSource(settings.imap, settings.tls_ca_file, settings.poll_seconds)
+    if settings.maildir is not None:
+        return MaildirSource(settings.maildir, settings.poll_seconds)
+    raise ValueError("no mail source configured: set MAILBOT_IMAP_URL or MAILBOT_MAILDIR")
+
+
+def load_classifier_for(settings: Settings) -> Classifier:
+    return load_classifier(settings.classifier)
+
+
+def open_worker(settings: Settings) -> Worker:
+    engine = open_database(settings)
+    bot = Bot(settings=settings, classifier=load_classifier_for(settings))
+    return Worker(engine, open_source(settings), bot)

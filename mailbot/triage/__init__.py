@@ -1,0 +1,1 @@
+"""Decisions about one inbound mail: screening, threading, identity."""

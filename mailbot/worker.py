@@ -1,0 +1,162 @@
+"""The worker: ingest new mail, handle what is stored, mark it in the source, send replies.
+
+Each round runs the stages in that order; the stages talk only through database rows,
+so the worker can be killed at any point and the next start picks up where the rows
+say. The IMAP client is synchronous and runs in a thread; SMTP is asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from mailbot.cases.models import Disposition, InboundMessage, utcnow
+from mailbot.database import transaction
+from mailbot.ingest import ingest
+from mailbot.mail.imap import CONNECTION_ERRORS
+from mailbot.mail.source import MailSource
+from mailbot.pipeline import Bot, handle, quarantine
+from mailbot.replies.outbox import next_retry_at, send_due
+
+log = logging.getLogger(__name__)
+
+LONGEST_BACKOFF = 300.0
+
+
+@dataclass
+class RoundSummary:
+    stored: int = 0
+    handled: int = 0
+    quarantined: int = 0
+    sent: int = 0
+    send_failures: int = 0
+
+
+class SourceUnavailable(RuntimeError):
+    """The mail source cannot be reached (only raised when running once)."""
+
+
+class Worker:
+    def __init__(self, engine: Engine, source: MailSource, bot: Bot) -> None:
+        self.engine = engine
+        self.source = source
+        self.bot = bot
+        self.stop = threading.Event()
+
+    async def run(self, once: bool = False) -> RoundSummary:
+        """Work until stopped; with `once`, one round over what is there now."""
+        total = RoundSummary()
+        backoff = 1.0
+        while not self.stop.is_set():
+            try:
+                summary = await self.round()
+            except CONNECTION_ERRORS as exc:
+                self._drop_source()
+                if once:
+                    raise SourceUnavailable(f"{self.source.label}: {exc}") from exc
+                log.warning(
+                    "mail source unavailable (%s); retrying in %.0f s", type(exc).__name__, backoff
+                )
+                await asyncio.to_thread(self.stop.wait, backoff)
+                backoff = min(backoff * 2, LONGEST_BACKOFF)
+                continue
+            backoff = 1.0
+            _add(total, summary)
+            if once:
+                break
+            try:
+                await asyncio.to_thread(self.source.wait_for_mail, self._wait_seconds(), self.stop)
+            except CONNECTION_ERRORS as exc:
+                log.warning("connection lost while waiting (%s); reconnecting", type(exc).__name__)
+                self._drop_source()
+        self.source.close()
+        return total
+
+    async def round(self) -> RoundSummary:
+        settings = self.bot.settings
+        ingested = await asyncio.to_thread(
+            ingest, self.engine, self.source, settings.max_message_bytes
+        )
+        handled, quarantined = await asyncio.to_thread(self.handle_pending)
+        await asyncio.to_thread(self.mark_in_source)
+        sending = await send_due(self.engine, settings)
+        return RoundSummary(
+            stored=ingested.stored,
+            handled=handled,
+            quarantined=quarantined,
+            sent=sending.sent,
+            send_failures=sending.failed,
+        )
+
+    def handle_pending(self) -> tuple[int, int]:
+        """Run the pipeline over every stored, unhandled mail; one transaction each."""
+        with transaction(self.engine) as session:
+            pending = session.exec(
+                select(InboundMessage.id)
+                .where(InboundMessage.disposition == Disposition.PENDING)
+                .order_by(col(InboundMessage.id))
+            ).all()
+        handled = quarantined = 0
+        for inbound_id in pending:
+            try:
+                with transaction(self.engine) as session:
+                    inbound = session.get_one(InboundMessage, inbound_id)
+                    handle(session, inbound, self.bot)
+                    quarantined += inbound.disposition == Disposition.QUARANTINED
+            except Exception as exc:
+                # The type only at WARNING: exception texts can quote the mail.
+                log.warning("mail %s quarantined: %s", inbound_id, type(exc).__name__)
+                log.debug("mail %s failed", inbound_id, exc_info=True)
+                with transaction(self.engine) as session:
+                    inbound = session.get_one(InboundMessage, inbound_id)
+                    quarantine(session, inbound, f"internal error: {type(exc).__name__}")
+                quarantined += 1
+            handled += 1
+        return handled, quarantined
+
+    def mark_in_source(self) -> None:
+        """Flag handled mails in the IMAP folder (a crash before this only delays it)."""
+        with transaction(self.engine) as session:
+            rows = session.exec(
+                select(InboundMessage)
+                .where(InboundMessage.source == self.source.label)
+                .where(InboundMessage.disposition != Disposition.PENDING)
+                .where(col(InboundMessage.marked_in_source).is_(False))
+                .where(col(InboundMessage.uid).is_not(None))
+            ).all()
+            by_validity: dict[int | None, list[tuple[int, bool]]] = {}
+            for row in rows:
+                assert row.uid is not None
+                quarantined = row.disposition == Disposition.QUARANTINED
+                by_validity.setdefault(row.uidvalidity, []).append((row.uid, quarantined))
+            for uidvalidity, handled in by_validity.items():
+                self.source.mark_handled(uidvalidity, handled)
+            for row in rows:
+                row.marked_in_source = True
+                session.add(row)
+
+    def _wait_seconds(self) -> float:
+        settings = self.bot.settings
+        wait = float(settings.idle_seconds)
+        retry_at = next_retry_at(self.engine)
+        if retry_at is not None:
+            wait = min(wait, max((retry_at - utcnow()).total_seconds(), 1.0))
+        return wait
+
+    def _drop_source(self) -> None:
+        drop = getattr(self.source, "drop", None)
+        if callable(drop):
+            drop()
+
+
+def _add(total: RoundSummary, summary: RoundSummary) -> None:
+    total.stored += summary.stored
+    total.handled += summary.handled
+    total.quarantined += summary.quarantined
+    total.sent += summary.sent
+    total.send_failures += summary.send_failures
