@@ -2,6 +2,7 @@
 # Installs the Debian packages the project needs, when they are missing.
 #   python        python3-venv (Debian ships venv separately)
 #   mail-servers  Dovecot IMAP + LMTP and openssl, for the integration tests
+#   postgres      PostgreSQL server binaries, for the PostgreSQL integration test
 # Needs root (or sudo) only when something is actually missing.
 set -eu
 
@@ -15,8 +16,15 @@ case "${1:-}" in
     [ -x /usr/lib/dovecot/lmtp ] || missing="$missing dovecot-lmtpd"
     command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
     ;;
+  postgres)
+    # Debian keeps initdb and pg_ctl off the PATH, under one directory per major version.
+    missing="postgresql"
+    for pg_ctl in /usr/lib/postgresql/*/bin/pg_ctl; do
+      if [ -x "$pg_ctl" ]; then missing=""; fi
+    done
+    ;;
   *)
-    echo "usage: $0 python|mail-servers" >&2
+    echo "usage: $0 python|mail-servers|postgres" >&2
     exit 2
     ;;
 esac
@@ -27,7 +35,8 @@ if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; the
   exit 1
 fi
 echo "installing Debian packages: $missing"
-# Without a policy-rc.d, installing Dovecot starts a system-wide instance on :143/:993.
+# Without a policy-rc.d, installing Dovecot starts a system-wide instance on :143/:993
+# and installing PostgreSQL one on :5432.
 created_policy=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null

@@ -1,7 +1,13 @@
-"""Handing one message to the SMTP server (aiosmtplib), telling temporary from final failures."""
+"""Handing messages to the SMTP server (aiosmtplib), telling temporary from final failures.
+
+One connection carries a whole batch of replies: opening a TLS session per mail would
+cost more than the mail itself. A failure drops the connection so the next message
+starts clean.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,34 +30,61 @@ def tls_context(ca_file: Path | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
 
 
-async def send_message(
-    message: EmailMessage,
-    endpoint: SmtpEndpoint,
-    envelope_from: str,
-    ca_file: Path | None = None,
-    timeout: float = 60.0,
-) -> None:
-    """Deliver to the server; raises SendFailure. Returns once the server accepted it."""
-    try:
-        _errors, _response = await aiosmtplib.send(
-            message,
-            sender=envelope_from,
+class SmtpSession:
+    """A reusable connection to the submission server."""
+
+    def __init__(
+        self,
+        endpoint: SmtpEndpoint,
+        envelope_from: str,
+        ca_file: Path | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.endpoint = endpoint
+        self.envelope_from = envelope_from
+        self.ca_file = ca_file
+        self.timeout = timeout
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def send(self, message: EmailMessage) -> None:
+        """Returns once the server accepted the message; raises SendFailure otherwise."""
+        try:
+            client = await self._connected()
+            await client.send_message(message, sender=self.envelope_from)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            await self.close()
+            codes = [r.code for r in exc.recipients]
+            permanent = all(code >= 500 for code in codes)
+            raise SendFailure(f"recipient refused ({codes})", permanent=permanent) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            await self.close()
+            raise SendFailure(f"server answered {exc.code}", permanent=exc.code >= 500) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            # Connection refused, TLS trouble, timeouts: the server may be back later.
+            await self.close()
+            raise SendFailure(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        endpoint = self.endpoint
+        client = aiosmtplib.SMTP(
             hostname=endpoint.host,
             port=endpoint.port,
             username=endpoint.user,
             password=endpoint.password,
             use_tls=endpoint.implicit_tls,
             # None: upgrade with STARTTLS whenever the server offers it.
-            start_tls=None if not endpoint.implicit_tls else False,
-            tls_context=tls_context(ca_file),
-            timeout=timeout,
+            start_tls=False if endpoint.implicit_tls else None,
+            tls_context=tls_context(self.ca_file),
+            timeout=self.timeout,
         )
-    except aiosmtplib.SMTPRecipientsRefused as exc:
-        codes = [r.code for r in exc.recipients]
-        permanent = all(code >= 500 for code in codes)
-        raise SendFailure(f"recipient refused ({codes})", permanent=permanent) from exc
-    except aiosmtplib.SMTPResponseException as exc:
-        raise SendFailure(f"server answered {exc.code}", permanent=exc.code >= 500) from exc
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        # Connection refused, TLS trouble, timeouts: the server may be back later.
-        raise SendFailure(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+        await client.connect()
+        self._client = client
+        return client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await client.quit()

@@ -21,7 +21,7 @@ from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStat
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.mail.compose import Reply, compose
-from mailbot.mail.smtp import SendFailure, send_message
+from mailbot.mail.smtp import SendFailure, SmtpSession
 
 log = logging.getLogger(__name__)
 
@@ -83,21 +83,27 @@ async def send_due(
             .order_by(col(OutboundMessage.id))
         ).all()
     sent = retrying = failed = 0
-    for row_id in due:
-        assert row_id is not None
-        with transaction(engine) as session:
-            row = session.get_one(OutboundMessage, row_id)
-            case = session.get_one(Case, row.case_id)
-            message = compose(reply_of(row, case, settings))
-        try:
-            await send_message(message, endpoint, settings.sender, settings.tls_ca_file)
-        except SendFailure as failure:
-            gave_up = _record_failure(engine, row_id, failure, settings.send_max_attempts, now())
-            failed += gave_up
-            retrying += not gave_up
-            continue
-        _record_sent(engine, row_id, now())
-        sent += 1
+    smtp = SmtpSession(endpoint, settings.sender, settings.tls_ca_file)
+    try:
+        for row_id in due:
+            assert row_id is not None
+            with transaction(engine) as session:
+                row = session.get_one(OutboundMessage, row_id)
+                case = session.get_one(Case, row.case_id)
+                message = compose(reply_of(row, case, settings))
+            try:
+                await smtp.send(message)
+            except SendFailure as failure:
+                gave_up = _record_failure(
+                    engine, row_id, failure, settings.send_max_attempts, now()
+                )
+                failed += gave_up
+                retrying += not gave_up
+                continue
+            _record_sent(engine, row_id, now())
+            sent += 1
+    finally:
+        await smtp.close()
     return SendSummary(sent=sent, retrying=retrying, failed=failed)
 
 

@@ -1,0 +1,69 @@
+"""`mailbot classify FILE.eml ... --json`: the DESIGN.md contract other tools parse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from classifiers import LABELS
+from mailbot.cli import app
+from tests.mailfactory import PNG_1PX, auto_reply, bounce, request_mail
+
+CONTRACT_KEYS = {
+    "file", "language", "primary", "labels", "scores", "confidence", "auto_reply", "id_document",
+}
+
+
+def _classify(*files: Path) -> tuple[int, list[dict[str, object]]]:
+    result = CliRunner().invoke(app, ["classify", *map(str, files), "--json"])
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return result.exit_code, lines
+
+
+def test_one_object_per_file_with_the_contract_fields(tmp_path: Path) -> None:
+    files = {
+        "fr.eml": request_mail(language="fr", subject="Accès", body=(
+            "Bonjour, je voudrais recevoir une copie de mes données personnelles. Merci.")),
+        "oof.eml": auto_reply(),
+        "bounce.eml": bounce(),
+        "id.eml": request_mail(language="nl", attachments=[("scan.pdf", "image/png", PNG_1PX)]),
+    }
+    for name, raw in files.items():
+        (tmp_path / name).write_bytes(raw)
+    code, rows = _classify(*(tmp_path / name for name in files))
+    assert code == 0
+    assert [Path(str(row["file"])).name for row in rows] == list(files)
+    for row in rows:
+        assert set(row) == CONTRACT_KEYS
+        assert row["primary"] in LABELS
+        assert row["primary"] == row["labels"][0]  # type: ignore[index]
+        assert set(row["scores"]) == set(LABELS)  # type: ignore[arg-type]
+        assert 0.0 <= float(row["confidence"]) <= 1.0  # type: ignore[arg-type]
+        assert set(row["id_document"]) == {"present", "kind", "filename"}  # type: ignore[arg-type]
+    fr, oof, bounce_row, with_id = rows
+    assert (fr["language"], fr["primary"], fr["auto_reply"]) == ("fr", "access", False)
+    assert fr["id_document"] == {"present": False, "kind": "none", "filename": None}
+    assert oof["auto_reply"] is True and oof["primary"] == "not_a_request"
+    assert bounce_row["auto_reply"] is True and bounce_row["primary"] == "not_a_request"
+    # Judged by its bytes: a PNG named .pdf is still an image that may be an ID copy.
+    assert with_id["id_document"] == {
+        "present": True, "kind": "other_document", "filename": "scan.pdf",
+    }
+
+
+def test_unreadable_file_is_reported_and_the_rest_still_classified(tmp_path: Path) -> None:
+    good = tmp_path / "good.eml"
+    good.write_bytes(request_mail(language="de"))
+    code, rows = _classify(tmp_path / "missing.eml", good)
+    assert code == 1
+    assert [Path(str(row["file"])).name for row in rows] == ["good.eml"]
+
+
+def test_malformed_mail_is_still_read(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.eml"
+    empty.write_bytes(b"")
+    code, rows = _classify(empty)
+    assert code == 0
+    assert rows[0]["primary"] == "other" and rows[0]["error"] == "empty message"

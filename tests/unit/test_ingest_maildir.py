@@ -1,0 +1,87 @@
+"""Ingest from a Maildir: raw bytes stored first, each mail once, marked Seen after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from mailbot.cases.models import Disposition, InboundMessage
+from mailbot.database import migrate, open_engine, transaction
+from mailbot.ingest import ingest, message_key
+from mailbot.mail.maildir import MaildirSource
+from tests.mailfactory import request_mail
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = open_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    migrate(engine)
+    return engine
+
+
+@pytest.fixture
+def maildir(tmp_path: Path) -> Path:
+    for sub in ("new", "cur", "tmp"):
+        (tmp_path / "inbox" / sub).mkdir(parents=True)
+    return tmp_path / "inbox"
+
+
+def _stored(engine: Engine) -> list[InboundMessage]:
+    with transaction(engine) as session:
+        return list(session.exec(select(InboundMessage)).all())
+
+
+def test_message_key_prefers_message_id_and_survives_folding() -> None:
+    folded = b"From: a@example.org\r\nMessage-ID:\r\n <long-id@example.org>\r\n\r\nbody"
+    assert message_key(folded) == ("<long-id@example.org>", "<long-id@example.org>")
+    key, message_id = message_key(b"From: a@example.org\r\n\r\nno id here")
+    assert key.startswith("sha256:") and message_id is None
+    assert message_key(b"")[0].startswith("sha256:")
+
+
+def test_each_mail_stored_once_with_its_bytes_and_marked_seen(
+    engine: Engine, maildir: Path
+) -> None:
+    raws = [request_mail(language=lang) for lang in ("nl", "fr")]
+    for n, raw in enumerate(raws):
+        (maildir / "new" / f"m{n}").write_bytes(raw)
+    source = MaildirSource(maildir)
+    assert ingest(engine, source, max_bytes=10_000_000).stored == 2
+    assert ingest(engine, source, max_bytes=10_000_000).stored == 0
+    rows = _stored(engine)
+    assert sorted(row.raw for row in rows) == sorted(raws)
+    assert all(row.disposition == Disposition.PENDING for row in rows)
+    assert not list((maildir / "new").iterdir())
+    assert sorted(p.name for p in (maildir / "cur").iterdir()) == ["m0:2,S", "m1:2,S"]
+
+
+def test_a_mail_offered_again_after_a_crash_is_not_stored_twice(
+    engine: Engine, maildir: Path
+) -> None:
+    raw = request_mail(language="de")
+    (maildir / "new" / "again").write_bytes(raw)
+    # Simulate a crash after the commit but before the file was marked: same mail twice.
+    (maildir / "new" / "again-copy").write_bytes(raw)
+    summary = ingest(engine, MaildirSource(maildir), max_bytes=10_000_000)
+    assert (summary.stored, summary.duplicates) == (1, 1)
+    assert len(_stored(engine)) == 1
+
+
+def test_oversized_mail_keeps_its_headers_and_is_quarantined(
+    engine: Engine, maildir: Path
+) -> None:
+    raw = request_mail(language="en", body="x" * 5000)
+    (maildir / "new" / "big").write_bytes(raw)
+    ingest(engine, MaildirSource(maildir), max_bytes=1000)
+    (row,) = _stored(engine)
+    assert row.disposition == Disposition.QUARANTINED
+    assert "too large" in (row.reason or "")
+    assert row.size == len(raw) and b"Message-ID" in row.raw and len(row.raw) < 1000
+
+
+def test_not_a_maildir_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a Maildir"):
+        MaildirSource(tmp_path)
