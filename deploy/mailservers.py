@@ -1,15 +1,13 @@
 """Real mail servers on 127.0.0.1 for the integration tests and a developer's local stack.
 
-A throwaway Dovecot (IMAP, IMAPS, LMTP) rendered from deploy/dovecot/dovecot.conf.in, and
-an aiosmtpd capture sink running in a child process. `python -m deploy.mailservers up DIR`
-starts both in the foreground; `smtp-sink` is the child process's own entry point.
+A throwaway Dovecot (IMAP, IMAPS, LMTP) rendered from deploy/dovecot/dovecot.conf.in; the
+SMTP capture sink lives in deploy/smtp_sink.py. `python -m deploy.mailservers up DIR` starts
+both in the foreground.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import atexit
 import contextlib
 import grp
 import os
@@ -20,25 +18,21 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 from string import Template
-from typing import Any
 from urllib.parse import quote
+
+from deploy.processes import HOST, accepts_connections, await_start, spawn, terminate
+
+# SmtpSink is re-exported: the integration tests import the whole rig from this module.
+from deploy.smtp_sink import SmtpSink as SmtpSink
+from deploy.smtp_sink import start_smtp_sink
 
 DOVECOT_BINARY = Path("/usr/sbin/dovecot")
 DOVEADM_BINARY = Path("/usr/bin/doveadm")
 CONFIG_TEMPLATE = Path(__file__).resolve().parent / "dovecot" / "dovecot.conf.in"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 MAIL_DOMAIN = "example.test"
-START_TIMEOUT = 10.0
 INSTALL_HINT = "run `make test` or apt-get install dovecot-imapd dovecot-lmtpd"
 STATUS_FIELDS = ("messages", "unseen", "uidvalidity", "uidnext")
 USER_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -121,51 +115,6 @@ def blocked_parent(directory: Path, uid: int, gid: int) -> Path | None:
         if not info.st_mode & search:
             return step
     return None
-
-
-def spawn(command: list[str], log: Path) -> subprocess.Popen[bytes]:
-    """A child in its own session with stdio in a log: Ctrl-C in the terminal reaches only us,
-    and no caller's pipe is held open by a daemon."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=output,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    atexit.register(terminate, process)
-    return process
-
-
-def await_start(
-    what: str, process: subprocess.Popen[bytes], ready: Callable[[], bool], *logs: Path
-) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while process.poll() is None and time.monotonic() < deadline:
-        if ready():
-            return
-        time.sleep(0.05)
-    terminate(process)
-    text = "".join(log.read_text(errors="replace") for log in logs if log.exists())
-    tail = "\n".join(text.splitlines()[-20:]) or "(the log is empty)"
-    raise RuntimeError(f"{what} did not start within {START_TIMEOUT:.0f} s:\n{tail}")
-
-
-def accepts_connections(port: int) -> bool:
-    try:
-        socket.create_connection((HOST, port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
-
-def terminate(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM and reap, so no zombie outlives the rig."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass
@@ -264,89 +213,6 @@ def start_dovecot(workdir: Path) -> Dovecot:
     return Dovecot(HOST, imap, imaps, lmtp, tls[0], workdir, process, owner)
 
 
-@dataclass
-class SmtpSink:
-    host: str
-    port: int
-    maildir: Path
-    process: subprocess.Popen[bytes] = field(repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"smtp://{self.host}:{self.port}"
-
-    def messages(self) -> list[EmailMessage]:
-        files = [path for box in ("new", "cur") for path in (self.maildir / box).iterdir()]
-        parser = BytesParser(EmailMessage, policy=policy.default)
-        # Names start with the arrival time in nanoseconds (see CaptureHandler).
-        files.sort(key=lambda path: (int(path.name.split(".", 1)[0]), path.name))
-        return [parser.parsebytes(path.read_bytes()) for path in files]
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
-        while len(captured := self.messages()) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the SMTP sink holds {len(captured)} mails, wanted {count}")
-            time.sleep(0.05)
-        return captured
-
-    def stop(self) -> None:
-        terminate(self.process)
-
-
-def start_smtp_sink(workdir: Path, fail_first: int = 0) -> SmtpSink:
-    workdir = workdir.resolve()  # the child runs from the repository root
-    maildir, port_file = workdir / "maildir", workdir / "smtp-sink.port"
-    for box in ("tmp", "new", "cur"):
-        (maildir / box).mkdir(parents=True, exist_ok=True)
-    port_file.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "deploy.mailservers", "smtp-sink", "--maildir", str(maildir),
-               "--fail-first", str(fail_first), "--port-file", str(port_file)]  # fmt: skip
-    process = spawn(command, workdir / "smtp-sink.log")
-    await_start("the SMTP sink", process, port_file.exists, workdir / "smtp-sink.log")
-    return SmtpSink(HOST, int(port_file.read_text()), maildir, process)
-
-
-class CaptureHandler:
-    """aiosmtpd handler: refuses the first DATA commands on request, files the rest."""
-
-    def __init__(self, maildir: Path, fail_first: int) -> None:
-        self.maildir, self.failures_left, self.accepted = maildir, fail_first, 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.failures_left > 0:
-            self.failures_left -= 1
-            return "451 4.3.0 try again later"
-        self.accepted += 1
-        name = f"{time.time_ns()}.P{os.getpid()}Q{self.accepted}.sink"
-        recipients = ", ".join(envelope.rcpt_tos)
-        sender = envelope.mail_from or "<>"
-        stamp = f"X-Sink-Mail-From: {sender}\r\nX-Sink-Rcpt-To: {recipients}\r\n"
-        draft = self.maildir / "tmp" / name
-        draft.write_bytes(stamp.encode() + envelope.original_content)
-        draft.replace(self.maildir / "new" / name)  # readers only ever see whole mails
-        return f"250 2.0.0 OK queued as {name}"
-
-
-async def serve_sink(port: int, maildir: Path, fail_first: int, port_file: Path | None) -> None:
-    from aiosmtpd.smtp import SMTP
-
-    handler = CaptureHandler(maildir, fail_first)
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(handler, hostname="sink.example.test", enable_SMTPUTF8=True), HOST, port
-    )
-    if port_file is not None:
-        draft = port_file.with_suffix(".draft")
-        draft.write_text(str(server.sockets[0].getsockname()[1]))
-        draft.replace(port_file)  # the parent polls for this file: it must appear complete
-    stopped = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopped.set)
-    await stopped.wait()
-    server.close()
-
-
 def run_stack(directory: Path) -> None:
     # Also SIGINT: a shell's background job inherits it ignored.
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -370,19 +236,11 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="run Dovecot and the SMTP sink until Ctrl-C")
     up.add_argument("directory", type=Path, help="where both servers keep their files")
-    sink = commands.add_parser("smtp-sink", help="serve the SMTP capture sink (child process)")
-    sink.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    sink.add_argument("--maildir", type=Path, required=True)
-    sink.add_argument("--fail-first", type=int, default=0)
-    sink.add_argument("--port-file", type=Path)
     args = parser.parse_args(argv)
-    if args.command == "up":
-        try:
-            run_stack(args.directory)
-        except RuntimeError as error:
-            parser.exit(1, f"{error}\n")
-    else:
-        asyncio.run(serve_sink(args.port, args.maildir, args.fail_first, args.port_file))
+    try:
+        run_stack(args.directory)
+    except RuntimeError as error:
+        parser.exit(1, f"{error}\n")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from mailbot.config import Settings
-from mailbot.reports import case_rows, status_counts
+from mailbot.reports import case_rows, inbound_rows, status_counts
 from mailbot.runtime import open_worker
 
 SAMPLES = Path(__file__).parent / "demo_mail"
@@ -85,6 +85,11 @@ def run_demo(directory: Path | None = None, out: Any = print) -> None:
             f"labels={','.join(row['labels'])}  received {row['receipt_date']}  "
             f"due {row['legal_due']}  triage={row['needs_triage']}"
         )
+    out("")
+    out("Mails recorded but not answered (never answer a machine):")
+    for mail in inbound_rows(engine):
+        if mail["disposition"] != "case_opened":
+            out(f"  {mail['message_id']}  {mail['disposition']}: {mail['reason']}")
     out("")
     out(f"Acknowledgements captured by the local SMTP server ({len(sent)}):")
     for message in sent:

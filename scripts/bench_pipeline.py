@@ -20,12 +20,12 @@ from aiosmtpd.smtp import SMTP
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mailbot.config import Settings  # noqa: E402
-from mailbot.demo import CapturingHandler  # noqa: E402
-from mailbot.ingest import ingest  # noqa: E402
-from mailbot.replies.outbox import send_due  # noqa: E402
-from mailbot.runtime import open_worker  # noqa: E402
-from tests.mailfactory import request_mail  # noqa: E402
+from mailbot.config import Settings
+from mailbot.demo import CapturingHandler
+from mailbot.ingest import ingest
+from mailbot.replies.outbox import send_due
+from mailbot.runtime import open_worker
+from tests.mailfactory import request_mail
 
 
 async def bench(count: int, root: Path) -> None:
@@ -40,7 +40,9 @@ async def bench(count: int, root: Path) -> None:
     server = await loop.create_server(lambda: SMTP(handler), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     settings = Settings(
-        maildir=inbox, smtp_url=f"smtp://127.0.0.1:{port}", data_dir=root,
+        maildir=inbox,
+        smtp_url=f"smtp://127.0.0.1:{port}",
+        data_dir=root,
         database_url=f"sqlite:///{root / 'bench.sqlite3'}",
     )
     started = time.perf_counter()
@@ -54,11 +56,17 @@ async def bench(count: int, root: Path) -> None:
     sent = time.perf_counter()
     server.close()
     assert len(handler.messages) == count, "every mail must be acknowledged"
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-          f"Python {platform.python_version()}, SQLite database")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"Python {platform.python_version()}, SQLite database"
+    )
     print(f"start (migrations, classifier load): {loaded - started:.2f} s")
-    for stage, seconds in (("ingest", ingested - loaded), ("handle", handled - ingested),
-                           ("send", sent - handled), ("total", sent - loaded)):
+    for stage, seconds in (
+        ("ingest", ingested - loaded),
+        ("handle", handled - ingested),
+        ("send", sent - handled),
+        ("total", sent - loaded),
+    ):
         print(f"{stage:>7}: {count / seconds:8.1f} mails/s ({seconds:.2f} s for {count})")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

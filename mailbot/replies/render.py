@@ -65,7 +65,11 @@ def format_date(day: date, language: str) -> str:
     locale = _locale(language)
     if not isinstance(day, date):
         raise TypeError(f"expected a date, got {type(day).__name__}")
-    return str(babel_format_date(day, format="long", locale=locale))
+    spelled = str(babel_format_date(day, format="long", locale=locale))
+    if language == "fr" and day.day == 1:
+        # Written French says "1er décembre"; CLDR's pattern has no ordinal.
+        spelled = "1er" + spelled.removeprefix("1")
+    return spelled
 
 
 def one_line(text: str) -> str:

@@ -26,7 +26,10 @@ def _worker(tmp_path: Path, smtp_url: str, max_attempts: int = 8) -> Worker:
         (inbox / sub).mkdir(parents=True, exist_ok=True)
     (inbox / "new" / "one").write_bytes(request_mail(language="fr"))
     settings = Settings(
-        maildir=inbox, smtp_url=smtp_url, data_dir=tmp_path, send_max_attempts=max_attempts,
+        maildir=inbox,
+        smtp_url=smtp_url,
+        data_dir=tmp_path,
+        send_max_attempts=max_attempts,
         database_url=f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
     )
     return open_worker(settings)

@@ -16,7 +16,7 @@ from classifiers import (
     cited_rights,
     load_classifier,
 )
-from classifiers.baseline import new_text
+from classifiers.quoting import new_text
 
 # (right, language, subject, body): written for these tests, not taken from any corpus.
 REQUESTS = [

@@ -12,7 +12,14 @@ from mailbot.cli import app
 from tests.mailfactory import PNG_1PX, auto_reply, bounce, request_mail
 
 CONTRACT_KEYS = {
-    "file", "language", "primary", "labels", "scores", "confidence", "auto_reply", "id_document",
+    "file",
+    "language",
+    "primary",
+    "labels",
+    "scores",
+    "confidence",
+    "auto_reply",
+    "id_document",
 }
 
 
@@ -24,8 +31,11 @@ def _classify(*files: Path) -> tuple[int, list[dict[str, object]]]:
 
 def test_one_object_per_file_with_the_contract_fields(tmp_path: Path) -> None:
     files = {
-        "fr.eml": request_mail(language="fr", subject="Accès", body=(
-            "Bonjour, je voudrais recevoir une copie de mes données personnelles. Merci.")),
+        "fr.eml": request_mail(
+            language="fr",
+            subject="Accès",
+            body=("Bonjour, je voudrais recevoir une copie de mes données personnelles. Merci."),
+        ),
         "oof.eml": auto_reply(),
         "bounce.eml": bounce(),
         "id.eml": request_mail(language="nl", attachments=[("scan.pdf", "image/png", PNG_1PX)]),
@@ -49,7 +59,9 @@ def test_one_object_per_file_with_the_contract_fields(tmp_path: Path) -> None:
     assert bounce_row["auto_reply"] is True and bounce_row["primary"] == "not_a_request"
     # Judged by its bytes: a PNG named .pdf is still an image that may be an ID copy.
     assert with_id["id_document"] == {
-        "present": True, "kind": "other_document", "filename": "scan.pdf",
+        "present": True,
+        "kind": "other_document",
+        "filename": "scan.pdf",
     }
 
 

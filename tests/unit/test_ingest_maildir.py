@@ -70,9 +70,7 @@ def test_a_mail_offered_again_after_a_crash_is_not_stored_twice(
     assert len(_stored(engine)) == 1
 
 
-def test_oversized_mail_keeps_its_headers_and_is_quarantined(
-    engine: Engine, maildir: Path
-) -> None:
+def test_oversized_mail_keeps_its_headers_and_is_quarantined(engine: Engine, maildir: Path) -> None:
     raw = request_mail(language="en", body="x" * 5000)
     (maildir / "new" / "big").write_bytes(raw)
     ingest(engine, MaildirSource(maildir), max_bytes=1000)

@@ -359,6 +359,18 @@ def test_format_date_spells_the_date_for_the_reader(language: str, spelled: str)
     assert format_date(date(2026, 4, 7), language) == spelled
 
 
+@pytest.mark.parametrize(
+    ("day", "spelled"),
+    [
+        (date(2026, 12, 1), "1er décembre 2026"),
+        (date(2026, 12, 11), "11 décembre 2026"),
+        (date(2026, 12, 21), "21 décembre 2026"),
+    ],
+)
+def test_french_first_of_the_month_is_an_ordinal(day: date, spelled: str) -> None:
+    assert format_date(day, "fr") == spelled
+
+
 def test_templates_dir_holds_one_directory_per_language() -> None:
     directory = templates_dir()
     languages = {path.name for path in directory.iterdir() if path.is_dir()}
