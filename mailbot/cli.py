@@ -80,7 +80,7 @@ def run(
     try:
         summary = asyncio.run(work())
     except SourceUnavailable as exc:
-        typer.echo(f"mailbot: mail source unavailable: {exc}", err=True)
+        typer.echo(f"mailbot: cannot reach the mail source or database: {exc}", err=True)
         raise typer.Exit(1) from exc
     if once:
         typer.echo(

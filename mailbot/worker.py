@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from mailbot.cases.models import Disposition, InboundMessage, utcnow
@@ -26,6 +27,9 @@ from mailbot.replies.outbox import next_retry_at, send_due
 log = logging.getLogger(__name__)
 
 LONGEST_BACKOFF = 300.0
+# The database or the mail server going away is the world's fault, not the mail's:
+# wait and retry rather than quarantine or crash.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, OperationalError)
 
 
 @dataclass
@@ -38,7 +42,7 @@ class RoundSummary:
 
 
 class SourceUnavailable(RuntimeError):
-    """The mail source cannot be reached (only raised when running once)."""
+    """The mail source or the database cannot be reached (raised only when running once)."""
 
 
 class Worker:
@@ -55,13 +59,11 @@ class Worker:
         while not self.stop.is_set():
             try:
                 summary = await self.round()
-            except CONNECTION_ERRORS as exc:
+            except TRANSIENT_ERRORS as exc:
                 self._drop_source()
                 if once:
-                    raise SourceUnavailable(f"{self.source.label}: {exc}") from exc
-                log.warning(
-                    "mail source unavailable (%s); retrying in %.0f s", type(exc).__name__, backoff
-                )
+                    raise SourceUnavailable(f"{type(exc).__name__}: {exc}") from exc
+                log.warning("%s; retrying in %.0f s", _unavailable(exc), backoff)
                 await asyncio.to_thread(self.stop.wait, backoff)
                 backoff = min(backoff * 2, LONGEST_BACKOFF)
                 continue
@@ -152,6 +154,11 @@ class Worker:
         drop = getattr(self.source, "drop", None)
         if callable(drop):
             drop()
+
+
+def _unavailable(exc: BaseException) -> str:
+    what = "database" if isinstance(exc, OperationalError) else "mail source"
+    return f"{what} unavailable ({type(exc).__name__})"
 
 
 def _add(total: RoundSummary, summary: RoundSummary) -> None:

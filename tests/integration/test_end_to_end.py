@@ -221,3 +221,25 @@ def _progress(data_dir: Path) -> int:
     except sqlite3.Error:
         return 0
     return int(stored) + int(handled) + int(sent)
+
+
+def test_unreachable_imap_server_is_a_clear_error_when_running_once(
+    smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    env = {
+        "MAILBOT_IMAP_URL": "imap://user:secret@127.0.0.1:9/INBOX",  # nothing listens on 9
+        "MAILBOT_SMTP_URL": smtp_sink.url,
+        "MAILBOT_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    done = mailbot("run", "--once", env=env, check=False)
+    assert done.returncode == 1
+    assert "cannot reach the mail source" in done.stderr
+    assert "secret" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bad_configuration_is_reported_before_anything_runs(tmp_path: Path) -> None:
+    env = {"MAILBOT_IMAP_URL": "pop3://x", "MAILBOT_DATA_DIR": str(tmp_path), "PATH": "/usr/bin"}
+    done = mailbot("run", "--once", env=env, check=False)
+    assert done.returncode == 2
+    assert "MAILBOT_IMAP_URL" in done.stderr and "imap or imaps" in done.stderr
