@@ -23,8 +23,9 @@ $(VENV)/.dev: $(VENV)/.installed
 demo: install                        ## run the bot on sample mails and show what it did
 	$(BIN)/mailbot demo
 
-mail-servers:                        ## Dovecot (and OpenSSL) from Debian, for the integration tests
+mail-servers:                        ## Dovecot, OpenSSL and PostgreSQL from Debian, for the integration tests
 	scripts/system-packages.sh mail-servers
+	scripts/system-packages.sh postgres
 
 lint: dev
 	$(BIN)/ruff check .

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationError, field_validator
@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MAILBOT_", extra="forbid", frozen=True)
 
     imap_url: str | None = None
+    # What to do with mail already in a folder the bot has never read: "all" answers it
+    # (nothing is ever missed), "new" starts after it (an inbox handled by hand so far).
+    imap_history: Literal["all", "new"] = "all"
     maildir: Path | None = None
     smtp_url: str | None = None
     database_url: str | None = None

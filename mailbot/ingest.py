@@ -2,8 +2,9 @@
 
 One transaction per mail stores it and advances the mailbox cursor together, so a crash
 loses nothing (the mail is fetched again) and duplicates nothing (the cursor moved with
-the row). A mail already stored under the same Message-ID, say after a UIDVALIDITY
-reset, is recognised and skipped.
+the row). The same bytes fetched again, say after a UIDVALIDITY reset, are recognised
+by their hash and skipped; a copy with other bytes is kept, and the pipeline answers
+each Message-ID once.
 """
 
 from __future__ import annotations
@@ -28,26 +29,27 @@ class IngestSummary:
     duplicates: int = 0
 
 
-def message_key(raw: bytes) -> tuple[str, str | None]:
-    """(dedup key, Message-ID). Read from the raw header block: no parser can fail here."""
+def message_key(raw: bytes) -> str:
+    """What makes a stored mail the same mail: its exact bytes."""
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def header_message_id(raw: bytes) -> str | None:
+    """The Message-ID read straight from the raw header block, so that even a mail the
+    parser later refuses can be named; the pipeline replaces it with the parsed form."""
     header_block = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    message_id = None
     lines = header_block.replace(b"\r\n", b"\n").split(b"\n")
     for index, line in enumerate(lines):
-        if line[:11].lower() == b"message-id:":
-            value = line[11:]
-            # A folded Message-ID continues on indented lines.
-            for more in lines[index + 1 :]:
-                if not more[:1].isspace():
-                    break
-                value += more
-            text = value.decode("ascii", "replace").strip()
-            if text and len(text) <= 900:
-                message_id = "".join(text.split())
-            break
-    if message_id:
-        return message_id, message_id
-    return "sha256:" + hashlib.sha256(raw).hexdigest(), None
+        if line[:11].lower() != b"message-id:":
+            continue
+        value = line[11:]
+        for more in lines[index + 1 :]:  # a folded value continues on indented lines
+            if not more[:1].isspace():
+                break
+            value += more
+        text = "".join(value.decode("ascii", "replace").split())
+        return text if 0 < len(text) <= 1000 else None
+    return None
 
 
 def load_position(session: Session, label: str) -> Position | None:
@@ -58,6 +60,14 @@ def load_position(session: Session, label: str) -> Position | None:
 def ingest(engine: Engine, source: MailSource, max_bytes: int) -> IngestSummary:
     with transaction(engine) as session:
         position = load_position(session, source.label)
+        if position is None and (position := source.start_position()) is not None:
+            session.add(
+                MailboxCursor(
+                    source=source.label,
+                    uidvalidity=position.uidvalidity,
+                    last_uid=position.last_uid,
+                )
+            )
     stored = duplicates = 0
     for mail in source.fetch_new(position, max_bytes):
         with transaction(engine) as session:
@@ -71,7 +81,10 @@ def ingest(engine: Engine, source: MailSource, max_bytes: int) -> IngestSummary:
 
 
 def _store(session: Session, label: str, mail: FetchedMail) -> bool:
-    key, message_id = message_key(mail.raw)
+    key = message_key(mail.raw)
+    if mail.problem is not None:
+        # Nothing could be fetched: the key names the folder position instead.
+        key = f"unfetched:{label}:{mail.uidvalidity}:{mail.uid}"
     if mail.uid is not None and mail.uidvalidity is not None:
         _advance(session, label, mail.uidvalidity, mail.uid)
     known = session.exec(select(InboundMessage.id).where(InboundMessage.message_key == key))
@@ -82,13 +95,16 @@ def _store(session: Session, label: str, mail: FetchedMail) -> bool:
         uidvalidity=mail.uidvalidity,
         uid=mail.uid,
         message_key=key,
-        message_id=message_id,
+        message_id=header_message_id(mail.raw),
         raw=mail.raw,
         size=mail.size if mail.size is not None else len(mail.raw),
         sha256=hashlib.sha256(mail.raw).hexdigest(),
         received_at=mail.received_at,
     )
-    if mail.truncated:
+    if mail.problem is not None:
+        row.disposition = Disposition.QUARANTINED
+        row.reason = mail.problem
+    elif mail.truncated:
         row.disposition = Disposition.QUARANTINED
         row.reason = f"message too large ({row.size} bytes); only its headers were stored"
     session.add(row)

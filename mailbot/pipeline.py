@@ -20,17 +20,16 @@ from mailbot.cases.deadlines import deadlines_for, receipt_date
 from mailbot.cases.models import (
     Attachment,
     Case,
+    CaseStatus,
     Disposition,
     InboundMessage,
     OutboundMessage,
-    OutboundStatus,
     utcnow,
 )
 from mailbot.cases.reference import next_reference
 from mailbot.config import Settings
-from mailbot.mail.compose import new_message_id, thread_references
 from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
-from mailbot.replies.render import render_reply
+from mailbot.replies.drafts import draft_acknowledgement
 from mailbot.triage.identity import IdDocument, attachment_kind, find_id_document
 from mailbot.triage.screen import screen
 from mailbot.triage.thread import ThreadClues, same_requester, thread_clues
@@ -60,7 +59,19 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
     except MalformedMail as exc:
         _settle(session, inbound, Disposition.QUARANTINED, exc.reason)
         return
+    if mail.sender is not None and len(mail.sender) > 320:
+        _settle(
+            session,
+            inbound,
+            Disposition.QUARANTINED,
+            "sender address longer than 320 characters (RFC 5321 limit)",
+        )
+        return
     inbound.sender = mail.sender
+    # The parser's normalised form, so copies and replies compare equal.
+    inbound.message_id = (
+        mail.message_id if mail.message_id and len(mail.message_id) <= 1000 else None
+    )
     _record_attachments(session, inbound, mail)
     screening = screen(
         mail,
@@ -81,6 +92,16 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
             "empty message: no subject, text or attachment",
         )
         return
+    copy_of = _earlier_copy(session, inbound)
+    if copy_of is not None:
+        inbound.case_id = copy_of.case_id
+        _settle(
+            session,
+            inbound,
+            Disposition.DUPLICATE,
+            f"same Message-ID as mail {copy_of.id}, already handled",
+        )
+        return
     clues = thread_clues(mail, bot.settings.reference_prefix)
     existing = _find_case(session, clues, mail.sender)
     if existing is not None:
@@ -90,7 +111,9 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
     case = _open_case(
         session, inbound, mail, classification, find_id_document(mail.attachments), bot
     )
-    _draft_acknowledgement(session, inbound, mail, case, bot)
+    draft_acknowledgement(
+        session, inbound.id, mail, case, bot.settings.sender, bot.message_id_domain
+    )
     inbound.case_id = case.id
     _settle(session, inbound, Disposition.CASE_OPENED, None)
 
@@ -124,6 +147,21 @@ def _record_attachments(session: Session, inbound: InboundMessage, mail: ParsedM
         )
 
 
+def _earlier_copy(session: Session, inbound: InboundMessage) -> InboundMessage | None:
+    """The first handled mail with the same Message-ID (a Cc delivered twice, a resend)."""
+    if inbound.message_id is None:
+        return None
+    return session.exec(
+        select(InboundMessage)
+        .where(InboundMessage.message_id == inbound.message_id)
+        .where(InboundMessage.id != inbound.id)
+        .where(InboundMessage.disposition != Disposition.PENDING)
+        .where(InboundMessage.disposition != Disposition.QUARANTINED)
+        .order_by(col(InboundMessage.id))
+        .limit(1)
+    ).first()
+
+
 def _find_case(session: Session, clues: ThreadClues, sender: str) -> Case | None:
     """The case this mail continues, if any; only ever one of the sender's own cases."""
     if clues.empty:
@@ -138,7 +176,13 @@ def _find_case(session: Session, clues: ThreadClues, sender: str) -> Case | None
     if clues.references:
         refs = list(clues.references)
         candidates += session.exec(select(Case).where(col(Case.reference).in_(refs))).all()
-    own = [case for case in candidates if same_requester(case.requester, sender)]
+    # A closed case is not reopened by a reply: the mail is then a new request with a
+    # clock of its own.
+    own = [
+        case
+        for case in candidates
+        if same_requester(case.requester, sender) and case.status != CaseStatus.CLOSED
+    ]
     return min(own, key=lambda case: case.id or 0) if own else None
 
 
@@ -201,47 +245,3 @@ def _open_case(
         },
     )
     return case
-
-
-def _draft_acknowledgement(
-    session: Session, inbound: InboundMessage, mail: ParsedMail, case: Case, bot: Bot
-) -> None:
-    assert case.id is not None and mail.sender is not None
-    rights = [label for label in case.label_list if label not in ("not_a_request",)]
-    rendered = render_reply(
-        "acknowledgement",
-        case.language,
-        {
-            "reference": case.reference,
-            "receipt_date": case.receipt_date,
-            "legal_due": case.legal_due,
-            "rights": rights or ["other"],
-            "original_subject": mail.subject,
-            "requester_name": case.requester_name,
-            "id_request": None,
-        },
-    )
-    # LEGAL.md §4: an acknowledgement goes out without approval.
-    reply = OutboundMessage(
-        case_id=case.id,
-        inbound_id=inbound.id,
-        kind="acknowledgement",
-        template=rendered.template,
-        language=rendered.language,
-        status=OutboundStatus.QUEUED,
-        to_address=mail.sender,  # never Reply-To (DESIGN.md, Mail handling rules)
-        subject=rendered.subject,
-        body=rendered.body,
-        message_id=new_message_id(case.reference, bot.message_id_domain),
-        in_reply_to=mail.message_id,
-        references=" ".join(thread_references(mail.message_id, mail.references)),
-        approved_by="automatic",
-    )
-    session.add(reply)
-    append_event(
-        session,
-        case.id,
-        "reply_queued",
-        "bot",
-        {"kind": reply.kind, "template": reply.template, "language": reply.language},
-    )

@@ -22,7 +22,9 @@ def open_database(settings: Settings) -> Engine:
 
 def open_source(settings: Settings) -> MailSource:
     if settings.imap is not None:
-        return ImapSource(settings.imap, settings.tls_ca_file, settings.poll_seconds)
+        return ImapSource(
+            settings.imap, settings.tls_ca_file, settings.poll_seconds, settings.imap_history
+        )
     if settings.maildir is not None:
         return MaildirSource(settings.maildir, settings.poll_seconds)
     raise ValueError("no mail source configured: set MAILBOT_IMAP_URL or MAILBOT_MAILDIR")

@@ -67,28 +67,51 @@ class Worker:
                 await asyncio.to_thread(self.stop.wait, backoff)
                 backoff = min(backoff * 2, LONGEST_BACKOFF)
                 continue
-            backoff = 1.0
             _add(total, summary)
             if once:
                 break
             try:
                 await asyncio.to_thread(self.source.wait_for_mail, self._wait_seconds(), self.stop)
             except CONNECTION_ERRORS as exc:
-                log.warning("connection lost while waiting (%s); reconnecting", type(exc).__name__)
+                # Back off here too: a server that drops every IDLE at once must not
+                # turn the worker into a login loop.
+                log.warning(
+                    "connection lost while waiting (%s); reconnecting in %.0f s",
+                    type(exc).__name__,
+                    backoff,
+                )
                 self._drop_source()
+                await asyncio.to_thread(self.stop.wait, backoff)
+                backoff = min(backoff * 2, LONGEST_BACKOFF)
+                continue
+            backoff = 1.0
         self.source.close()
         return total
 
     async def round(self) -> RoundSummary:
+        """One pass over every stage. Replies still go out when the mail source is down;
+        the source's error is raised afterwards so the caller backs off."""
         settings = self.bot.settings
-        ingested = await asyncio.to_thread(
-            ingest, self.engine, self.source, settings.max_message_bytes
-        )
+        source_error: BaseException | None = None
+        stored = 0
+        try:
+            ingested = await asyncio.to_thread(
+                ingest, self.engine, self.source, settings.max_message_bytes
+            )
+            stored = ingested.stored
+        except CONNECTION_ERRORS as exc:
+            source_error = exc
         handled, quarantined = await asyncio.to_thread(self.handle_pending)
-        await asyncio.to_thread(self.mark_in_source)
+        if source_error is None:
+            try:
+                await asyncio.to_thread(self.mark_in_source)
+            except CONNECTION_ERRORS as exc:
+                source_error = exc
         sending = await send_due(self.engine, settings)
+        if source_error is not None:
+            raise source_error
         return RoundSummary(
-            stored=ingested.stored,
+            stored=stored,
             handled=handled,
             quarantined=quarantined,
             sent=sending.sent,
@@ -151,9 +174,7 @@ class Worker:
         return wait
 
     def _drop_source(self) -> None:
-        drop = getattr(self.source, "drop", None)
-        if callable(drop):
-            drop()
+        self.source.drop()
 
 
 def _unavailable(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, LargeBinary, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -48,6 +48,7 @@ class Disposition(StrEnum):
     PENDING = "pending"  # stored, not yet handled
     CASE_OPENED = "case_opened"
     FOLLOW_UP = "follow_up"  # joined an existing case
+    DUPLICATE = "duplicate"  # another copy of a mail already handled (same Message-ID)
     AUTO_REPLY = "auto_reply"
     BOUNCE = "bounce"
     MAILING_LIST = "mailing_list"
@@ -94,9 +95,11 @@ class InboundMessage(SQLModel, table=True):
     source: str = Field(max_length=500, index=True)
     uidvalidity: int | None = Field(default=None, sa_type=BigInteger)
     uid: int | None = Field(default=None, sa_type=BigInteger)
-    # Message-ID, or "sha256:<hex>" of the bytes when the mail has none: one row per mail.
-    message_key: str = Field(unique=True, max_length=1000)
-    message_id: str | None = Field(default=None, max_length=1000)
+    # "sha256:<hex>" of the bytes: the same mail fetched twice (a crash, a UIDVALIDITY
+    # reset) is stored once. Copies with other bytes but the same Message-ID (a Cc
+    # delivered twice) are kept as rows of their own and answered once.
+    message_key: str = Field(unique=True, max_length=200)
+    message_id: str | None = Field(default=None, max_length=1000, index=True)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     size: int
     sha256: str = Field(max_length=64)
@@ -105,7 +108,7 @@ class InboundMessage(SQLModel, table=True):
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sender: str | None = Field(default=None, max_length=320)
     disposition: str = Field(default=Disposition.PENDING, max_length=32, index=True)
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, sa_type=Text)
     flags: str = Field(default="", max_length=500)  # space-separated screening flags
     case_id: int | None = Field(default=None, foreign_key="privacy_case.id")
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -169,7 +172,7 @@ class CaseEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     kind: str = Field(max_length=64)
     actor: str = Field(max_length=200)
-    data: str = "{}"  # canonical JSON
+    data: str = Field(default="{}", sa_type=Text)  # canonical JSON
     prev_hash: str = Field(max_length=64)
     hash: str = Field(unique=True, max_length=64)
 
@@ -187,16 +190,16 @@ class OutboundMessage(SQLModel, table=True):
     language: str = Field(max_length=8)
     status: str = Field(max_length=32, index=True)
     to_address: str = Field(max_length=320)
-    subject: str = Field(max_length=1000)
-    body: str
+    subject: str = Field(sa_type=Text)
+    body: str = Field(sa_type=Text)
     # Fixed when the row is created, so a resend after a crash carries the same
     # Message-ID and the receiving side can recognise the duplicate.
     message_id: str = Field(unique=True, max_length=300)
     in_reply_to: str | None = Field(default=None, max_length=1000)
-    references: str = Field(default="", max_length=4000)
+    references: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     approved_by: str | None = Field(default=None, max_length=200)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    last_error: str | None = Field(default=None, max_length=1000)
+    last_error: str | None = Field(default=None, sa_type=Text)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,6 +8,7 @@ keyword, or `$MailbotQuarantined` (left unseen, so a person notices it).
 from __future__ import annotations
 
 import contextlib
+import imaplib
 import logging
 import socket
 import ssl
@@ -42,10 +43,18 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 
 class ImapSource:
     def __init__(
-        self, endpoint: ImapEndpoint, ca_file: Path | None = None, poll_seconds: float = 60
+        self,
+        endpoint: ImapEndpoint,
+        ca_file: Path | None = None,
+        poll_seconds: float = 60,
+        history: str = "all",
     ) -> None:
         self.endpoint = endpoint
         self.poll_seconds = poll_seconds
+        self.history = history  # "all": answer what is already there; "new": only later mail
+        self._uidnext = 1
+        self._keywords_allowed = True
+        self._highest_uid = 0
         self.label = endpoint.label
         self._ca_file = ca_file
         self._client: IMAPClient | None = None
@@ -71,9 +80,18 @@ class ImapSource:
         client.login(endpoint.user, endpoint.password)
         selected = client.select_folder(endpoint.folder)
         self._uidvalidity = int(selected[b"UIDVALIDITY"])
+        self._uidnext = int(selected.get(b"UIDNEXT", 1))
+        self._keywords_allowed = b"\\*" in selected.get(b"PERMANENTFLAGS", ())
         self._client = client
         log.info("connected to %s", self.label)
         return client
+
+    def start_position(self) -> Position | None:
+        """Where to begin in a folder never read before: the start, or after what is there."""
+        self._connect()
+        if self.history == "all" or self._uidvalidity is None:
+            return None
+        return Position(self._uidvalidity, self._uidnext - 1)
 
     def fetch_new(self, position: Position | None, max_bytes: int) -> Iterator[FetchedMail]:
         client = self._connect()
@@ -83,28 +101,48 @@ class ImapSource:
         if position and position.uidvalidity != uidvalidity:
             log.warning("UIDVALIDITY of %s changed; reading the folder again", self.label)
         # "N:*" always matches the newest mail even when its UID is below N.
+        self._highest_uid = max(self._highest_uid, last)
         uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
         for start in range(0, len(uids), BATCH):
             chunk = uids[start : start + BATCH]
             sizes = client.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
-            small = [uid for uid in chunk if int(sizes[uid][b"RFC822.SIZE"]) <= max_bytes]
-            bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-            for uid in chunk:
-                if uid not in sizes:
-                    continue  # expunged meanwhile
-                size = int(sizes[uid][b"RFC822.SIZE"])
-                if uid in bodies:
-                    raw = bytes(bodies[uid][b"BODY[]"])
-                else:
-                    raw = bytes(client.fetch([uid], ["BODY.PEEK[HEADER]"])[uid][b"BODY[HEADER]"])
+            present = [uid for uid in chunk if uid in sizes]  # others were expunged meanwhile
+            small = [uid for uid in present if int(sizes[uid][b"RFC822.SIZE"]) <= max_bytes]
+            bodies = self._bodies(client, small, "BODY.PEEK[]", b"BODY[]")
+            large = [uid for uid in present if uid not in small]
+            bodies.update(self._bodies(client, large, "BODY.PEEK[HEADER]", b"BODY[HEADER]"))
+            for uid in present:
+                self._highest_uid = max(self._highest_uid, uid)
+                body = bodies.get(uid)
                 yield FetchedMail(
-                    raw=raw,
+                    raw=body if isinstance(body, bytes) else b"",
                     received_at=_aware(sizes[uid][b"INTERNALDATE"]),
                     uidvalidity=uidvalidity,
                     uid=uid,
-                    truncated=uid not in bodies,
-                    size=size,
+                    truncated=uid in large,
+                    size=int(sizes[uid][b"RFC822.SIZE"]),
+                    problem=body if isinstance(body, str) else None,
                 )
+
+    def _bodies(
+        self, client: IMAPClient, uids: list[int], item: str, key: bytes
+    ) -> dict[int, bytes | str]:
+        """uid -> bytes, or -> the server's refusal for a mail it will not hand over."""
+        if not uids:
+            return {}
+        try:
+            fetched = client.fetch(uids, [item])
+            return {uid: bytes(fetched[uid][key]) for uid in uids if uid in fetched}
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:
+            if len(uids) > 1:  # find the one mail the server refuses, keep the others
+                return {
+                    uid: body
+                    for one in uids
+                    for uid, body in self._bodies(client, [one], item, key).items()
+                }
+            return {uids[0]: f"the IMAP server refused to hand this mail over: {exc}"[:500]}
 
     def after_store(self, mail: FetchedMail) -> None:
         return None  # the cursor in the database is the record; flags come after handling
@@ -117,15 +155,23 @@ class ImapSource:
             return  # those UIDs name other mails now
         done = [uid for uid, quarantined in handled if not quarantined]
         held = [uid for uid, quarantined in handled if quarantined]
+        # A folder without custom keywords still gets \Seen; quarantined mails then stay
+        # unread, which is the point of the keyword anyway.
+        keywords = self._keywords_allowed
         if done:
-            client.add_flags(done, [b"\\Seen", DONE])
-        if held:
+            client.add_flags(done, [b"\\Seen", DONE] if keywords else [b"\\Seen"])
+        if held and keywords:
             client.add_flags(held, [QUARANTINED])
 
     def wait_for_mail(self, timeout: float, stop: threading.Event) -> None:
         client = self._connect()
         if b"IDLE" not in client.capabilities():
             stop.wait(min(timeout, self.poll_seconds))
+            return
+        # A mail that arrived while we were flagging was announced in that command's
+        # reply, which IDLE will not repeat: look before waiting.
+        newer = client.search(["UID", f"{self._highest_uid + 1}:*"])
+        if any(uid > self._highest_uid for uid in newer):
             return
         client.idle()
         try:

@@ -23,10 +23,8 @@ class MaildirSource:
         if not (self.path / "new").is_dir() or not (self.path / "cur").is_dir():
             raise ValueError(f"{self.path} is not a Maildir (no new/ and cur/ folders)")
         self.label = f"maildir:{self.path}"
-        self._files: dict[int, Path] = {}
 
     def fetch_new(self, position: Position | None, max_bytes: int) -> Iterator[FetchedMail]:
-        self._files.clear()
         pending = [
             (file.stat().st_mtime, file.name, file)
             for folder in ("new", "cur")
@@ -35,17 +33,16 @@ class MaildirSource:
         ]
         for mtime, _name, file in sorted(pending):
             size = file.stat().st_size
-            mail = FetchedMail(
+            yield FetchedMail(
                 raw=file.read_bytes() if size <= max_bytes else _headers_only(file),
                 received_at=datetime.fromtimestamp(mtime, UTC),
                 truncated=size > max_bytes,
                 size=size,
+                source_ref=str(file),
             )
-            self._files[id(mail)] = file
-            yield mail
 
     def after_store(self, mail: FetchedMail) -> None:
-        file = self._files.pop(id(mail), None)
+        file = Path(mail.source_ref) if mail.source_ref else None
         if file is not None and file.exists():
             base, _, info = file.name.partition(":2,")
             flags = "".join(sorted(set(info) | {"S"}))
@@ -54,10 +51,16 @@ class MaildirSource:
     def mark_handled(self, uidvalidity: int | None, handled: list[tuple[int, bool]]) -> None:
         return None  # marked when stored: a Maildir has no UIDs to mark later
 
+    def start_position(self) -> Position | None:
+        return None  # a Maildir has no positions: unseen files are what is new
+
     def wait_for_mail(self, timeout: float, stop: threading.Event) -> None:
         stop.wait(min(timeout, self.poll_seconds))
 
     def close(self) -> None:
+        return None
+
+    def drop(self) -> None:
         return None
 
 

@@ -19,6 +19,11 @@ class FetchedMail:
     # the full mail stays in the source folder.
     truncated: bool = False
     size: int | None = None  # the size the server reports, when it differs from len(raw)
+    # Where the source keeps it (a Maildir file name), for after_store.
+    source_ref: str | None = None
+    # Set when the server refused to hand the mail over: it is recorded, quarantined
+    # with this reason, and the cursor moves past it instead of wedging on it.
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,10 @@ class Position:
 
 class MailSource(Protocol):
     label: str  # stable name of the mailbox, without secrets
+
+    def start_position(self) -> Position | None:
+        """Where to begin in a folder the bot has never read (None: from the start)."""
+        ...
 
     def fetch_new(self, position: Position | None, max_bytes: int) -> Iterator[FetchedMail]:
         """Mails not yet stored, oldest first. Ingest stores each before taking the next."""
@@ -49,3 +58,7 @@ class MailSource(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def drop(self) -> None:
+        """Forget a broken connection without talking to the server."""
+        ...

@@ -33,7 +33,8 @@ _REPLY_PREFIX = re.compile(
     r"\s*(?:re|aw|antw|antwoord|tr|r[ée]f\.?|fwd?|wg|doorst)\s*(?:\[\d+\]|\(\d+\))?\s*:",
     re.IGNORECASE,
 )
-_CASE_TAG = re.compile(r"\[JAIMY-PRIV-\d{4}-\d+\]", re.IGNORECASE)
+# Any case tag of ours, whatever the configured prefix: "[JAIMY-PRIV-2026-0042]".
+_CASE_TAG = re.compile(r"\[[A-Z][A-Z0-9-]*-\d{4}-\d{4,}\]", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"(\s*)([-*•] )?")
 # Spaces a line must not break at: before French high punctuation ("demande :"), after
 # an opening guillemet, and between "art."/"§" and the number that follows.

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from imapclient import IMAPClient
 
@@ -74,6 +75,11 @@ def status(env: dict[str, str]) -> dict[str, object]:
 
 def cases(env: dict[str, str]) -> list[dict[str, object]]:
     lines = mailbot("cases", "list", "--json", env=env).stdout.splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def mails(env: dict[str, str]) -> list[dict[str, Any]]:
+    lines = mailbot("mails", "list", "--json", env=env).stdout.splitlines()
     return [json.loads(line) for line in lines]
 
 

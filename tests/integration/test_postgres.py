@@ -85,7 +85,7 @@ def write_maildir(directory: Path, mails: list[bytes]) -> dict[str, datetime]:
         path.write_bytes(raw)
         stamp = int(arrival.timestamp()) * 1_000_000_000 + arrival.microsecond * 1000
         os.utime(path, ns=(stamp, stamp))
-        arrival_of[message_key(raw)[0]] = arrival
+        arrival_of[message_key(raw)] = arrival
     return arrival_of
 
 

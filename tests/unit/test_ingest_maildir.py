@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from mailbot.cases.models import Disposition, InboundMessage
 from mailbot.database import migrate, open_engine, transaction
-from mailbot.ingest import ingest, message_key
+from mailbot.ingest import header_message_id, ingest, message_key
 from mailbot.mail.maildir import MaildirSource
 from tests.mailfactory import request_mail
 
@@ -34,12 +34,19 @@ def _stored(engine: Engine) -> list[InboundMessage]:
         return list(session.exec(select(InboundMessage)).all())
 
 
-def test_message_key_prefers_message_id_and_survives_folding() -> None:
+def test_message_id_read_from_raw_headers_even_when_folded() -> None:
     folded = b"From: a@example.org\r\nMessage-ID:\r\n <long-id@example.org>\r\n\r\nbody"
-    assert message_key(folded) == ("<long-id@example.org>", "<long-id@example.org>")
-    key, message_id = message_key(b"From: a@example.org\r\n\r\nno id here")
-    assert key.startswith("sha256:") and message_id is None
-    assert message_key(b"")[0].startswith("sha256:")
+    assert header_message_id(folded) == "<long-id@example.org>"
+    assert header_message_id(b"From: a@example.org\r\n\r\nMessage-ID: <in-body@x>") is None
+    assert header_message_id(b"") is None
+
+
+def test_message_key_is_the_same_only_for_the_same_bytes() -> None:
+    raw = request_mail(language="nl")
+    assert message_key(raw) == message_key(bytes(raw))
+    # A copy delivered twice differs in its trace headers: it is another stored mail.
+    assert message_key(b"Received: by mx2\r\n" + raw) != message_key(raw)
+    assert message_key(b"").startswith("sha256:")
 
 
 def test_each_mail_stored_once_with_its_bytes_and_marked_seen(

@@ -101,6 +101,7 @@ SAMPLE_CONTEXT: dict[str, object] = {
     "original_subject": "Vraag over mijn gegevens",
     "requester_name": NAME,
     "id_request": None,
+    "sender": "privacy@jaimy.be",
 }
 
 
@@ -113,6 +114,7 @@ def acknowledgement_context(**changes: object) -> dict[str, object]:
         "original_subject": "",
         "requester_name": "",
         "id_request": None,
+        "sender": "privacy@jaimy.be",
     }
     context.update(changes)
     return context
@@ -399,6 +401,15 @@ def test_every_template_renders_in_every_language(language: str, name: str) -> N
             assert (reply.template, reply.language) == (name, language)
             assert reply.subject and reply.body.strip()
             assert_well_formed(reply)
+
+
+def test_signature_names_the_configured_address() -> None:
+    reply = acknowledge("en", sender="dpo@example.test")
+    assert "dpo@example.test" in reply.body and "privacy@jaimy.be" not in reply.body
+
+
+def test_reply_topic_strips_any_configured_case_tag() -> None:
+    assert reply_topic("Re: Vraag [EX-PRIV-2026-0042]") == "Vraag"
 
 
 def test_reply_topic_strips_prefixes_and_our_tag() -> None:

@@ -64,7 +64,7 @@ def upgrade() -> None:
         sa.Column("at", mailbot.cases.models.UTCDateTime(), nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
-        sa.Column("data", sa.String(), nullable=False),
+        sa.Column("data", sa.Text(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
@@ -83,7 +83,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=500), nullable=False),
         sa.Column("uidvalidity", sa.BigInteger(), nullable=True),
         sa.Column("uid", sa.BigInteger(), nullable=True),
-        sa.Column("message_key", sa.String(length=1000), nullable=False),
+        sa.Column("message_key", sa.String(length=200), nullable=False),
         sa.Column("message_id", sa.String(length=1000), nullable=True),
         sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
@@ -92,7 +92,7 @@ def upgrade() -> None:
         sa.Column("fetched_at", mailbot.cases.models.UTCDateTime(), nullable=False),
         sa.Column("sender", sa.String(length=320), nullable=True),
         sa.Column("disposition", sa.String(length=32), nullable=False),
-        sa.Column("reason", sa.String(length=1000), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("flags", sa.String(length=500), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("handled_at", mailbot.cases.models.UTCDateTime(), nullable=True),
@@ -108,6 +108,9 @@ def upgrade() -> None:
     with op.batch_alter_table("inbound_message", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_inbound_message_disposition"), ["disposition"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_inbound_message_message_id"), ["message_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_inbound_message_source"), ["source"], unique=False)
 
@@ -141,16 +144,16 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("to_address", sa.String(length=320), nullable=False),
-        sa.Column("subject", sa.String(length=1000), nullable=False),
-        sa.Column("body", sa.String(), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
         sa.Column("message_id", sa.String(length=300), nullable=False),
         sa.Column("in_reply_to", sa.String(length=1000), nullable=True),
-        sa.Column("references", sa.String(length=4000), nullable=False),
+        sa.Column("references", sa.Text(), nullable=False),
         sa.Column("created_at", mailbot.cases.models.UTCDateTime(), nullable=False),
         sa.Column("approved_by", sa.String(length=200), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", mailbot.cases.models.UTCDateTime(), nullable=False),
-        sa.Column("last_error", sa.String(length=1000), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("sent_at", mailbot.cases.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"],
@@ -180,6 +183,7 @@ def downgrade() -> None:
     op.drop_table("attachment")
     with op.batch_alter_table("inbound_message", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbound_message_source"))
+        batch_op.drop_index(batch_op.f("ix_inbound_message_message_id"))
         batch_op.drop_index(batch_op.f("ix_inbound_message_disposition"))
 
     op.drop_table("inbound_message")
