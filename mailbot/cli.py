@@ -58,6 +58,7 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """The worker: read the inbox, open cases, send acknowledgements."""
+    from mailbot.lease import WorkerAlreadyRunning
     from mailbot.runtime import open_worker
     from mailbot.worker import RoundSummary, SourceUnavailable
 
@@ -79,6 +80,9 @@ def run(
 
     try:
         summary = asyncio.run(work())
+    except WorkerAlreadyRunning as exc:
+        typer.echo(f"mailbot: {exc}", err=True)
+        raise typer.Exit(1) from exc
     except SourceUnavailable as exc:
         typer.echo(f"mailbot: cannot reach the mail source or database: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -109,7 +113,7 @@ def classify(
     from mailbot.classify import classify_file
     from mailbot.runtime import load_classifier_for
 
-    classifier = load_classifier_for(Settings())
+    classifier = load_classifier_for(_settings(None))
     unreadable = 0
     for file in files:
         try:

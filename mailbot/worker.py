@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from mailbot.cases.models import Disposition, InboundMessage, utcnow
 from mailbot.database import transaction
 from mailbot.ingest import ingest
+from mailbot.lease import worker_lease
 from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
 from mailbot.pipeline import Bot, handle, quarantine
@@ -53,7 +54,13 @@ class Worker:
         self.stop = threading.Event()
 
     async def run(self, once: bool = False) -> RoundSummary:
-        """Work until stopped; with `once`, one round over what is there now."""
+        """Work until stopped; with `once`, one round over what is there now.
+
+        Raises WorkerAlreadyRunning when another worker uses the same database."""
+        with worker_lease(self.engine):
+            return await self._work(once)
+
+    async def _work(self, once: bool) -> RoundSummary:
         total = RoundSummary()
         backoff = 1.0
         while not self.stop.is_set():
@@ -133,6 +140,8 @@ class Worker:
                     inbound = session.get_one(InboundMessage, inbound_id)
                     handle(session, inbound, self.bot)
                     quarantined += inbound.disposition == Disposition.QUARANTINED
+            except OperationalError:
+                raise  # the database is unwell: the round is retried, the mail stays pending
             except Exception as exc:
                 # The type only at WARNING: exception texts can quote the mail.
                 log.warning("mail %s quarantined: %s", inbound_id, type(exc).__name__)

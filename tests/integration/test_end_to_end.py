@@ -320,3 +320,20 @@ def test_a_copy_with_the_same_message_id_is_kept_but_answered_once(
     dispositions = sorted(row["disposition"] for row in mails(env))
     assert dispositions == ["case_opened", "duplicate"]
     assert len(cases(env)) == 1 and len(smtp_sink.wait_for(1)) == 1
+
+
+def test_a_second_worker_on_the_same_database_refuses_to_start(
+    dovecot: Dovecot, mail_account: MailAccount, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    env = bot_env(dovecot, mail_account, smtp_sink, tmp_path / "data")
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        wait_until(lambda: "connected to" in log.read_text(), 30, "the worker to connect")
+        second = mailbot("run", "--once", env=env, check=False)
+        assert second.returncode == 1
+        assert "another mailbot worker is running" in second.stderr
+    finally:
+        stop_worker(worker)
+    # Once the first has stopped (or died: the OS drops the lock), a new one may run.
+    assert mailbot("run", "--once", env=env).returncode == 0

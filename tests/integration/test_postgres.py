@@ -33,6 +33,7 @@ from mailbot.cases.models import Case, CaseEvent, InboundMessage, MailboxCursor
 from mailbot.config import Settings
 from mailbot.database import alembic_config, migrate, open_engine, transaction
 from mailbot.ingest import message_key
+from mailbot.lease import WorkerAlreadyRunning, worker_lease
 from mailbot.reports import status_counts
 from mailbot.runtime import open_worker
 from tests.integration.conftest import running_in_ci
@@ -188,3 +189,12 @@ def test_imap_uids_above_two_to_the_31_fit(postgres: Postgres) -> None:
     finally:
         engine.dispose()
     assert (cursor.uidvalidity, cursor.last_uid) == (4_000_000_000, 3_000_000_000)
+
+
+def test_only_one_worker_holds_the_lease_on_a_postgres_database(postgres: Postgres) -> None:
+    url = postgres.create_database(f"lease_{secrets.token_hex(4)}")
+    first, second = open_engine(url), open_engine(url)
+    with worker_lease(first), pytest.raises(WorkerAlreadyRunning), worker_lease(second):
+        pass
+    with worker_lease(second):  # released when the first lease ended
+        pass

@@ -11,6 +11,7 @@ from sqlmodel import select
 from mailbot.cases.models import Disposition, InboundMessage
 from mailbot.database import migrate, open_engine, transaction
 from mailbot.ingest import header_message_id, ingest, message_key
+from mailbot.lease import WorkerAlreadyRunning, worker_lease
 from mailbot.mail.maildir import MaildirSource
 from tests.mailfactory import request_mail
 
@@ -90,3 +91,15 @@ def test_oversized_mail_keeps_its_headers_and_is_quarantined(engine: Engine, mai
 def test_not_a_maildir_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a Maildir"):
         MaildirSource(tmp_path)
+
+
+def test_sqlite_lease_is_exclusive_and_released(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lease.sqlite3'}"
+    with (
+        worker_lease(open_engine(url)),
+        pytest.raises(WorkerAlreadyRunning, match="another mailbot worker"),
+        worker_lease(open_engine(url)),
+    ):
+        pass
+    with worker_lease(open_engine(url)):
+        pass
