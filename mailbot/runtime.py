@@ -31,7 +31,7 @@ def open_source(settings: Settings) -> MailSource:
 
 
 def load_classifier_for(settings: Settings) -> Classifier:
-    return load_classifier(settings.classifier)
+    return load_classifier(settings.classifier, settings.model)
 
 
 def open_worker(settings: Settings) -> Worker:

@@ -73,7 +73,7 @@ REQUESTS = [
 
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
-    return load_classifier()
+    return load_classifier("baseline")
 
 
 @pytest.mark.parametrize(("right", "language", "subject", "body"), REQUESTS)

