@@ -14,14 +14,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from classifiers.encoder import Encoder, load_encoder
 from classifiers.head import Head, Matrix
 from classifiers.labels import LABELS, RIGHTS, Classification
 from classifiers.reading import MailReading, read_mail
+
+if TYPE_CHECKING:  # the encoder pulls in torch: imported only when a model is loaded
+    from classifiers.encoder import Encoder
 
 HEAD_FILE: Final = Path(__file__).parent / "model" / "head.json"
 # A primary below this calibrated probability goes to the DPO's triage list.
@@ -131,4 +133,6 @@ def load_trained_classifier(
         raise FileNotFoundError(
             f"the classifier head {head_file} is missing: run `python -m classifiers.train`"
         )
+    from classifiers.encoder import load_encoder
+
     return TrainedClassifier(load_encoder(model), Head.load(head_file))
