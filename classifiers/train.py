@@ -9,6 +9,8 @@ model card quotes them).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import sys
 import time
 from collections import Counter
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.dataset import Example, load_examples, split_of
-from classifiers.encoder import load_encoder
+from classifiers.encoder import Encoder, load_encoder
 from classifiers.head import (
     Head,
     Matrix,
@@ -45,6 +47,26 @@ def targets(examples: Sequence[Example]) -> tuple[Matrix, Matrix]:
             if label in RIGHTS:
                 rights[row, RIGHTS.index(label)] = 1.0
     return primary, rights
+
+
+def cached_embeddings(encoder: Encoder, texts: Sequence[str]) -> Matrix:
+    """Embeddings, reusing those of texts embedded before with the same encoder: changing
+    the head or the data then takes seconds instead of minutes."""
+    key = hashlib.sha256(encoder.source.encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "privacy-mailbot"
+    file = cache / f"embeddings-{key}.npz"
+    known: dict[str, Matrix] = {}
+    if file.is_file():
+        with np.load(file) as stored:
+            known = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+    digests = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+    missing = sorted({d: t for d, t in zip(digests, texts, strict=True) if d not in known}.items())
+    if missing:
+        vectors = encoder.embed([text for _, text in missing])
+        known.update(zip((d for d, _ in missing), vectors, strict=True))
+        file.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(file, keys=np.asarray(list(known)), vectors=np.asarray(list(known.values())))
+    return np.asarray([known[d] for d in digests])
 
 
 def fit_head(
@@ -106,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     readings = [read_mail(e.subject, e.body) for e in examples]
     encoder = load_encoder(args.model)
-    embeddings = encoder.embed([r.encoder_text() for r in readings])
+    embeddings = cached_embeddings(encoder, [r.encoder_text() for r in readings])
     features = feature_matrix(readings, embeddings)
     print(f"embedded in {time.perf_counter() - started:.0f} s with {encoder.source}")
 

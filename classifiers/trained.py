@@ -4,8 +4,8 @@ rules where they are certain.
 Features of a mail are its sentence embedding (multilingual-e5-small by default) and the
 rule evidence of classifiers.reading. The head's softmax names the primary label with a
 calibrated confidence; its sigmoids add the other rights exercised. An explicit article
-citation ("Art. 17 AVG") is certain: the cited right is always among the labels, and
-becomes the primary when the model saw no right at all. Below the triage threshold
+citation ("Art. 17 AVG") is certain: the cited right is always among the labels of a
+request, and becomes the primary when the model is unsure. Below the triage threshold
 the primary is "other" and the DPO decides: never a confident guess.
 """
 
@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
+from numpy.typing import NDArray
 
 from classifiers.head import Head, Matrix
 from classifiers.labels import LABELS, RIGHTS, Classification
@@ -33,8 +34,12 @@ CITED_CONFIDENCE: Final = 0.9
 
 def rule_features(reading: MailReading) -> list[float]:
     """The phrase-rule and citation evidence as numbers in [0, 1]."""
+    mentioned = sum(reading.rights[right] > 0 for right in RIGHTS)
     return [
         *(squash(reading.rights[right]) for right in RIGHTS),
+        # Formal access letters list every right as information to be given: many rights
+        # named at once speaks for an enumeration, not for a request of each.
+        mentioned / len(RIGHTS),
         squash(reading.privacy),
         squash(reading.mass_mail),
         squash(reading.service),
@@ -46,7 +51,9 @@ def squash(evidence: float) -> float:
     return 1.0 - math.exp(-max(evidence, 0.0))
 
 
-def feature_matrix(readings: Sequence[MailReading], embeddings: Matrix) -> Matrix:
+def feature_matrix(
+    readings: Sequence[MailReading], embeddings: NDArray[np.floating[Any]]
+) -> Matrix:
     rules = np.asarray([rule_features(reading) for reading in readings], dtype=np.float64)
     return np.hstack([embeddings.astype(np.float64), rules])
 
@@ -89,11 +96,13 @@ def decide(
     primary = max(head.labels, key=lambda label: scores[label])
     confidence = scores[primary]
     cited = [right for right in RIGHTS if right in reading.cited]
-    if cited and primary not in RIGHTS:
+    if confidence < triage_below:
+        if not cited:
+            return _result(reading.language, ("other",), scores, confidence, needs_triage=True)
+        # Unsure, but the mail cites an article: the citation decides. (A confident
+        # "other" stays: a reminder about an Art. 15 request cites Art. 15 too.)
         primary = max(cited, key=lambda right: scores[right])
         confidence = max(confidence, CITED_CONFIDENCE)
-    if confidence < triage_below and not cited:
-        return _result(reading.language, ("other",), scores, confidence, needs_triage=True)
     labels = [primary]
     if primary in RIGHTS:
         also = {

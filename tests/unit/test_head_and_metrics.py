@@ -97,13 +97,23 @@ def test_low_confidence_goes_to_triage_as_other() -> None:
     assert result.scores["access"] > result.scores["other"]  # the DPO still sees the guess
 
 
-def test_an_article_citation_is_certain() -> None:
+def test_an_article_citation_decides_when_the_model_is_unsure() -> None:
     head = _head(*_blobs())
     reading = read_mail("Verzoek", "Op grond van artikel 17 AVG vraag ik u alles te wissen.")
-    result = decide(
-        reading, _probabilities(other=0.6, not_a_request=0.4), np.zeros(len(RIGHTS)), head, 0.5
-    )
+    unsure = _probabilities(other=0.4, not_a_request=0.35, access=0.25)
+    result = decide(reading, unsure, np.zeros(len(RIGHTS)), head, 0.5)
     assert result.primary == "erasure" and not result.needs_triage
+
+
+def test_a_confident_reminder_citing_an_article_stays_other() -> None:
+    head = _head(*_blobs())
+    reading = read_mail(
+        "Herinnering",
+        "Op 3 maart vroeg ik inzage op grond van art. 15 AVG. Ik heb nog geen antwoord.",
+    )
+    sure = _probabilities(other=0.8, access=0.2)
+    result = decide(reading, sure, np.zeros(len(RIGHTS)), head, 0.5)
+    assert (result.primary, result.needs_triage) == ("other", False)
 
 
 def test_metrics_by_hand() -> None:
