@@ -7,7 +7,14 @@ from typing import Final
 
 from classifiers.baseline import BaselineClassifier
 from classifiers.citations import cited_rights
-from classifiers.labels import LABELS, RIGHTS, SERVED_LANGUAGES, Classification, Classifier
+from classifiers.labels import (
+    LABELS,
+    RIGHTS,
+    SERVED_LANGUAGES,
+    Classification,
+    Classifier,
+    ClassifierUnavailable,
+)
 from classifiers.language import detect_language
 
 __all__ = [
@@ -16,6 +23,7 @@ __all__ = [
     "SERVED_LANGUAGES",
     "Classification",
     "Classifier",
+    "ClassifierUnavailable",
     "cited_rights",
     "detect_language",
     "known_classifiers",

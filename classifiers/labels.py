@@ -21,6 +21,11 @@ FALLBACK_REPLY_LANGUAGE: Final = "en"  # LEGAL.md §3.7: other languages get Eng
 UNDETERMINED_LANGUAGE: Final = "und"
 
 
+class ClassifierUnavailable(RuntimeError):
+    """A classifier cannot be loaded (model or head missing or corrupt); the message names
+    the file and how to rebuild it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Classification:
     """One classifier's reading of one mail.

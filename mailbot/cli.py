@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from classifiers.labels import ClassifierUnavailable
 from mailbot.config import ConfigError, Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -69,7 +70,7 @@ def run(
     try:
         settings.require_worker_settings()
         worker = open_worker(settings)
-    except (ConfigError, ValueError) as exc:
+    except (ConfigError, ValueError, ClassifierUnavailable) as exc:
         typer.echo(f"mailbot: {exc}", err=True)
         raise typer.Exit(2) from exc
 
@@ -115,7 +116,11 @@ def classify(
     from mailbot.classify import ReadFile, classify_files, read_file
     from mailbot.runtime import load_classifier_for
 
-    classifier = load_classifier_for(_settings(None))
+    try:
+        classifier = load_classifier_for(_settings(None))
+    except ClassifierUnavailable as exc:
+        typer.echo(f"mailbot: {exc}", err=True)
+        raise typer.Exit(2) from exc
     unreadable = 0
 
     def readable() -> Iterator[ReadFile]:

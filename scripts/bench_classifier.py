@@ -48,7 +48,10 @@ def run(files: list[Path], classifier: str) -> float:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "mailbot", "classify", "--json", *map(str, files)],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert len(done.stdout.splitlines()) == len(files)
     return time.perf_counter() - started

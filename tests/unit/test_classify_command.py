@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from classifiers import LABELS
@@ -79,3 +80,17 @@ def test_malformed_mail_is_still_read(tmp_path: Path) -> None:
     code, rows = _classify(empty)
     assert code == 0
     assert rows[0]["primary"] == "other" and rows[0]["error"] == "empty message"
+
+
+def test_a_broken_model_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "model"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    monkeypatch.setenv("MAILBOT_MODEL_DIR", str(broken))
+    mail = tmp_path / "a.eml"
+    mail.write_bytes(request_mail(language="en"))
+    result = CliRunner().invoke(app, ["classify", str(mail), "--json"])
+    assert result.exit_code == 2
+    assert str(broken) in result.stderr
+    assert "python -m classifiers.encoder build --force" in result.stderr
+    assert "Traceback" not in result.stderr

