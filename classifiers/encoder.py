@@ -8,10 +8,8 @@ can replace it. `python -m classifiers.encoder build [--force]` (re)builds the c
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -37,7 +35,6 @@ Precision = Literal["compact", "fp32"]
 # Model types whose class takes `add_pooling_layer`: mean pooling never uses the pooler.
 _POOLER_OPTIONAL: Final = frozenset({"bert", "xlm-roberta", "roberta", "camembert"})
 _WORD: Final = "embeddings.word_embeddings.weight"
-_M_MMAP_THRESHOLD: Final = -3  # glibc's mallopt parameter
 
 Matrix = npt.NDArray[np.float32]
 
@@ -101,15 +98,9 @@ def native_bf16() -> bool:
 
 
 def _bound_native_memory() -> None:
-    """Caps two native caches that otherwise grow with every new batch shape: oneDNN keeps
-    a compiled kernel per shape (1,024 of them), and glibc keeps freed activation buffers
-    in its heap. Settings already made in the environment win."""
+    """Caps oneDNN's cache of compiled kernels, one per batch shape and 1,024 by default,
+    which otherwise grows with every new mail length. A setting in the environment wins."""
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ or not sys.platform.startswith("linux"):
-        return
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # absent outside glibc
-    if mallopt is not None:
-        mallopt(_M_MMAP_THRESHOLD, 256 * 1024)  # larger blocks go back to the system on free
 
 
 def _usable_cores() -> int:

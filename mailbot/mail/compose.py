@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +26,11 @@ class Reply:
 
 
 def new_message_id(case_reference: str, domain: str) -> str:
-    """Unique, and naming the case so a human reading raw headers sees where it belongs."""
-    return make_msgid(idstring=case_reference, domain=domain)
+    """Unique, and naming the case so a human reading raw headers sees where it belongs.
+
+    Short enough that the header is never folded: make_msgid's longer form got folded
+    over two lines, which some receivers read back with a leading space."""
+    return f"<{case_reference}.{secrets.token_hex(8)}@{domain}>"
 
 
 def thread_references(in_reply_to: str | None, references: tuple[str, ...]) -> tuple[str, ...]:

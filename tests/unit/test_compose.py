@@ -58,6 +58,12 @@ def test_message_ids_are_unique_and_name_the_case() -> None:
     second = new_message_id("JAIMY-PRIV-2026-0001", "mailbot.jaimy.be")
     assert first != second
     assert "JAIMY-PRIV-2026-0001" in first and first.endswith("@mailbot.jaimy.be>")
+    # Never folded: "Message-ID: " plus the id stays within 78 characters.
+    assert len("Message-ID: " + first) <= 78
+    wire = compose(_reply(message_id=first)).as_bytes()
+    assert f"Message-ID: {first}\r\n".encode() in wire.replace(b"\n", b"\r\n").replace(
+        b"\r\r\n", b"\r\n"
+    )
 
 
 def test_references_chain_and_cap() -> None:
