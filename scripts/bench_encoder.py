@@ -143,10 +143,17 @@ def main() -> int:
         started = time.perf_counter()
         ensure_default_model()
         print(f"default model ready in {time.perf_counter() - started:.1f} s")
-    for precision in precisions:
+    from classifiers.encoder import BF16_ENV, native_bf16
+
+    runs: list[tuple[str, dict[str, str]]] = [(precision, {}) for precision in precisions]
+    if "compact" in precisions and native_bf16():  # also what a CPU without bfloat16 gets
+        runs.insert(precisions.index("compact") + 1, ("compact", {BF16_ENV: "0"}))
+    for precision, environment in runs:
         command = [sys.executable, __file__, "--in-process", "--precision", precision]
         command += ["--model", arguments.model] if arguments.model else []
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            command, capture_output=True, text=True, check=False, env=os.environ | environment
+        )
         if result.returncode:
             print(result.stderr, file=sys.stderr)
             return result.returncode

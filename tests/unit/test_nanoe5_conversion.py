@@ -40,11 +40,12 @@ TEXTS = {
     "empty": "",
     "spacing": "tab\there  two  spaces\u00a0nbsp\u200bzero-width\x07bell   ",
     "compatibility": "ﬁnal ½ ™ ① Ｆｕｌｌｗｉｄｔｈ e\u0301 decomposed",
-    "greek_cyrillic": "Γειά σας, Здравствуйте",
+    "greek": "Γειά σας, θα ήθελα να διαγράψετε τα δεδομένα μου.",
+    "cyrillic": "Здравствуйте, удалите мои данные.",
     "markup": "<s> strike </s> and <unk> and <mask> as typed text",
     "cjk": "你好世界, ありがとう",
 }
-OUTSIDE_COMPACT = {"cjk"}
+OUTSIDE_COMPACT = {"cyrillic", "cjk"}
 SHIM_SOURCE = r"""
 #include "e5.c"
 /* content ids (prefix included, no <s> </s>) exactly as e5_embed tokenizes */
@@ -255,10 +256,12 @@ def test_compact_keeps_the_pieces_and_the_embeddings(fp32: Encoder, compact: Enc
     assert cosines.min() >= 0.999, dict(zip([*kept, "long"], cosines.round(6), strict=True))
 
 
-def test_compact_reads_other_scripts_as_unknown(compact: Encoder) -> None:
-    unknown = compact.tokenizer.unk_token_id
-    ids = compact.token_ids(["你好"])[0]
-    assert ids.count(unknown) == 2  # one per character, as e5.c counts them
+@pytest.mark.parametrize(("text", "unknown_count"), [("你好", 2), ("мои данные", 9)])
+def test_compact_reads_other_scripts_as_unknown(
+    compact: Encoder, text: str, unknown_count: int
+) -> None:
+    ids = compact.token_ids([text])[0]
+    assert ids.count(compact.tokenizer.unk_token_id) == unknown_count  # one per character
 
 
 @pytest.mark.parametrize(
