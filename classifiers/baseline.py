@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Final
 
-from classifiers.labels import LABELS, RIGHTS, Classification
+from classifiers.labels import RIGHTS, Classification, classification
 from classifiers.reading import read_mail
 
 # A right is exercised when its score reaches this (evidence ln 2).
@@ -65,30 +65,17 @@ def decide(
     scores["not_a_request"] = score_of(against)
     if against >= NOT_A_REQUEST_EVIDENCE and against > strongest:
         # The baseline never drops a mail on its own: a person confirms.
-        return _result(language, ("not_a_request",), scores, scores["not_a_request"], True)
+        return classification(
+            language, ("not_a_request",), scores, scores["not_a_request"], needs_triage=True
+        )
     if exercised:
-        return _result(language, tuple(exercised), scores, scores[exercised[0]], False)
+        return classification(
+            language, tuple(exercised), scores, scores[exercised[0]], needs_triage=False
+        )
     confidence = round(FALLBACK_CONFIDENCE_CAP * scores["other"], _SCORE_DIGITS)
-    return _result(language, ("other",), scores, confidence, True)
+    return classification(language, ("other",), scores, confidence, needs_triage=True)
 
 
 def score_of(evidence: float) -> float:
     """Evidence (summed rule weights) as a score in [0, 1)."""
     return round(1.0 - math.exp(-max(evidence, 0.0)), _SCORE_DIGITS)
-
-
-def _result(
-    language: str,
-    labels: tuple[str, ...],
-    scores: dict[str, float],
-    confidence: float,
-    needs_triage: bool,
-) -> Classification:
-    return Classification(
-        language=language,
-        primary=labels[0],
-        labels=labels,
-        scores={label: scores[label] for label in LABELS},
-        confidence=confidence,
-        needs_triage=needs_triage,
-    )

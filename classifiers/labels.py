@@ -87,3 +87,27 @@ class Classifier(Protocol):
 
 def _is_probability(value: float) -> bool:
     return not math.isnan(value) and 0.0 <= value <= 1.0
+
+
+def classification(
+    language: str,
+    labels: tuple[str, ...],
+    scores: dict[str, float],
+    confidence: float,
+    *,
+    needs_triage: bool,
+) -> Classification:
+    """A Classification with `labels[0]` as primary, every label scored (0 when missing)
+    and the numbers clamped to [0, 1] and rounded to 4 digits."""
+
+    def unit(value: float) -> float:
+        return round(min(max(value, 0.0), 1.0), 4)
+
+    return Classification(
+        language=language,
+        primary=labels[0],
+        labels=labels,
+        scores={label: unit(scores.get(label, 0.0)) for label in LABELS},
+        confidence=unit(confidence),
+        needs_triage=needs_triage,
+    )

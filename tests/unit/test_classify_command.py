@@ -94,3 +94,11 @@ def test_a_broken_model_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.M
     assert str(broken) in result.stderr
     assert "python -m classifiers.encoder build --force" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_head_is_one_clear_error(tmp_path: Path) -> None:
+    from classifiers import ClassifierUnavailable
+    from classifiers.trained import load_trained_classifier
+
+    with pytest.raises(ClassifierUnavailable, match=r"python -m classifiers\.train"):
+        load_trained_classifier(head_file=tmp_path / "head.json")
