@@ -7,10 +7,10 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,6 +43,11 @@ def _settings(config: Path | None) -> Settings:
     except ConfigError as exc:
         typer.echo(f"mailbot: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def _emit(row: Mapping[str, Any], json_output: bool, line: str) -> None:
+    """One JSON object per line for tools, or the human-readable line."""
+    typer.echo(json.dumps(row, ensure_ascii=False) if json_output else line)
 
 
 def _logging(verbose: bool) -> None:
@@ -141,13 +146,12 @@ def classify(
     ) as progress:
         for result in classify_files(readable(), classifier):
             progress.update(1)
-            if json_output:
-                typer.echo(json.dumps(result, ensure_ascii=False))
-            else:
-                typer.echo(
-                    f"{result['file']}: {result['primary']} {result['labels']} "
-                    f"lang={result['language']} conf={result['confidence']:.2f}"
-                )
+            _emit(
+                result,
+                json_output,
+                f"{result['file']}: {result['primary']} {result['labels']} "
+                f"lang={result['language']} conf={result['confidence']:.2f}",
+            )
     if unreadable:
         raise typer.Exit(1)
 
@@ -191,13 +195,12 @@ def cases_list(config: ConfigOption = None, json_output: JsonFlag = False) -> No
 
     rows = case_rows(open_database(_settings(config)))
     for row in rows:
-        if json_output:
-            typer.echo(json.dumps(row, ensure_ascii=False))
-        else:
-            typer.echo(
-                f"{row['reference']}  {row['status']:<12} {row['primary']:<16} "
-                f"{row['language']}  due {row['legal_due']}  {row['requester']}"
-            )
+        _emit(
+            row,
+            json_output,
+            f"{row['reference']}  {row['status']:<12} {row['primary']:<16} "
+            f"{row['language']}  due {row['legal_due']}  {row['requester']}",
+        )
 
 
 @mails_app.command("list")
@@ -212,13 +215,12 @@ def mails_list(
 
     engine = open_database(_settings(config))
     for row in inbound_rows(engine, "quarantined" if quarantined else None):
-        if json_output:
-            typer.echo(json.dumps(row, ensure_ascii=False))
-        else:
-            typer.echo(
-                f"{row['id']:>6}  {row['received_at']}  {row['disposition']:<12} "
-                f"{row['case'] or ''}  {row['reason'] or ''}"
-            )
+        _emit(
+            row,
+            json_output,
+            f"{row['id']:>6}  {row['received_at']}  {row['disposition']:<12} "
+            f"{row['case'] or ''}  {row['reason'] or ''}",
+        )
 
 
 @app.command()

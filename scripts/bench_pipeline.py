@@ -1,7 +1,7 @@
 """Throughput of the whole worker on this machine: N synthetic mails from a Maildir through
 ingest, pipeline and outbox into a local SMTP server, SQLite in a temporary directory.
 
-    .venv/bin/python scripts/bench_pipeline.py [N]
+    .venv/bin/python scripts/bench_pipeline.py [N] [CLASSIFIER]   (e5 or baseline)
 
 Prints mails per second for each stage and the peak RSS; the README quotes the figures.
 """
@@ -28,7 +28,7 @@ from mailbot.runtime import open_worker
 from tests.mailfactory import request_mail
 
 
-async def bench(count: int, root: Path) -> None:
+async def bench(count: int, root: Path, classifier: str) -> None:
     inbox = root / "inbox"
     for sub in ("new", "cur", "tmp"):
         (inbox / sub).mkdir(parents=True)
@@ -41,6 +41,7 @@ async def bench(count: int, root: Path) -> None:
     port = server.sockets[0].getsockname()[1]
     settings = Settings(
         maildir=inbox,
+        classifier=classifier,
         smtp_url=f"smtp://127.0.0.1:{port}",
         data_dir=root,
         database_url=f"sqlite:///{root / 'bench.sqlite3'}",
@@ -73,5 +74,6 @@ async def bench(count: int, root: Path) -> None:
 
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    classifier = sys.argv[2] if len(sys.argv) > 2 else "e5"
     with tempfile.TemporaryDirectory() as directory:
-        asyncio.run(bench(count, Path(directory)))
+        asyncio.run(bench(count, Path(directory), classifier))
