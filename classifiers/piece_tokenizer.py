@@ -39,7 +39,7 @@ def space_collapsing_normalizer() -> Any:
     return normalizers.Replace(Regex(" {2,}"), " ")
 
 
-def build_tokenizer(vocabulary: PieceVocabulary) -> Any:
+def build_tokenizer(vocabulary: PieceVocabulary, *, normalise: bool = True) -> Any:
     """A `tokenizers.Tokenizer` giving the ids e5.c gives, for text without a NUL character.
 
     e5.c maps each code point on its own (no NFKC composition), collapses runs of spaces,
@@ -79,7 +79,11 @@ def build_tokenizer(vocabulary: PieceVocabulary) -> Any:
     scores[vocabulary.unk] = _NEVER_CHOSEN
     scored = list(zip(pieces, scores, strict=True))
     tokenizer = Tokenizer(models.Unigram(scored, vocabulary.unk, byte_fallback=False))
-    tokenizer.normalizer = norm.Sequence([*steps, space_collapsing_normalizer()])
+    # Without `normalise` the caller applies `vocabulary.normalisation` itself (a table
+    # lookup per character) and only the space collapsing stays in the tokenizer.
+    tokenizer.normalizer = norm.Sequence(
+        [*(steps if normalise else []), space_collapsing_normalizer()]
+    )
     tokenizer.pre_tokenizer = pre.Sequence(
         [
             pre.Metaspace(replacement="\u2581", prepend_scheme="always", split=True),
@@ -100,9 +104,21 @@ def build_tokenizer(vocabulary: PieceVocabulary) -> Any:
     return tokenizer
 
 
-def write_tokenizer(vocabulary: PieceVocabulary, out_dir: Path, model_max_length: int) -> None:
-    """tokenizer.json plus the transformers files, so AutoTokenizer loads it as it is."""
-    build_tokenizer(vocabulary).save(str(out_dir / "tokenizer.json"))
+def write_tokenizer(
+    vocabulary: PieceVocabulary, out_dir: Path, model_max_length: int, *, table: str | None = None
+) -> None:
+    """tokenizer.json plus the transformers files, so AutoTokenizer loads it as it is.
+
+    With `table` (a file name) the normalisation goes there as a JSON object instead
+    ({code point: replacement}) and tokenizer.json only collapses spaces: loading the
+    2,700 Replace steps costs some 40 MB and a second for what a table lookup does.
+    """
+    build_tokenizer(vocabulary, normalise=table is None).save(str(out_dir / "tokenizer.json"))
+    if table is not None:
+        mapping = {
+            str(code_point): output for code_point, output in vocabulary.normalisation.items()
+        }
+        (out_dir / table).write_text(json.dumps(mapping, ensure_ascii=False), encoding="utf-8")
     pieces = vocabulary.pieces
     roles = {
         "bos_token": pieces[vocabulary.bos],

