@@ -9,6 +9,8 @@ install: $(VENV)/.installed          ## .venv with the `mailbot` command
 
 $(VENV)/.installed: pyproject.toml
 	scripts/system-packages.sh python
+	# tesseract reads the printed words of ID copies; without it they stay "unverified".
+	scripts/system-packages.sh ocr
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .

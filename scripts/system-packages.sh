@@ -3,6 +3,7 @@
 #   python        python3-venv (Debian ships venv separately)
 #   mail-servers  Dovecot IMAP + LMTP and openssl, for the integration tests
 #   postgres      PostgreSQL server binaries, for the PostgreSQL integration test
+#   ocr           tesseract with Dutch, French, German and English, for the ID-copy check
 # Needs root (or sudo) only when something is actually missing.
 set -eu
 
@@ -23,8 +24,15 @@ case "${1:-}" in
       if [ -x "$pg_ctl" ]; then missing=""; fi
     done
     ;;
+  ocr)
+    command -v tesseract >/dev/null 2>&1 || missing="tesseract-ocr"
+    for language in nld fra deu eng; do
+      [ -n "$(find /usr/share/tesseract-ocr -name "$language.traineddata" 2>/dev/null)" ] ||
+        missing="$missing tesseract-ocr-$language"
+    done
+    ;;
   *)
-    echo "usage: $0 python|mail-servers|postgres" >&2
+    echo "usage: $0 python|mail-servers|postgres|ocr" >&2
     exit 2
     ;;
 esac
