@@ -7,47 +7,30 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from classifiers.labels import ClassifierUnavailable
-from mailbot.config import ConfigError, Settings, load_settings
+from mailbot.commands import admin, cases, drafts
+from mailbot.commands.common import ConfigOption, JsonFlag, emit, settings_from
+from mailbot.config import ConfigError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-cases_app = typer.Typer(no_args_is_help=True, help="The cases the bot opened.")
-app.add_typer(cases_app, name="cases")
+app.add_typer(cases.app, name="cases")
+app.add_typer(drafts.app, name="drafts")
+app.add_typer(admin.audit_app, name="audit")
+app.add_typer(admin.accounts_app, name="accounts")
+app.command()(admin.keygen)
+app.command()(admin.purge)
 mails_app = typer.Typer(no_args_is_help=True, help="The mails that reached the inbox.")
 app.add_typer(mails_app, name="mails")
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        envvar="MAILBOT_CONFIG",
-        help="TOML settings file.",
-        exists=True,
-        dir_okay=False,
-    ),
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        typer.echo(f"mailbot: {exc}", err=True)
-        raise typer.Exit(2) from exc
-
-
-def _emit(row: Mapping[str, Any], json_output: bool, line: str) -> None:
-    """One JSON object per line for tools, or the human-readable line."""
-    typer.echo(json.dumps(row, ensure_ascii=False) if json_output else line)
+_settings = settings_from
+_emit = emit
 
 
 def _logging(verbose: bool) -> None:
@@ -185,22 +168,6 @@ def status(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
         f"{counts['quarantined']}; outbox sent {outbox['sent']}, queued {outbox['queued']}, "
         f"failed {outbox['failed']}"
     )
-
-
-@cases_app.command("list")
-def cases_list(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
-    """Every case, oldest first."""
-    from mailbot.reports import case_rows
-    from mailbot.runtime import open_database
-
-    rows = case_rows(open_database(_settings(config)))
-    for row in rows:
-        _emit(
-            row,
-            json_output,
-            f"{row['reference']}  {row['status']:<12} {row['primary']:<16} "
-            f"{row['language']}  due {row['legal_due']}  {row['requester']}",
-        )
 
 
 @mails_app.command("list")

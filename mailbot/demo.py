@@ -20,6 +20,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from mailbot.config import Settings
 from mailbot.reports import case_rows, inbound_rows, status_counts
 from mailbot.runtime import open_worker
+from mailbot.sealing import write_key_file
 
 SAMPLES = Path(__file__).parent / "demo_mail"
 
@@ -52,7 +53,11 @@ async def _run(root: Path) -> tuple[Settings, list[EmailMessage]]:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(handler), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
+    key_file = root / "data.key"
+    if not key_file.exists():
+        write_key_file(key_file)  # the demo's mails are sealed like production's
     settings = Settings(
+        data_key_file=key_file,
         maildir=prepare_maildir(root),
         smtp_url=f"smtp://127.0.0.1:{port}",
         data_dir=root,

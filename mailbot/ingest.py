@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from mailbot.cases.models import Disposition, InboundMessage, MailboxCursor
 from mailbot.database import transaction
 from mailbot.mail.source import FetchedMail, MailSource, Position
+from mailbot.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,17 @@ def load_position(session: Session, label: str) -> Position | None:
     return None if cursor is None else Position(cursor.uidvalidity, cursor.last_uid)
 
 
-def ingest(engine: Engine, source: MailSource, max_bytes: int) -> IngestSummary:
+def sealing_context(message_key: str) -> str:
+    """What a stored mail's sealed bytes are bound to: its own row, by its unique key."""
+    return f"inbound:{message_key}"
+
+
+def stored_raw(row: InboundMessage, sealer: Sealer) -> bytes:
+    """The mail's bytes as received (less any ID copy cut out after its check)."""
+    return sealer.open(row.raw, sealing_context(row.message_key))
+
+
+def ingest(engine: Engine, source: MailSource, max_bytes: int, sealer: Sealer) -> IngestSummary:
     with transaction(engine) as session:
         position = load_position(session, source.label)
         if position is None and (position := source.start_position()) is not None:
@@ -71,7 +82,7 @@ def ingest(engine: Engine, source: MailSource, max_bytes: int) -> IngestSummary:
     stored = duplicates = 0
     for mail in source.fetch_new(position, max_bytes):
         with transaction(engine) as session:
-            is_new = _store(session, source.label, mail)
+            is_new = _store(session, source.label, mail, sealer)
         source.after_store(mail)
         stored += is_new
         duplicates += not is_new
@@ -80,7 +91,7 @@ def ingest(engine: Engine, source: MailSource, max_bytes: int) -> IngestSummary:
     return IngestSummary(stored=stored, duplicates=duplicates)
 
 
-def _store(session: Session, label: str, mail: FetchedMail) -> bool:
+def _store(session: Session, label: str, mail: FetchedMail, sealer: Sealer) -> bool:
     key = message_key(mail.raw)
     if mail.problem is not None:
         # Nothing could be fetched: the key names the folder position instead.
@@ -96,10 +107,14 @@ def _store(session: Session, label: str, mail: FetchedMail) -> bool:
         uid=mail.uid,
         message_key=key,
         message_id=header_message_id(mail.raw),
-        raw=mail.raw,
+        raw=sealer.seal(mail.raw, sealing_context(key)),
         size=mail.size if mail.size is not None else len(mail.raw),
         sha256=hashlib.sha256(mail.raw).hexdigest(),
         received_at=mail.received_at,
+        # A Maildir file's base name (its flags change): where to remove an ID copy later.
+        source_ref=mail.source_ref.rpartition("/")[2].partition(":2,")[0]
+        if mail.source_ref
+        else None,
     )
     if mail.problem is not None:
         row.disposition = Disposition.QUARANTINED

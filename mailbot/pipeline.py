@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 from classifiers import Classification, Classifier
 from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import deadlines_for, receipt_date
+from mailbot.cases.handling import Handling, continue_case, respond_to_new_case
 from mailbot.cases.models import (
-    Attachment,
     Case,
     CaseStatus,
     Disposition,
@@ -27,10 +27,12 @@ from mailbot.cases.models import (
     utcnow,
 )
 from mailbot.cases.reference import next_reference
+from mailbot.cases.verification import record_attachments, strongest_kind
 from mailbot.config import Settings
+from mailbot.ingest import stored_raw
 from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
-from mailbot.replies.drafts import draft_acknowledgement
-from mailbot.triage.identity import IdDocument, attachment_kind, find_id_document
+from mailbot.replies.drafts import Letterhead, mail_thread
+from mailbot.sealing import Sealer
 from mailbot.triage.screen import screen
 from mailbot.triage.thread import ThreadClues, same_requester, thread_clues
 
@@ -43,19 +45,23 @@ class Bot:
 
     settings: Settings
     classifier: Classifier
+    sealer: Sealer
+
+    @property
+    def handling(self) -> Handling:
+        letterhead = Letterhead(self.settings.sender, self.message_id_domain)
+        return Handling(self.settings, self.sealer, letterhead)
 
     @property
     def message_id_domain(self) -> str:
-        # A subdomain of our own, so the screen recognises our replies if they come
-        # back without confusing them with mails Jaimy staff send from their desks.
-        return f"mailbot.{self.settings.own_domain}"
+        return self.settings.message_id_domain
 
 
 def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
     """Decide what `inbound` is and record it; sets its disposition."""
     inbound.handled_at = utcnow()
     try:
-        mail = parse_mail(inbound.raw)
+        mail = parse_mail(stored_raw(inbound, bot.sealer))
     except MalformedMail as exc:
         _settle(session, inbound, Disposition.QUARANTINED, exc.reason)
         return
@@ -72,7 +78,6 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
     inbound.message_id = (
         mail.message_id if mail.message_id and len(mail.message_id) <= 1000 else None
     )
-    _record_attachments(session, inbound, mail)
     screening = screen(
         mail,
         own_addresses=frozenset({bot.settings.sender}),
@@ -104,18 +109,22 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
         return
     clues = thread_clues(mail, bot.settings.reference_prefix)
     existing = _find_case(session, clues, mail.sender)
+    attachments = record_attachments(session, inbound, mail)
+    now = utcnow()
     if existing is not None:
         _join(session, inbound, existing)
+        reading = bot.classifier.classify(mail.subject, mail.text)
+        continue_case(session, existing, reading, attachments, bot.handling, now)
         return
+    if _names_foreign_case(session, clues, mail.sender):
+        # Someone quoting another person's case reference: a case of its own, flagged.
+        inbound.flags = " ".join(filter(None, [inbound.flags, "foreign_reference"]))
     classification = bot.classifier.classify(mail.subject, mail.text)
-    case = _open_case(
-        session, inbound, mail, classification, find_id_document(mail.attachments), bot
-    )
-    draft_acknowledgement(
-        session, inbound.id, mail, case, bot.settings.sender, bot.message_id_domain
-    )
+    case = _open_case(session, inbound, mail, classification, strongest_kind(attachments), bot)
     inbound.case_id = case.id
     _settle(session, inbound, Disposition.CASE_OPENED, None)
+    thread = mail_thread(inbound.id, mail.message_id, mail.references, mail.subject)
+    respond_to_new_case(session, case, mail, attachments, thread, bot.handling, now)
 
 
 def quarantine(session: Session, inbound: InboundMessage, reason: str) -> None:
@@ -129,22 +138,6 @@ def _settle(
     inbound.disposition = disposition
     inbound.reason = reason[:1000] if reason else None
     session.add(inbound)
-
-
-def _record_attachments(session: Session, inbound: InboundMessage, mail: ParsedMail) -> None:
-    assert inbound.id is not None
-    for part in mail.attachments:
-        session.add(
-            Attachment(
-                inbound_id=inbound.id,
-                filename=part.filename[:500] if part.filename else None,
-                declared_type=part.declared_type[:200],
-                sniffed_type=part.sniffed_type[:200],
-                size=part.size,
-                sha256=part.sha256,
-                kind=attachment_kind(part),
-            )
-        )
 
 
 def _earlier_copy(session: Session, inbound: InboundMessage) -> InboundMessage | None:
@@ -186,6 +179,13 @@ def _find_case(session: Session, clues: ThreadClues, sender: str) -> Case | None
     return min(own, key=lambda case: case.id or 0) if own else None
 
 
+def _names_foreign_case(session: Session, clues: ThreadClues, sender: str) -> bool:
+    if not clues.references:
+        return False
+    named = session.exec(select(Case.requester).where(col(Case.reference).in_(clues.references)))
+    return any(not same_requester(requester, sender) for requester in named.all())
+
+
 def _join(session: Session, inbound: InboundMessage, case: Case) -> None:
     assert case.id is not None
     inbound.case_id = case.id
@@ -198,7 +198,7 @@ def _open_case(
     inbound: InboundMessage,
     mail: ParsedMail,
     classification: Classification,
-    id_document: IdDocument,
+    id_document: str,
     bot: Bot,
 ) -> Case:
     assert mail.sender is not None
@@ -221,7 +221,7 @@ def _open_case(
         target_due=deadlines.target_due,
         extended_due=deadlines.extended_due,
         rule_version=deadlines.rule_version,
-        id_document=id_document.kind,
+        id_document=id_document,
     )
     session.add(case)
     session.flush()
@@ -240,7 +240,7 @@ def _open_case(
             "receipt_date": case.receipt_date.isoformat(),
             "legal_due": case.legal_due.isoformat(),
             "rule_version": case.rule_version,
-            "id_document": id_document.kind,
+            "id_document": id_document,
             "flags": inbound.flags,
         },
     )

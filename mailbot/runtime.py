@@ -36,5 +36,6 @@ def load_classifier_for(settings: Settings) -> Classifier:
 
 def open_worker(settings: Settings) -> Worker:
     engine = open_database(settings)
-    bot = Bot(settings=settings, classifier=load_classifier_for(settings))
+    sealer = settings.sealer()  # before the model load: a missing key fails fast
+    bot = Bot(settings=settings, classifier=load_classifier_for(settings), sealer=sealer)
     return Worker(engine, open_source(settings), bot)

@@ -24,6 +24,7 @@ from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
 from mailbot.pipeline import Bot, handle, quarantine
 from mailbot.replies.outbox import next_retry_at, send_due
+from mailbot.schedule import run_scheduled_work
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class Worker:
         stored = 0
         try:
             ingested = await asyncio.to_thread(
-                ingest, self.engine, self.source, settings.max_message_bytes
+                ingest, self.engine, self.source, settings.max_message_bytes, self.bot.sealer
             )
             stored = ingested.stored
         except CONNECTION_ERRORS as exc:
@@ -112,8 +113,10 @@ class Worker:
         if source_error is None:
             try:
                 await asyncio.to_thread(self.mark_in_source)
+                await asyncio.to_thread(self.remove_from_source)
             except CONNECTION_ERRORS as exc:
                 source_error = exc
+        await asyncio.to_thread(run_scheduled_work, self.engine, self.bot, utcnow())
         sending = await send_due(self.engine, settings)
         if source_error is not None:
             raise source_error
@@ -172,6 +175,20 @@ class Worker:
                 self.source.mark_handled(uidvalidity, handled)
             for row in rows:
                 row.marked_in_source = True
+                session.add(row)
+
+    def remove_from_source(self) -> None:
+        """Delete from the source folder the mails an ID copy was cut out of; the sealed,
+        redacted copy in the database is then the only one (LEGAL.md §2.5)."""
+        with transaction(self.engine) as session:
+            rows = session.exec(
+                select(InboundMessage)
+                .where(InboundMessage.source == self.source.label)
+                .where(col(InboundMessage.remove_from_source).is_(True))
+            ).all()
+            for row in rows:
+                self.source.remove(row.uidvalidity, row.uid, row.source_ref)
+                row.remove_from_source = False
                 session.add(row)
 
     def _wait_seconds(self) -> float:

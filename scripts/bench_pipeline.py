@@ -21,6 +21,7 @@ from aiosmtpd.smtp import SMTP
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mailbot.config import Settings
+from mailbot.sealing import new_key_text
 from mailbot.demo import CapturingHandler
 from mailbot.ingest import ingest
 from mailbot.replies.outbox import send_due
@@ -40,6 +41,7 @@ async def bench(count: int, root: Path, classifier: str) -> None:
     server = await loop.create_server(lambda: SMTP(handler), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     settings = Settings(
+        data_key=new_key_text(),
         maildir=inbox,
         classifier=classifier,
         smtp_url=f"smtp://127.0.0.1:{port}",
@@ -49,7 +51,7 @@ async def bench(count: int, root: Path, classifier: str) -> None:
     started = time.perf_counter()
     worker = open_worker(settings)
     loaded = time.perf_counter()
-    ingest(worker.engine, worker.source, settings.max_message_bytes)
+    ingest(worker.engine, worker.source, settings.max_message_bytes, worker.bot.sealer)
     ingested = time.perf_counter()
     worker.handle_pending()
     handled = time.perf_counter()

@@ -1,33 +1,132 @@
-"""The case state machine: each change of status is checked and leaves an audit event."""
+"""The case state machine (DESIGN.md): each change is one function that refuses what the
+rules do not allow and appends a hash-chained audit event.
+
+new -> awaiting_identity -> in_progress -> awaiting_approval -> answered -> closed, with
+the outcome (answered, refused, not_identified, withdrawn, not_a_request) recorded at
+closing and the extension recorded beside the status. Deadlines come from the pure
+`mailbot.cases.deadlines`; "now" is always passed in.
+"""
 
 from __future__ import annotations
+
+from datetime import date, datetime
 
 from sqlmodel import Session
 
 from mailbot.cases.audit import append_event
-from mailbot.cases.models import Case, CaseStatus, utcnow
+from mailbot.cases.deadlines import can_extend, pause_applies, paused_due, receipt_date
+from mailbot.cases.models import Case, CaseOutcome, CaseStatus, utcnow
 
 S = CaseStatus
 ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
-    S.NEW: frozenset({S.AWAITING_IDENTITY, S.IN_PROGRESS, S.CLOSED}),
-    S.AWAITING_IDENTITY: frozenset({S.IN_PROGRESS, S.CLOSED}),
-    S.IN_PROGRESS: frozenset({S.AWAITING_APPROVAL, S.AWAITING_IDENTITY, S.CLOSED}),
-    S.AWAITING_APPROVAL: frozenset({S.IN_PROGRESS, S.ANSWERED}),
+    S.NEW: frozenset({S.AWAITING_IDENTITY, S.IN_PROGRESS, S.AWAITING_APPROVAL, S.CLOSED}),
+    S.AWAITING_IDENTITY: frozenset({S.IN_PROGRESS, S.AWAITING_APPROVAL, S.CLOSED}),
+    S.IN_PROGRESS: frozenset({S.AWAITING_APPROVAL, S.AWAITING_IDENTITY, S.ANSWERED, S.CLOSED}),
+    S.AWAITING_APPROVAL: frozenset({S.IN_PROGRESS, S.ANSWERED, S.CLOSED}),
     S.ANSWERED: frozenset({S.CLOSED, S.IN_PROGRESS}),
     S.CLOSED: frozenset(),
 }
 
 
 class IllegalTransition(ValueError):
-    """The requested change of status is not allowed from the case's current status."""
+    """The requested change is not allowed from the case's current state."""
 
 
 def transition(session: Session, case: Case, to: CaseStatus, actor: str, why: str = "") -> None:
     current = CaseStatus(case.status)
+    if to == current:
+        return
     if to not in ALLOWED[current]:
         raise IllegalTransition(f"{case.reference}: {current} -> {to} is not allowed")
     case.status = to
+    _record(session, case, "status_changed", actor, {"from": current, "to": to, "why": why})
+
+
+def request_identity(
+    session: Session, case: Case, doubt_reason: str, now: datetime, actor: str = "bot"
+) -> None:
+    """An ID copy is asked for; the clock pauses only as LEGAL.md §1.7 allows."""
+    if not doubt_reason:
+        raise IllegalTransition(f"{case.reference}: an ID request needs a recorded doubt reason")
+    transition(session, case, S.AWAITING_IDENTITY, actor, "identity to be verified")
+    case.doubt_reason = doubt_reason
+    case.id_requested_at = now
+    case.clock_paused = pause_applies(case.receipt_date, receipt_date(now), True)
+    _record(
+        session,
+        case,
+        "identity_requested",
+        actor,
+        {"doubt_reason": doubt_reason, "clock_paused": case.clock_paused},
+    )
+
+
+def record_identity_check(
+    session: Session, case: Case, verified: bool, method: str, actor: str, now: datetime
+) -> None:
+    """The identity facts LEGAL.md §2.5 keeps; a paused clock resumes with the days waited."""
+    if case.identity_verified is not None:
+        raise IllegalTransition(f"{case.reference}: identity was already checked")
+    case.identity_verified = verified
+    case.identity_method = method
+    case.identity_checked_by = actor
+    case.identity_checked_at = now
+    if case.id_requested_at is not None:
+        case.id_received_at = case.id_received_at or now
+    if case.clock_paused and case.id_requested_at is not None and case.id_received_at:
+        case.legal_due = paused_due(
+            case.receipt_date,
+            receipt_date(case.id_requested_at),
+            receipt_date(case.id_received_at),
+        )
+        case.clock_paused = False
+    _record(
+        session,
+        case,
+        "identity_checked",
+        actor,
+        {"verified": verified, "method": method, "legal_due": case.legal_due.isoformat()},
+    )
+    if verified and case.status == S.AWAITING_IDENTITY:
+        transition(session, case, S.IN_PROGRESS, actor, "identity verified")
+
+
+def extend(session: Session, case: Case, reason: str, today: date, actor: str) -> None:
+    """Two more months (LEGAL.md §1.5): with a reason, told before the first deadline."""
+    if case.outcome == CaseOutcome.REFUSED or case.status == S.CLOSED:
+        raise IllegalTransition(f"{case.reference}: a closed or refused case is not extended")
+    if case.extension_notified_on is not None:
+        raise IllegalTransition(f"{case.reference}: already extended")
+    if not can_extend(today, case.legal_due, reason):
+        why = "a written reason is required" if not reason.strip() else "the deadline passed"
+        raise IllegalTransition(f"{case.reference}: cannot extend: {why}")
+    case.extension_reason = reason.strip()
+    case.extension_notified_on = today
+    _record(
+        session,
+        case,
+        "extended",
+        actor,
+        {"extended_due": case.extended_due.isoformat(), "notified_on": today.isoformat()},
+    )
+
+
+def close(
+    session: Session, case: Case, outcome: CaseOutcome, actor: str, now: datetime, why: str = ""
+) -> None:
+    transition(session, case, S.CLOSED, actor, why or outcome.value)
+    case.outcome = outcome
+    case.closed_at = now
+    _record(session, case, "case_closed", actor, {"outcome": outcome.value})
+
+
+def current_due(case: Case) -> date:
+    """The deadline the case is held to now: the extended one once it was notified."""
+    return case.extended_due if case.extension_notified_on is not None else case.legal_due
+
+
+def _record(session: Session, case: Case, kind: str, actor: str, data: dict[str, object]) -> None:
     case.updated_at = utcnow()
     session.add(case)
     assert case.id is not None
-    append_event(session, case.id, "status_changed", actor, {"from": current, "to": to, "why": why})
+    append_event(session, case.id, kind, actor, data)

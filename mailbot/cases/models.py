@@ -66,8 +66,19 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class CaseOutcome(StrEnum):
+    """How a closed case ended (DESIGN.md: recorded outcomes beside the status)."""
+
+    ANSWERED = "answered"
+    REFUSED = "refused"
+    NOT_IDENTIFIED = "not_identified"
+    WITHDRAWN = "withdrawn"
+    NOT_A_REQUEST = "not_a_request"  # redirected customer-service mail
+
+
 class OutboundStatus(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"  # a draft the DPO must approve (LEGAL.md §4)
+    REJECTED = "rejected"  # the DPO refused the draft; never sent
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"  # gave up after the configured attempts; the DPO sees it
@@ -113,10 +124,15 @@ class InboundMessage(SQLModel, table=True):
     case_id: int | None = Field(default=None, foreign_key="privacy_case.id")
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     marked_in_source: bool = False  # flagged as processed in the IMAP folder
+    # Where the source keeps it (a Maildir file), to remove an ID copy from there too.
+    source_ref: str | None = Field(default=None, sa_type=Text)
+    # An ID copy was cut out of `raw`; the source folder's copy is still to be removed.
+    remove_from_source: bool = Field(default=False, index=True)
 
 
 class Attachment(SQLModel, table=True):
-    """What an inbound mail carried. Metadata only: the bytes stay inside the raw mail."""
+    """What an inbound mail carried: metadata and what the ID check found. The bytes stay
+    inside the sealed raw mail until an ID copy's check, when they are cut out of it."""
 
     __tablename__ = "attachment"
 
@@ -128,6 +144,8 @@ class Attachment(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     kind: str = Field(max_length=32)  # id-document kind: eid_front, ..., other_document, none
+    part_index: int = -1  # position among the mail's attachments, to cut it out later
+    check_reason: str | None = Field(default=None, max_length=300)  # never personal data
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -154,6 +172,22 @@ class Case(SQLModel, table=True):
     extended_due: date
     rule_version: str = Field(max_length=40)
     id_document: str = Field(default="none", max_length=32)
+    # Identity facts, the only ones LEGAL.md §2.5 lets us keep after the check.
+    doubt_reason: str | None = Field(default=None, max_length=40)
+    id_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    id_received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    identity_verified: bool | None = None  # None: not checked (or not needed)
+    identity_method: str | None = Field(default=None, max_length=60)
+    identity_checked_by: str | None = Field(default=None, max_length=200)
+    identity_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    clock_paused: bool = False  # waiting for the ID pauses the clock (LEGAL.md §1.7)
+    id_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    extension_reason: str | None = Field(default=None, sa_type=Text)
+    extension_notified_on: date | None = None
+    dpo_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # anonymised
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -203,3 +237,26 @@ class OutboundMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Suppression(SQLModel, table=True):
+    """An address direct marketing must never reach again (Art. 21(3), Art. 7(3))."""
+
+    __tablename__ = "suppression"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(unique=True, max_length=320)  # casefolded
+    reason: str = Field(max_length=32)  # objection or withdraw_consent
+    case_id: int | None = Field(default=None, foreign_key="privacy_case.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class KnownAccount(SQLModel, table=True):
+    """An address that belongs to a Jaimy account: mail from it raises no identity doubt."""
+
+    __tablename__ = "known_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(unique=True, max_length=320)  # casefolded
+    source: str = Field(default="", max_length=300)  # the import it came from
+    imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -163,6 +163,18 @@ class ImapSource:
         if held and keywords:
             client.add_flags(held, [QUARANTINED])
 
+    def remove(self, uidvalidity: int | None, uid: int | None, source_ref: str | None) -> None:
+        if uid is None:
+            return
+        client = self._connect()
+        if uidvalidity != self._uidvalidity:
+            return  # the UID names another mail now; the old one is gone with its folder
+        client.delete_messages([uid])
+        if b"UIDPLUS" in client.capabilities():
+            client.uid_expunge([uid])  # only this mail, not what others marked \\Deleted
+        else:
+            client.expunge()
+
     def wait_for_mail(self, timeout: float, stop: threading.Event) -> None:
         client = self._connect()
         if b"IDLE" not in client.capabilities():

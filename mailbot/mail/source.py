@@ -53,6 +53,10 @@ class MailSource(Protocol):
         """Flag (uid, quarantined) pairs as done in the source folder."""
         ...
 
+    def remove(self, uidvalidity: int | None, uid: int | None, source_ref: str | None) -> None:
+        """Delete a mail from the source folder (an ID copy whose check is done)."""
+        ...
+
     def wait_for_mail(self, timeout: float, stop: threading.Event) -> None:
         """Return when new mail may be there, after `timeout` seconds, or when stopping."""
         ...

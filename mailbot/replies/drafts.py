@@ -1,83 +1,145 @@
-"""Drafting the replies of a case: rendered from templates, queued or held for the DPO."""
+"""Drafting the replies of a case: rendered from templates, queued or held for the DPO.
+
+Which drafts go out on their own is the catalogue's (LEGAL.md §4); a reply an address
+receives more than ACKNOWLEDGEMENTS_PER_DAY times a day is held even so (RFC 3834 §2:
+a loop with a misbehaving responder looks like that).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from classifiers import RIGHTS
 from mailbot.cases.audit import append_event
-from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, utcnow
+from mailbot.cases.lifecycle import current_due
+from mailbot.cases.models import Case, InboundMessage, OutboundMessage, OutboundStatus, utcnow
 from mailbot.mail.compose import new_message_id, thread_references
-from mailbot.mail.parse import ParsedMail
+from mailbot.replies.catalogue import spec
 from mailbot.replies.render import render_reply
 
+ACKNOWLEDGEMENTS_PER_DAY = 3
+_MAX_REFERENCES = 10
 
-def draft_acknowledgement(
-    session: Session,
-    inbound_id: int | None,
-    mail: ParsedMail,
-    case: Case,
-    sender: str,
-    message_id_domain: str,
-) -> None:
-    """Queue the acknowledgement of a newly opened case (LEGAL.md §3.1)."""
-    assert case.id is not None and mail.sender is not None
-    # Only name rights the classifier is sure of: the acknowledgement must not state a
-    # guess as fact. An unsure reading is the DPO's (triage) and the mail says "your
-    # message about your personal data".
+
+@dataclass(frozen=True, slots=True)
+class Letterhead:
+    """What every reply carries from the settings."""
+
+    sender: str
+    message_id_domain: str
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """The conversation a reply continues: what it answers and the ids before it."""
+
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    inbound_id: int | None = None
+    original_subject: str = ""
+
+
+def case_context(case: Case, letterhead: Letterhead, original_subject: str) -> dict[str, object]:
+    """What every template may read about a case (catalogue.COMMON_CONTEXT)."""
+    # Only name rights the classifier is sure of: a letter must not state a guess as
+    # fact. An unsure reading is the DPO's (triage): "your message about your data".
     rights = [label for label in case.label_list if label in RIGHTS and not case.needs_triage]
-    rendered = render_reply(
-        "acknowledgement",
-        case.language,
-        {
-            "reference": case.reference,
-            "receipt_date": case.receipt_date,
-            "legal_due": case.legal_due,
-            "rights": rights or ["other"],
-            "original_subject": mail.subject[:200],
-            "requester_name": case.requester_name,
-            "id_request": None,
-            "sender": sender,
-        },
-    )
-    # LEGAL.md §4: an acknowledgement goes out without approval, unless this address
-    # already got several today: a loop with a misbehaving responder looks like that
-    # (RFC 3834 §2), and a person writing that often is better answered by the DPO.
-    recent = _recent_replies(session, mail.sender)
-    held = recent >= ACKNOWLEDGEMENTS_PER_DAY
+    return {
+        "reference": case.reference,
+        "receipt_date": case.receipt_date,
+        "legal_due": current_due(case),
+        "requester_name": case.requester_name,
+        "original_subject": original_subject[:200],
+        "sender": letterhead.sender,
+        "rights": rights or ["other"],
+    }
+
+
+def draft_reply(
+    session: Session,
+    case: Case,
+    template: str,
+    extra: Mapping[str, object],
+    letterhead: Letterhead,
+    thread: Thread | None = None,
+) -> OutboundMessage:
+    """Render `template` for `case` and queue it, or hold it for the DPO."""
+    assert case.id is not None
+    thread = thread or case_thread(session, case)
+    context = {**case_context(case, letterhead, thread.original_subject), **extra}
+    rendered = render_reply(template, case.language, context)
+    recent = _recent_replies(session, case.requester)
+    held = spec(template).needs_approval or recent >= ACKNOWLEDGEMENTS_PER_DAY
     reply = OutboundMessage(
         case_id=case.id,
-        inbound_id=inbound_id,
-        kind="acknowledgement",
+        inbound_id=thread.inbound_id,
+        kind=template,
         template=rendered.template,
         language=rendered.language,
         status=OutboundStatus.AWAITING_APPROVAL if held else OutboundStatus.QUEUED,
-        to_address=mail.sender,  # never Reply-To (DESIGN.md, Mail handling rules)
+        to_address=case.requester,  # never Reply-To (DESIGN.md, Mail handling rules)
         subject=rendered.subject,
         body=rendered.body,
-        message_id=new_message_id(case.reference, message_id_domain),
-        in_reply_to=mail.message_id,
-        references=" ".join(thread_references(mail.message_id, mail.references)),
+        message_id=new_message_id(case.reference, letterhead.message_id_domain),
+        in_reply_to=thread.in_reply_to,
+        references=" ".join(thread.references),
         approved_by=None if held else "automatic",
     )
     session.add(reply)
+    session.flush()
     append_event(
         session,
         case.id,
         "reply_held" if held else "reply_queued",
         "bot",
         {
+            "outbound_id": reply.id,
             "kind": reply.kind,
             "template": reply.template,
             "language": reply.language,
             "replies_to_address_last_24h": recent,
         },
     )
+    return reply
 
 
-ACKNOWLEDGEMENTS_PER_DAY = 3
+def mail_thread(
+    inbound_id: int | None, message_id: str | None, references: tuple[str, ...], subject: str
+) -> Thread:
+    """The thread of a reply to one inbound mail."""
+    return Thread(
+        in_reply_to=message_id,
+        references=tuple(thread_references(message_id, references)),
+        inbound_id=inbound_id,
+        original_subject=subject,
+    )
+
+
+def case_thread(session: Session, case: Case) -> Thread:
+    """A later reply continues the whole conversation: the requester's last mail is what
+    it answers, and the ids of every mail of the case so far are its references."""
+    inbound = session.exec(
+        select(InboundMessage.id, InboundMessage.message_id, InboundMessage.received_at)
+        .where(InboundMessage.case_id == case.id)
+        .order_by(col(InboundMessage.received_at), col(InboundMessage.id))
+    ).all()
+    outbound = session.exec(
+        select(OutboundMessage.message_id, OutboundMessage.created_at)
+        .where(OutboundMessage.case_id == case.id)
+        .where(OutboundMessage.status != OutboundStatus.REJECTED)
+    ).all()
+    dated = [(at, mid) for _, mid, at in inbound if mid] + [(at, mid) for mid, at in outbound]
+    ids = tuple(dict.fromkeys(mid for _, mid in sorted(dated)))[-_MAX_REFERENCES:]
+    last_in = next((row for row in reversed(inbound) if row[1]), None)
+    return Thread(
+        in_reply_to=last_in[1] if last_in else None,
+        references=ids,
+        inbound_id=last_in[0] if last_in else None,
+    )
 
 
 def _recent_replies(session: Session, address: str) -> int:

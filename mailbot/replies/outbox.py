@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from mailbot.cases.audit import append_event
-from mailbot.cases.lifecycle import transition
-from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus, utcnow
+from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, utcnow
+from mailbot.cases.outcomes import after_sent
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.mail.compose import Reply, compose
@@ -128,8 +128,7 @@ def _record_sent(engine: Engine, row_id: int, at: datetime) -> None:
                 "approved_by": row.approved_by or "automatic",
             },
         )
-        if row.kind == "acknowledgement" and case.status == CaseStatus.NEW:
-            transition(session, case, CaseStatus.IN_PROGRESS, "bot", "acknowledged")
+        after_sent(session, case, row.kind, at)
     log.info("sent %s for case %s", row.kind, case.reference)
 
 

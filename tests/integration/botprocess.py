@@ -15,6 +15,7 @@ from typing import Any
 from imapclient import IMAPClient
 
 from deploy.mailservers import Dovecot, MailAccount, SmtpSink
+from tests.conftest import TEST_DATA_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,6 +33,7 @@ def bot_env(
         # These tests are about the mail path; the trained model has its own tests and
         # one end-to-end test below. The baseline saves a model load per command.
         MAILBOT_CLASSIFIER="baseline",
+        MAILBOT_DATA_KEY=TEST_DATA_KEY,
     )
     return env
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from imapclient import IMAPClient
 
 from deploy.mailservers import Dovecot, MailAccount, SmtpSink
+from tests.conftest import TEST_DATA_KEY
 from tests.integration.botprocess import (
     bot_env,
     cases,
@@ -75,7 +76,8 @@ def test_four_languages_become_cases_and_threaded_acknowledgements(
             "receipt_date",
             "legal_due",
         } <= row.keys()
-        assert row["status"] == "in_progress"  # acknowledged
+        # Unknown senders (no account directory imported): an ID copy is asked for.
+        assert row["status"] == "awaiting_identity"
     references = {REFERENCE.search(m["Subject"]).group(1) for m in sent}  # type: ignore[union-attr]
     assert references == {row["reference"] for row in listed}
     assert status(env) == {
@@ -244,6 +246,7 @@ def test_unreachable_imap_server_is_a_clear_error_when_running_once(
         "MAILBOT_SMTP_URL": smtp_sink.url,
         "MAILBOT_DATA_DIR": str(tmp_path),
         "PATH": "/usr/bin:/bin",
+        "MAILBOT_DATA_KEY": TEST_DATA_KEY,
     }
     done = mailbot("run", "--once", env=env, check=False)
     assert done.returncode == 1

@@ -10,10 +10,14 @@ from sqlmodel import select
 
 from mailbot.cases.models import Disposition, InboundMessage
 from mailbot.database import migrate, open_engine, transaction
-from mailbot.ingest import header_message_id, ingest, message_key
+from mailbot.ingest import header_message_id, ingest, message_key, stored_raw
 from mailbot.lease import WorkerAlreadyRunning, worker_lease
 from mailbot.mail.maildir import MaildirSource
+from mailbot.sealing import Sealer, load_sealer
+from tests.conftest import TEST_DATA_KEY
 from tests.mailfactory import request_mail
+
+SEALER: Sealer = load_sealer(TEST_DATA_KEY, None)
 
 
 @pytest.fixture
@@ -57,10 +61,12 @@ def test_each_mail_stored_once_with_its_bytes_and_marked_seen(
     for n, raw in enumerate(raws):
         (maildir / "new" / f"m{n}").write_bytes(raw)
     source = MaildirSource(maildir)
-    assert ingest(engine, source, max_bytes=10_000_000).stored == 2
-    assert ingest(engine, source, max_bytes=10_000_000).stored == 0
+    assert ingest(engine, source, max_bytes=10_000_000, sealer=SEALER).stored == 2
+    assert ingest(engine, source, max_bytes=10_000_000, sealer=SEALER).stored == 0
     rows = _stored(engine)
-    assert sorted(row.raw for row in rows) == sorted(raws)
+    assert sorted(stored_raw(row, SEALER) for row in rows) == sorted(raws)
+    # At rest only sealed bytes: not a word of the mail is readable in the database.
+    assert all(b"Subject" not in row.raw and row.raw not in raws for row in rows)
     assert all(row.disposition == Disposition.PENDING for row in rows)
     assert not list((maildir / "new").iterdir())
     assert sorted(p.name for p in (maildir / "cur").iterdir()) == ["m0:2,S", "m1:2,S"]
@@ -73,7 +79,7 @@ def test_a_mail_offered_again_after_a_crash_is_not_stored_twice(
     (maildir / "new" / "again").write_bytes(raw)
     # Simulate a crash after the commit but before the file was marked: same mail twice.
     (maildir / "new" / "again-copy").write_bytes(raw)
-    summary = ingest(engine, MaildirSource(maildir), max_bytes=10_000_000)
+    summary = ingest(engine, MaildirSource(maildir), max_bytes=10_000_000, sealer=SEALER)
     assert (summary.stored, summary.duplicates) == (1, 1)
     assert len(_stored(engine)) == 1
 
@@ -81,11 +87,12 @@ def test_a_mail_offered_again_after_a_crash_is_not_stored_twice(
 def test_oversized_mail_keeps_its_headers_and_is_quarantined(engine: Engine, maildir: Path) -> None:
     raw = request_mail(language="en", body="x" * 5000)
     (maildir / "new" / "big").write_bytes(raw)
-    ingest(engine, MaildirSource(maildir), max_bytes=1000)
+    ingest(engine, MaildirSource(maildir), max_bytes=1000, sealer=SEALER)
     (row,) = _stored(engine)
     assert row.disposition == Disposition.QUARANTINED
     assert "too large" in (row.reason or "")
-    assert row.size == len(raw) and b"Message-ID" in row.raw and len(row.raw) < 1000
+    headers = stored_raw(row, SEALER)
+    assert row.size == len(raw) and b"Message-ID" in headers and len(headers) < 1000
 
 
 def test_not_a_maildir_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,0 +1,69 @@
+"""Retention (LEGAL.md §5): a closed case's personal data goes once its period is over.
+
+The case row, its deadlines, decisions and audit events stay (compliance's figures and
+the hash chain need them); the requester's address and name, the mails' bytes and the
+replies' texts are erased, and the source folder's copies removed by the worker.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from mailbot.cases.audit import append_event
+from mailbot.cases.models import Attachment, Case, CaseStatus, InboundMessage, OutboundMessage
+from mailbot.ingest import sealing_context
+from mailbot.sealing import Sealer
+
+
+def purge_due(case: Case, now: datetime, retention_days: int) -> bool:
+    """Whether `case` has been closed for longer than the retention period."""
+    return (
+        case.status == CaseStatus.CLOSED
+        and case.purged_at is None
+        and case.closed_at is not None
+        and now - case.closed_at >= timedelta(days=retention_days)
+    )
+
+
+def purge_case(session: Session, case: Case, sealer: Sealer, now: datetime) -> None:
+    assert case.id is not None
+    inbound_rows = session.exec(select(InboundMessage).where(InboundMessage.case_id == case.id))
+    for inbound in inbound_rows.all():
+        inbound.raw = sealer.seal(b"", sealing_context(inbound.message_key))
+        inbound.sender = None
+        inbound.reason = None
+        inbound.remove_from_source = inbound.uid is not None or inbound.source_ref is not None
+        session.add(inbound)
+        attachments = session.exec(select(Attachment).where(Attachment.inbound_id == inbound.id))
+        for attachment in attachments.all():
+            attachment.filename = None
+            attachment.purged_at = attachment.purged_at or now
+            session.add(attachment)
+    replies = session.exec(select(OutboundMessage).where(OutboundMessage.case_id == case.id))
+    for reply in replies.all():
+        reply.subject = reply.body = ""
+        reply.to_address = "purged"
+        session.add(reply)
+    case.requester = f"purged-{case.id}@invalid"
+    case.requester_name = ""
+    case.extension_reason = None if case.extension_reason is None else "purged"
+    case.purged_at = now
+    session.add(case)
+    append_event(session, case.id, "case_purged", "bot", {})
+
+
+def purge_closed_cases(
+    session: Session, sealer: Sealer, now: datetime, retention_days: int
+) -> list[str]:
+    """Purges every case past its retention; returns their references."""
+    candidates = session.exec(
+        select(Case).where(Case.status == CaseStatus.CLOSED).where(col(Case.purged_at).is_(None))
+    ).all()
+    purged = []
+    for case in candidates:
+        if purge_due(case, now, retention_days):
+            purge_case(session, case, sealer, now)
+            purged.append(case.reference)
+    return purged

@@ -1,0 +1,115 @@
+"""ID copies from arrival to deletion (LEGAL.md §2.1 and §2.5).
+
+Every attachment that could be a document is checked by its content (never its name)
+and the finding recorded; once the identity is marked checked, by the bot or the DPO,
+the copies are cut out of the sealed mail, removed from the inbox folder, and only the
+facts stay: verified yes/no, method, who, when, the doubt reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from mailbot.cases.audit import append_event
+from mailbot.cases.lifecycle import record_identity_check
+from mailbot.cases.models import Attachment, Case, InboundMessage
+from mailbot.ingest import sealing_context, stored_raw
+from mailbot.mail.parse import ParsedMail
+from mailbot.mail.redact import cut_attachments
+from mailbot.sealing import Sealer
+from mailbot.triage.identity import DOCUMENT_TYPES
+
+# A copy of one of these, read as such, is enough for the bot to mark the identity checked.
+VERIFYING_KINDS = ("eid_front", "passport", "driving_licence")
+# Most telling first: what a mail's ID copy "is" when it carries several documents.
+_RANK = ("eid_front", "passport", "driving_licence", "eid_back", "other_document", "none")
+_NOTE = (
+    "[An identity document was attached here. It was deleted after the identity check"
+    " on {day}, as the privacy policy promises.]"
+)
+
+
+def record_attachments(
+    session: Session, inbound: InboundMessage, mail: ParsedMail
+) -> list[Attachment]:
+    """One row per attachment, with what the ID check found in the documents."""
+    from mailbot.triage.id_check import check_attachment  # OCR: loaded only when needed
+
+    assert inbound.id is not None
+    rows = []
+    for index, part in enumerate(mail.attachments):
+        kind, reason = "none", None
+        if part.sniffed_type in DOCUMENT_TYPES:
+            found = check_attachment(part.data, part.sniffed_type)
+            kind, reason = found.kind, found.reason[:300]
+        row = Attachment(
+            inbound_id=inbound.id,
+            filename=part.filename[:500] if part.filename else None,
+            declared_type=part.declared_type[:200],
+            sniffed_type=part.sniffed_type[:200],
+            size=part.size,
+            sha256=part.sha256,
+            kind=kind,
+            part_index=index,
+            check_reason=reason,
+        )
+        session.add(row)
+        rows.append(row)
+    return rows
+
+
+def strongest_kind(rows: list[Attachment]) -> str:
+    kinds = {row.kind for row in rows} | {"none"}
+    return min(kinds, key=lambda kind: _RANK.index(kind) if kind in _RANK else len(_RANK))
+
+
+def mark_checked(
+    session: Session,
+    case: Case,
+    verified: bool,
+    method: str,
+    actor: str,
+    now: datetime,
+    sealer: Sealer,
+) -> int:
+    """Record the identity facts, then delete every ID copy of the case; returns how many."""
+    record_identity_check(session, case, verified, method, actor, now)
+    return discard_id_copies(session, case, sealer, now, actor)
+
+
+def discard_id_copies(
+    session: Session, case: Case, sealer: Sealer, now: datetime, actor: str = "bot"
+) -> int:
+    """Cut the case's document attachments out of its stored mails (and have the worker
+    remove the originals from the source folder)."""
+    inbound_rows = session.exec(
+        select(InboundMessage).where(InboundMessage.case_id == case.id)
+    ).all()
+    removed = 0
+    for inbound in inbound_rows:
+        copies = session.exec(
+            select(Attachment)
+            .where(Attachment.inbound_id == inbound.id)
+            .where(Attachment.kind != "none")
+            .where(col(Attachment.purged_at).is_(None))
+        ).all()
+        if not copies:
+            continue
+        note = _NOTE.format(day=now.date().isoformat())
+        raw, cut = cut_attachments(
+            stored_raw(inbound, sealer), frozenset(a.sha256 for a in copies), note
+        )
+        inbound.raw = sealer.seal(raw, sealing_context(inbound.message_key))
+        inbound.remove_from_source = inbound.uid is not None or inbound.source_ref is not None
+        session.add(inbound)
+        for attachment in copies:
+            attachment.purged_at = now
+            attachment.filename = None  # a file name can hold the person's name
+            session.add(attachment)
+        removed += cut
+    if removed:
+        assert case.id is not None
+        append_event(session, case.id, "id_copy_deleted", actor, {"parts": removed})
+    return removed

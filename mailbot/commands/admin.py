@@ -1,0 +1,85 @@
+"""Commands for whoever runs the bot: the data key, the audit chain, retention, accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session, col, select
+
+from mailbot.commands.common import ConfigOption, JsonFlag, database, emit, fail
+
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
+accounts_app = typer.Typer(no_args_is_help=True, help="Known account addresses (no ID doubt).")
+
+
+def keygen(
+    file: Annotated[Path, typer.Argument(help="Where to write the new key (must not exist).")],
+) -> None:
+    """Create a data key file for MAILBOT_DATA_KEY_FILE (back it up: it opens the mails)."""
+    from mailbot.sealing import write_key_file
+
+    try:
+        write_key_file(file)
+    except FileExistsError:
+        fail(f"{file} exists; a key is never overwritten (the data sealed with it would be lost)")
+    except OSError as exc:
+        fail(f"cannot write {file}: {exc.strerror}")
+    typer.echo(f"data key written to {file} (mode 600); set MAILBOT_DATA_KEY_FILE={file}")
+
+
+@audit_app.command("verify")
+def audit_verify(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
+    """Recompute the whole hash chain; exit status 1 at the first event that breaks it."""
+    from mailbot.cases.audit import verify_chain
+    from mailbot.cases.models import CaseEvent
+
+    _, engine = database(config)
+    with Session(engine) as session:
+        events = session.exec(select(CaseEvent).order_by(col(CaseEvent.id))).all()
+        broken = verify_chain(events)
+    row = {"events": len(events), "intact": broken is None, "first_broken_event": broken}
+    if broken is None:
+        emit(row, json_output, f"audit chain intact: {len(events)} events")
+        return
+    emit(row, json_output, f"audit chain BROKEN at event {broken} (of {len(events)})")
+    raise typer.Exit(1)
+
+
+def purge(config: ConfigOption = None) -> None:
+    """Erase the personal data of cases closed longer than MAILBOT_RETENTION_DAYS."""
+    from mailbot.cases.models import utcnow
+    from mailbot.cases.retention import purge_closed_cases
+
+    settings, engine = database(config)
+    with Session(engine) as session:
+        purged = purge_closed_cases(session, settings.sealer(), utcnow(), settings.retention_days)
+        session.commit()
+    typer.echo(f"purged {len(purged)} case(s) closed more than {settings.retention_days} days ago")
+    for reference in purged:
+        typer.echo(f"  {reference}")
+
+
+@accounts_app.command("import")
+def accounts_import(
+    file: Annotated[Path, typer.Argument(help="CSV with an `email` column.", exists=True)],
+    config: ConfigOption = None,
+) -> None:
+    """Add the account addresses of a CSV export (existing ones are kept)."""
+    from mailbot.accounts import AccountImportError, read_accounts_csv
+    from mailbot.cases.models import KnownAccount
+
+    try:
+        found = read_accounts_csv(file)
+    except AccountImportError as exc:
+        fail(str(exc), 1)
+    _, engine = database(config)
+    with Session(engine) as session:
+        known = set(session.exec(select(KnownAccount.address)).all())
+        new = [address for address in found.addresses if address not in known]
+        session.add_all(KnownAccount(address=address, source=file.name[:300]) for address in new)
+        session.commit()
+    typer.echo(f"{len(new)} new, {len(found.addresses) - len(new)} already known")
+    for rejected in found.rejected:
+        typer.echo(f"  line {rejected.line}: {rejected.reason}", err=True)

@@ -1,0 +1,55 @@
+"""What every command shares: the --config and --json options, settings, output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from sqlalchemy import Engine
+
+from mailbot.config import ConfigError, Settings, load_settings
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="MAILBOT_CONFIG",
+        help="TOML settings file.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+# Who decides: recorded in the audit trail with every approval (LEGAL.md §4).
+ActorOption = Annotated[
+    str,
+    typer.Option("--as", envvar="MAILBOT_ACTOR", help="Your name, for the audit trail."),
+]
+
+
+def settings_from(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def database(config: Path | None) -> tuple[Settings, Engine]:
+    from mailbot.runtime import open_database
+
+    settings = settings_from(config)
+    return settings, open_database(settings)
+
+
+def emit(row: Mapping[str, Any], json_output: bool, line: str) -> None:
+    """One JSON object per line for tools, or the human-readable line."""
+    typer.echo(json.dumps(row, ensure_ascii=False, default=str) if json_output else line)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"mailbot: {message}", err=True)
+    raise typer.Exit(code)

@@ -1,0 +1,135 @@
+"""`mailbot drafts`: the DPO reads, edits, approves or rejects the replies the bot drafted.
+
+Until the web app exists this is how a held draft gets out: `list` what waits, `show`
+one, `edit` it in $EDITOR (fill-ins `[[ ... ]]` must be replaced), `approve --as NAME`
+or `reject --as NAME --why TEXT`. Every decision is an audit event naming its author.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session, col, select
+
+from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
+from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
+from mailbot.replies.approval import ApprovalRefused, approval_problems, approve, edit, reject
+
+app = typer.Typer(no_args_is_help=True, help="Replies waiting for the DPO.")
+DraftId = Annotated[int, typer.Argument(help="The draft's number, from `mailbot drafts list`.")]
+
+
+@app.command("list")
+def list_drafts(
+    config: ConfigOption = None,
+    json_output: JsonFlag = False,
+    every: Annotated[bool, typer.Option("--all", help="Sent and rejected ones too.")] = False,
+) -> None:
+    """Drafts waiting for approval, oldest first."""
+    _, engine = database(config)
+    with Session(engine) as session:
+        query = select(OutboundMessage, Case).where(OutboundMessage.case_id == Case.id)
+        if not every:
+            query = query.where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
+        for draft, case in session.exec(query.order_by(col(OutboundMessage.id))).all():
+            problems = approval_problems(draft)
+            row = {
+                "id": draft.id,
+                "case": case.reference,
+                "kind": draft.kind,
+                "language": draft.language,
+                "status": draft.status,
+                "legal_due": case.legal_due.isoformat(),
+                "problems": problems,
+            }
+            note = f"  ({len(problems)} to fix)" if problems else ""
+            line = (
+                f"{draft.id:>5}  {case.reference}  {draft.kind:<20} {draft.language}  "
+                f"{draft.status:<17} due {case.legal_due}{note}"
+            )
+            emit(row, json_output, line)
+
+
+@app.command()
+def show(draft_id: DraftId, config: ConfigOption = None) -> None:
+    """The draft as the requester would receive it, and what blocks its approval."""
+    _, engine = database(config)
+    with Session(engine) as session:
+        draft = _draft(session, draft_id)
+        typer.echo(f"To: {draft.to_address}\nSubject: {draft.subject}\n")
+        typer.echo(draft.body)
+        for problem in approval_problems(draft):
+            typer.echo(f"! {problem}", err=True)
+
+
+@app.command("edit")
+def edit_draft(draft_id: DraftId, actor: ActorOption, config: ConfigOption = None) -> None:
+    """Open the draft's text in $EDITOR (or $VISUAL); saving changes it."""
+    _, engine = database(config)
+    with Session(engine) as session:
+        draft = _draft(session, draft_id)
+        text = _edited(draft.body)
+        try:
+            changed = edit(session, draft, text, actor)
+        except ApprovalRefused as exc:
+            fail(str(exc), 1)
+        session.commit()
+    typer.echo(f"draft {draft_id} {'changed' if changed else 'unchanged'}")
+
+
+@app.command("approve")
+def approve_draft(draft_id: DraftId, actor: ActorOption, config: ConfigOption = None) -> None:
+    """Send the draft (the worker sends it on its next round)."""
+    _, engine = database(config)
+    with Session(engine) as session:
+        try:
+            approve(session, _draft(session, draft_id), actor, date.today())
+        except ApprovalRefused as exc:
+            fail(str(exc), 1)
+        except ValueError as exc:  # an extension the rules no longer allow
+            fail(str(exc), 1)
+        session.commit()
+    typer.echo(f"draft {draft_id} approved by {actor}; it goes out with the next round")
+
+
+@app.command("reject")
+def reject_draft(
+    draft_id: DraftId,
+    actor: ActorOption,
+    why: Annotated[str, typer.Option(help="Why it must not go out.")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Never send the draft."""
+    _, engine = database(config)
+    with Session(engine) as session:
+        try:
+            reject(session, _draft(session, draft_id), actor, why)
+        except ApprovalRefused as exc:
+            fail(str(exc), 1)
+        session.commit()
+    typer.echo(f"draft {draft_id} rejected")
+
+
+def _draft(session: Session, draft_id: int) -> OutboundMessage:
+    draft = session.get(OutboundMessage, draft_id)
+    if draft is None or draft.kind == "dpo_warning":
+        fail(f"no draft {draft_id}", 1)
+    return draft
+
+
+def _edited(text: str) -> str:
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory() as directory:
+        file = Path(directory) / "draft.txt"
+        file.write_text(text, encoding="utf-8")
+        done = subprocess.run([*shlex.split(editor), str(file)], check=False)
+        if done.returncode != 0:
+            fail(f"the editor exited with status {done.returncode}; nothing changed", 1)
+        return file.read_text(encoding="utf-8")

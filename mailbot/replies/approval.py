@@ -1,0 +1,115 @@
+"""The DPO's decisions on drafts (LEGAL.md §4): approve, reject, edit, each audited.
+
+A draft that still holds a fill-in, or a refusal-type letter whose edit lost the
+complaint or court paragraph (LEGAL.md §3.4), cannot be approved: `approval_problems`
+says what is missing. Approving an extension notice is what extends the case.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from mailbot.cases.audit import append_event
+from mailbot.cases.lifecycle import extend, transition
+from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.replies.catalogue import CATALOGUE, unfilled
+
+# Words that must survive in a letter closing with the remedies, per reply language:
+# the authority (with its address) and a court.
+_AUTHORITY = ("Gegevensbeschermingsautoriteit", "Autorité de protection des données", "GBA", "APD")
+_ADDRESS = ("Drukpersstraat 35", "Rue de la Presse 35")
+_COURT = {
+    "nl": ("rechter", "rechtbank"),
+    "fr": ("tribunal", "juridiction", "juge"),
+    "de": ("Gericht",),
+    "en": ("court",),
+}
+
+
+class ApprovalRefused(ValueError):
+    """The draft cannot be approved (or changed) as it is; the message says why."""
+
+
+def approval_problems(draft: OutboundMessage) -> list[str]:
+    """Why `draft` cannot go out yet; empty when it can."""
+    problems = [f"fill in: {text or '...'}" for text in unfilled(draft.body)]
+    spec = CATALOGUE.get(draft.kind)
+    if spec is not None and spec.closes_with_remedies:
+        body = draft.body
+        if not any(word in body for word in _AUTHORITY) or not any(a in body for a in _ADDRESS):
+            problems.append("the right to complain to the GBA/APD, with its address, is missing")
+        if not any(word.casefold() in body.casefold() for word in _COURT.get(draft.language, ())):
+            problems.append("the right to a judicial remedy is missing")
+    return problems
+
+
+def approve(session: Session, draft: OutboundMessage, approver: str, today: date) -> None:
+    _pending(draft)
+    problems = approval_problems(draft)
+    if problems:
+        raise ApprovalRefused(f"draft {draft.id} cannot be approved: " + "; ".join(problems))
+    case = session.get_one(Case, draft.case_id)
+    if draft.kind == "extension_notice":
+        extend(session, case, case.extension_reason or "", today, approver)
+    draft.status = OutboundStatus.QUEUED
+    draft.approved_by = approver
+    session.add(draft)
+    append_event(
+        session,
+        draft.case_id,
+        "reply_approved",
+        approver,
+        {"outbound_id": draft.id, "kind": draft.kind},
+    )
+
+
+def reject(session: Session, draft: OutboundMessage, approver: str, why: str) -> None:
+    _pending(draft)
+    draft.status = OutboundStatus.REJECTED
+    session.add(draft)
+    append_event(
+        session,
+        draft.case_id,
+        "reply_rejected",
+        approver,
+        {"outbound_id": draft.id, "kind": draft.kind, "why": why},
+    )
+    case = session.get_one(Case, draft.case_id)
+    if case.status == CaseStatus.AWAITING_APPROVAL and not _other_pending(session, draft):
+        transition(session, case, CaseStatus.IN_PROGRESS, approver, "draft rejected")
+
+
+def edit(session: Session, draft: OutboundMessage, body: str, editor: str) -> bool:
+    """Replace the draft's text; False when nothing changed."""
+    _pending(draft)
+    text = body.replace("\r\n", "\n").rstrip() + "\n"
+    if text == draft.body:
+        return False
+    before = len(draft.body)
+    draft.body = text
+    session.add(draft)
+    append_event(
+        session,
+        draft.case_id,
+        "reply_edited",
+        editor,
+        {"outbound_id": draft.id, "chars_before": before, "chars_after": len(text)},
+    )
+    return True
+
+
+def _pending(draft: OutboundMessage) -> None:
+    if draft.status != OutboundStatus.AWAITING_APPROVAL:
+        raise ApprovalRefused(f"draft {draft.id} is {draft.status}, not awaiting approval")
+
+
+def _other_pending(session: Session, draft: OutboundMessage) -> bool:
+    others = session.exec(
+        select(OutboundMessage.id)
+        .where(OutboundMessage.case_id == draft.case_id)
+        .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
+        .where(col(OutboundMessage.id) != draft.id)
+    )
+    return others.first() is not None

@@ -1,0 +1,132 @@
+"""Work the clock brings, done by the worker every round: ID reminders, closing cases
+whose ID never came, warning the DPO before a legal deadline, purging old cases.
+
+`due_work` decides from a case and the time alone (pure); `run_scheduled_work` does it,
+one transaction per case, so a crash repeats nothing that was committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from mailbot.cases.audit import append_event
+from mailbot.cases.deadlines import receipt_date
+from mailbot.cases.lifecycle import current_due, transition
+from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.cases.retention import purge_closed_cases
+from mailbot.config import Settings
+from mailbot.database import transaction
+from mailbot.mail.compose import new_message_id
+from mailbot.pipeline import Bot
+from mailbot.replies.drafts import draft_reply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    id_reminder_days: int
+    id_close_days: int
+    dpo_warning_days: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Timing:
+        return cls(settings.id_reminder_days, settings.id_close_days, settings.dpo_warning_days)
+
+
+def due_work(case: Case, now: datetime, timing: Timing, drafted: frozenset[str]) -> list[str]:
+    """What the clock asks of `case` now: id_reminder, not_identified, dpo_warning."""
+    work = []
+    waiting = (
+        case.status == CaseStatus.AWAITING_IDENTITY
+        and case.id_requested_at is not None
+        and case.id_received_at is None  # a copy under the DPO's review is not missing
+    )
+    if waiting and case.id_requested_at is not None:
+        waited = now - case.id_requested_at
+        if case.id_reminded_at is None and waited >= timedelta(days=timing.id_reminder_days):
+            work.append("id_reminder")
+        if waited >= timedelta(days=timing.id_close_days) and "not_identified" not in drafted:
+            work.append("not_identified")
+    open_case = case.status not in (CaseStatus.CLOSED, CaseStatus.ANSWERED)
+    warn_from = current_due(case) - timedelta(days=timing.dpo_warning_days)
+    if open_case and case.dpo_warned_at is None and receipt_date(now) >= warn_from:
+        work.append("dpo_warning")
+    return work
+
+
+def run_scheduled_work(engine: Engine, bot: Bot, now: datetime) -> None:
+    """Everything due now, one transaction per case."""
+    timing = Timing.of(bot.settings)
+    with transaction(engine) as session:
+        open_ids = session.exec(
+            select(Case.id).where(col(Case.status).not_in([CaseStatus.CLOSED, CaseStatus.ANSWERED]))
+        ).all()
+    for case_id in open_ids:
+        with transaction(engine) as session:
+            case = session.get_one(Case, case_id)
+            for work in due_work(case, now, timing, _drafted(session, case)):
+                _do(session, case, work, bot, now)
+    with transaction(engine) as session:
+        purged = purge_closed_cases(session, bot.sealer, now, bot.settings.retention_days)
+    if purged:
+        log.info("purged %d closed case(s) past retention", len(purged))
+
+
+def _do(session: Session, case: Case, work: str, bot: Bot, now: datetime) -> None:
+    assert case.id is not None
+    letterhead = bot.handling.letterhead
+    if work == "id_reminder":
+        assert case.id_requested_at is not None and case.doubt_reason is not None
+        closes_on = receipt_date(case.id_requested_at) + timedelta(days=bot.settings.id_close_days)
+        extra = {
+            "doubt_reason": case.doubt_reason,
+            "id_requested_on": receipt_date(case.id_requested_at),
+            "closes_on": closes_on,
+        }
+        draft_reply(session, case, "id_reminder", extra, letterhead)
+        case.id_reminded_at = now
+    elif work == "not_identified":
+        draft_reply(session, case, "not_identified", {}, letterhead)
+        transition(session, case, CaseStatus.AWAITING_APPROVAL, "bot", "no ID copy arrived")
+    elif work == "dpo_warning":
+        case.dpo_warned_at = now
+        append_event(session, case.id, "dpo_warned", "bot", {"due": current_due(case).isoformat()})
+        if bot.settings.dpo_address:
+            session.add(_warning(case, bot.settings.dpo_address, letterhead.message_id_domain))
+    session.add(case)
+
+
+def _warning(case: Case, dpo_address: str, domain: str) -> OutboundMessage:
+    due = current_due(case).isoformat()
+    assert case.id is not None
+    return OutboundMessage(
+        case_id=case.id,
+        kind="dpo_warning",
+        template="dpo_warning",
+        language="en",
+        status=OutboundStatus.QUEUED,
+        to_address=dpo_address,
+        subject=f"[{case.reference}] due {due}: still {case.status}",
+        body=(
+            f"Case {case.reference} must be answered by {due} (Brussels) and is still"
+            f" {case.status}.\nSee `mailbot cases show {case.reference}` and"
+            " `mailbot drafts list`.\n"
+        ),
+        message_id=new_message_id(case.reference, domain),
+        approved_by="automatic",
+    )
+
+
+def _drafted(session: Session, case: Case) -> frozenset[str]:
+    kinds = session.exec(
+        select(OutboundMessage.kind)
+        .where(OutboundMessage.case_id == case.id)
+        .where(OutboundMessage.status != OutboundStatus.REJECTED)
+    )
+    return frozenset(kinds.all())

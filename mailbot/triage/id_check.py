@@ -1,0 +1,314 @@
+"""Reads one attachment as a possible ID copy: decode within bounds, OCR, then judge.
+
+The imperative shell around `id_evidence`: Pillow, pillow-heif and PDFium turn the bytes
+into at most two greyscale pages of about 2000 px, the local `tesseract` command reads
+them (turned upright first), and the pure core decides. Whatever the bytes, the answer
+is an `IdCheck`: a corrupt, locked, huge or endless file is a recorded outcome, never an
+exception. Nothing leaves the machine (LEGAL.md §2.5: no OCR vendor).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import shutil
+import subprocess
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import pillow_heif
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
+import pypdfium2.raw as pdfium_raw  # type: ignore[import-untyped]
+from PIL import Image, ImageChops, ImageOps
+
+from mailbot.triage.id_evidence import (
+    DECIDE_SCORE,
+    IDENTITY_KINDS,
+    IdCheck,
+    assess_text,
+    no_document,
+    ocr_unavailable,
+    text_strength,
+    unreadable,
+)
+
+log = logging.getLogger(__name__)
+
+OCR_LANGUAGES = "nld+fra+deu+eng"
+OCR_TIMEOUT = 20.0  # seconds for one tesseract run
+DOCUMENT_BUDGET = 45.0  # seconds of OCR per attachment before we settle for what we have
+WORK_LONG_SIDE = 2000  # px: ID text stays legible, tesseract stays around a second
+SMALL_LONG_SIDE = 1200  # px: smaller pictures are enlarged, tesseract misreads tiny letters
+MAX_JPEG_PIXELS = 200_000_000  # declared size; draft mode decodes such a JPEG at 1/8 scale
+MAX_IMAGE_PIXELS = 64_000_000  # other formats decode whole before they can be reduced
+PDF_PAGES = 2
+PDF_MAX_DPI = 300
+PDF_RENDER_LONG_SIDE = 3600  # px: an A4 scan at 300 dpi, before margins are cropped
+PILLOW_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF")
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff"})
+HEIF_TYPES = frozenset({"image/heic", "image/heif"})
+DOCUMENT_TYPES = IMAGE_TYPES | HEIF_TYPES | {"application/pdf"}
+# Tesseract's "Rotate" is clockwise; Pillow's transposes are named counter-clockwise.
+_UPRIGHT = {
+    90: Image.Transpose.ROTATE_270,
+    180: Image.Transpose.ROTATE_180,
+    270: Image.Transpose.ROTATE_90,
+}
+_LEGIBLE_CONFIDENCE = 75.0  # mean word confidence of text read the right way up
+
+
+class _Unreadable(Exception):
+    """The document cannot be read; `reason` is a fixed phrase without personal data."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    text: str
+    words: int
+    confidence: float  # mean word confidence, 0-100
+    strength: int  # how much it reads like an ID document
+    rotation: int
+
+
+def check_attachment(data: bytes, sniffed_type: str) -> IdCheck:
+    """What ID document the attachment shows; never raises."""
+    if sniffed_type not in DOCUMENT_TYPES:
+        return no_document()
+    try:
+        return _check(data, sniffed_type)
+    except _Unreadable as exc:
+        return unreadable(exc.reason)
+    except Exception as exc:  # the contract: a strange file is an outcome, not a crash
+        log.warning("ID check failed unexpectedly (%s)", type(exc).__name__)
+        return unreadable("document could not be read", (f"error:{type(exc).__name__}",))
+
+
+def _check(data: bytes, sniffed_type: str) -> IdCheck:
+    pages, facts = _pages(data, sniffed_type)
+    if shutil.which("tesseract") is None:
+        return replace(ocr_unavailable(), evidence=tuple(facts))
+    deadline = time.monotonic() + DOCUMENT_BUDGET
+    results = []
+    for page in pages:
+        prepared = _prepared(page)
+        reading = _read_upright(prepared, deadline)
+        check = assess_text(reading.text, _shape(prepared, reading.rotation))
+        turned = [f"rotation:{reading.rotation}"] if reading.rotation else []
+        results.append(replace(check, evidence=(*check.evidence, *turned, *facts)))
+        if check.verified:
+            break
+    return max(results, key=_preference)
+
+
+def _preference(check: IdCheck) -> tuple[bool, bool, bool]:
+    return (check.kind in IDENTITY_KINDS, check.verified, check.kind == "eid_front")
+
+
+# --- decoding, bounded -----------------------------------------------------------------------
+
+
+def _pages(data: bytes, sniffed_type: str) -> tuple[list[Image.Image], list[str]]:
+    if sniffed_type == "application/pdf":
+        return _pdf_pages(data)
+    if sniffed_type in HEIF_TYPES:
+        return [_heif_image(data)], []
+    return [_pillow_image(data)], []
+
+
+def _pillow_image(data: bytes) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            # Our own limits below are tighter; Pillow's warning would only be noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=PILLOW_FORMATS)
+    except Image.DecompressionBombError as exc:
+        raise _Unreadable("image too large") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise _Unreadable("image is corrupt or of an unsupported kind") from exc
+    width, height = image.size
+    limit = MAX_JPEG_PIXELS if image.format == "JPEG" else MAX_IMAGE_PIXELS
+    if width * height > limit:
+        raise _Unreadable("image too large")
+    if image.format == "JPEG":
+        # Decode at 1/2, 1/4 or 1/8 scale straight from the DCT data: a 40-megapixel
+        # photo never exists in memory at full size.
+        factor = WORK_LONG_SIDE / max(width, height)
+        if factor < 1:
+            image.draft("L", (round(width * factor), round(height * factor)))
+    try:
+        image.load()
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise _Unreadable("image is corrupt or truncated") from exc
+
+
+def _heif_image(data: bytes) -> Image.Image:
+    try:
+        heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
+        width, height = heif.size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise _Unreadable("image too large")
+        return heif.to_pillow()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise _Unreadable("image is corrupt or of an unsupported kind") from exc
+
+
+def _pdf_pages(data: bytes) -> tuple[list[Image.Image], list[str]]:
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if exc.err_code == pdfium_raw.FPDF_ERR_PASSWORD:
+            raise _Unreadable("pdf is password-protected") from exc
+        raise _Unreadable("pdf is corrupt or of an unsupported kind") from exc
+    try:
+        total = len(document)
+        if total == 0:
+            raise _Unreadable("pdf has no pages")
+        pages = [_rendered(document[index]) for index in range(min(total, PDF_PAGES))]
+    except pdfium.PdfiumError as exc:
+        raise _Unreadable("pdf page could not be rendered") from exc
+    finally:
+        document.close()
+    facts = [f"pdf-pages-read:{len(pages)}-of-{total}"] if total > PDF_PAGES else []
+    return pages, facts
+
+
+def _rendered(page: object) -> Image.Image:
+    width, height = page.get_size()  # type: ignore[attr-defined]  # in points, 1/72 inch
+    scale = min(PDF_RENDER_LONG_SIDE / max(width, height, 1.0), PDF_MAX_DPI / 72)
+    bitmap = page.render(scale=scale, grayscale=True)  # type: ignore[attr-defined]
+    image: Image.Image = bitmap.to_pil()
+    return image
+
+
+# --- preparing and reading -------------------------------------------------------------------
+
+
+def _prepared(image: Image.Image) -> Image.Image:
+    """Greyscale, white margins of a scan cut off, long side between 1200 and 2000 px."""
+    grey = _cropped(image.convert("L"))
+    long_side = max(grey.size)
+    if long_side > WORK_LONG_SIDE or long_side < SMALL_LONG_SIDE:
+        target = WORK_LONG_SIDE if long_side > WORK_LONG_SIDE else SMALL_LONG_SIDE * 4 // 3
+        factor = target / long_side
+        size = (max(1, round(grey.width * factor)), max(1, round(grey.height * factor)))
+        grey = grey.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return grey
+
+
+def _cropped(grey: Image.Image) -> Image.Image:
+    """The part that differs from the border colour: a card scanned on an A4 page."""
+    thumb = grey.copy()
+    thumb.thumbnail((400, 400))
+    border = _border_level(thumb)
+    mask = ImageChops.difference(thumb, Image.new("L", thumb.size, border))
+    box = mask.point(lambda level: 255 if level > 24 else 0).getbbox()
+    if box is None:
+        return grey  # a blank page: nothing to cut to
+    scale = grey.width / thumb.width
+    left, top, right, bottom = (round(edge * scale) for edge in box)
+    pad = round(0.02 * max(grey.size))
+    box = (max(0, left - pad), max(0, top - pad), min(grey.width, right + pad), min(grey.height, bottom + pad))  # noqa: E501
+    if (box[2] - box[0]) * (box[3] - box[1]) > 0.9 * grey.width * grey.height:
+        return grey
+    return grey.crop(box)
+
+
+def _border_level(thumb: Image.Image) -> int:
+    width, height = thumb.size
+    edge = [thumb.getpixel((x, y)) for x in range(width) for y in (0, height - 1)]
+    edge += [thumb.getpixel((x, y)) for y in range(height) for x in (0, width - 1)]
+    levels = sorted(int(level) for level in edge if isinstance(level, int | float))
+    return levels[len(levels) // 2] if levels else 255
+
+
+def _shape(image: Image.Image, rotation: int) -> tuple[int, int]:
+    width, height = image.size
+    return (height, width) if rotation in (90, 270) else (width, height)
+
+
+def _read_upright(page: Image.Image, deadline: float) -> _Reading:
+    """OCR at the rotation tesseract's orientation detection suggests, then the others."""
+    best: _Reading | None = None
+    for rotation in _rotation_order(_orientation(page)):
+        if best is not None and time.monotonic() > deadline:
+            break
+        turned = page.transpose(_UPRIGHT[rotation]) if rotation else page
+        try:
+            reading = _ocr(turned, rotation)
+        except _Unreadable:
+            if best is None:
+                raise
+            break  # keep what an earlier rotation read
+        if best is None or (reading.strength, reading.confidence) > (best.strength, best.confidence):  # noqa: E501
+            best = reading
+        if _settled(reading):
+            break
+    assert best is not None  # _rotation_order always yields
+    return best
+
+
+def _settled(reading: _Reading) -> bool:
+    """No other rotation could read better: an ID found, legible text, or nothing to read."""
+    if reading.strength >= DECIDE_SCORE or reading.words < 3:
+        return True
+    return reading.confidence >= _LEGIBLE_CONFIDENCE and reading.words >= 8
+
+
+def _rotation_order(suggested: int | None) -> Iterator[int]:
+    first = suggested or 0
+    # OSD often mistakes 90 for 270 and 0 for 180, so the opposite comes second.
+    yield from dict.fromkeys((first, (first + 180) % 360, (first + 90) % 360, (first + 270) % 360))
+
+
+def _orientation(page: Image.Image) -> int | None:
+    try:
+        output = _tesseract(page, "--psm", "0", "-l", "osd")
+    except _Unreadable:
+        return None  # too little text to tell: the OCR passes will try rotations
+    match = re.search(r"Rotate: (\d+)", output)
+    return int(match.group(1)) % 360 if match else None
+
+
+def _ocr(page: Image.Image, rotation: int) -> _Reading:
+    lines: dict[tuple[str, str, str], list[str]] = {}
+    confidences = []
+    for row in _tesseract(page, "--psm", "3", "-l", OCR_LANGUAGES, "tsv").splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) == 12 and cells[0] == "5" and cells[11].strip():
+            lines.setdefault((cells[2], cells[3], cells[4]), []).append(cells[11])
+            confidences.append(float(cells[10]))
+    text = "\n".join(" ".join(words) for words in lines.values())
+    mean = sum(confidences) / len(confidences) if confidences else 0.0
+    return _Reading(text, len(confidences), mean, text_strength(text), rotation)
+
+
+def _tesseract(page: Image.Image, *arguments: str) -> str:
+    buffer = io.BytesIO()
+    page.save(buffer, "PNG", compress_level=1)
+    # One thread per run: OpenMP threads only fight each other on a small machine.
+    environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        completed = subprocess.run(
+            ["tesseract", "stdin", "stdout", *arguments],
+            input=buffer.getvalue(),
+            capture_output=True,
+            timeout=OCR_TIMEOUT,
+            env=environment,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise _Unreadable("ocr timed out") from exc
+    except OSError as exc:
+        raise _Unreadable("ocr unavailable") from exc
+    if completed.returncode != 0:
+        raise _Unreadable("ocr failed")
+    return completed.stdout.decode("utf-8", errors="replace")

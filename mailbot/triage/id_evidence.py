@@ -1,0 +1,400 @@
+"""What identity document OCR text shows: the pure decision core of the ID-copy check.
+
+It scores each kind's cues (titles, field labels, number layouts, a machine-readable zone
+and its ICAO 9303 check digits, the card's proportions) and names the best kind above a
+threshold. OCR is noisy, so text is case- and accent-folded and long words match on most
+of their trigrams. Evidence and reasons are fixed phrases about the document, never what
+it says about its holder (LEGAL.md §2.5): no name, number or MRZ text leaves this module.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+ID_KINDS = ("eid_front", "eid_back", "passport", "driving_licence", "other_document", "none")
+IDENTITY_KINDS = ID_KINDS[:4]
+DECIDE_SCORE = 5  # below it the image is an `other_document`
+VERIFY_SCORE = 8  # from here (or with a valid MRZ) the kind counts as established
+KIND_NAMES = {
+    "eid_front": "Belgian eID front",
+    "eid_back": "Belgian eID back",
+    "passport": "passport data page",
+    "driving_licence": "driving licence",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IdCheck:
+    kind: str  # one of ID_KINDS
+    verified: bool  # the kind is established from what the document shows
+    reason: str
+    evidence: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "verified": self.verified,
+            "reason": self.reason,
+            "evidence": list(self.evidence),
+        }
+
+
+def no_document() -> IdCheck:
+    return IdCheck("none", False, "no document attached")
+
+
+def unreadable(reason: str, evidence: tuple[str, ...] = ()) -> IdCheck:
+    """A document we could not read: say so rather than guess its kind."""
+    return IdCheck("other_document", False, reason, evidence)
+
+
+def ocr_unavailable() -> IdCheck:
+    return unreadable("ocr unavailable")
+
+
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    group: str  # evidence prefix
+    weight: int  # per spelling found
+    cap: int  # most the group adds to a kind's score
+    kinds: tuple[str, ...]
+    spellings: tuple[str, ...]  # already folded
+
+
+_FRONT, _BACK, _PASSPORT, _LICENCE = IDENTITY_KINDS
+_CUES = (
+    _Cues("issuer", 1, 2, IDENTITY_KINDS, ("BELGIE", "BELGIQUE", "BELGIEN", "BELGIUM")),
+    _Cues(
+        "title",
+        2,
+        4,
+        (_FRONT,),
+        ("IDENTITEITSKAART", "CARTE D'IDENTITE", "PERSONALAUSWEIS", "IDENTITY CARD"),
+    ),
+    _Cues("title", 2, 4, (_PASSPORT,), ("PASPOORT", "PASSEPORT", "REISEPASS", "PASSPORT")),
+    _Cues(
+        "title",
+        2,
+        4,
+        (_LICENCE,),
+        ("RIJBEWIJS", "PERMIS DE CONDUIRE", "FUHRERSCHEIN", "DRIVING LICENCE", "DRIVING LICENSE"),
+    ),
+    # Labels a holder's card and passport page share, in the four languages they use.
+    _Cues(
+        "label",
+        1,
+        4,
+        (_FRONT, _PASSPORT),
+        (
+            *("NAAM", "NOM", "NAME", "SURNAME"),
+            *("VOORNAMEN", "PRENOMS", "VORNAMEN", "GIVEN NAMES"),
+            *("GEBOORTEDATUM", "DATE DE NAISSANCE", "GEBURTSDATUM", "DATE OF BIRTH"),
+            *("GESLACHT", "SEXE", "GESCHLECHT", "SEX"),
+            *("NATIONALITEIT", "NATIONALITE", "STAATSANGEHORIGKEIT", "NATIONALITY"),
+            *("VERVALDATUM", "DATE D'EXPIRATION", "ABLAUFDATUM", "DATE OF EXPIRY", "EXPIRY DATE"),
+        ),
+    ),
+    _Cues(
+        "label",
+        1,
+        2,
+        (_FRONT,),
+        (
+            *("KAARTNUMMER", "N DE CARTE", "KARTENNUMMER", "CARD NO"),
+            *("GELDIG VAN", "VALABLE DU", "GULTIG VOM"),
+        ),
+    ),
+    _Cues(
+        "label",
+        2,
+        4,
+        (_BACK,),
+        (
+            *("RIJKSREGISTERNR", "REGISTRE NATIONAL", "NATIONALREGISTER"),
+            *("UITGEREIKT", "DELIVREE", "AUSGESTELLT"),
+        ),
+    ),
+    _Cues(
+        "label",
+        1,
+        2,
+        (_BACK, _PASSPORT),
+        ("GEBOORTEPLAATS", "LIEU DE NAISSANCE", "GEBURTSORT", "PLACE OF BIRTH"),
+    ),
+)
+# (evidence, weight, kind, pattern on folded text); patterns say only that a layout occurs.
+_LAYOUTS = (
+    ("layout:eid-card-number", 3, _FRONT, re.compile(r"\b\d{3} ?[-–—] ?\d{7} ?[-–—] ?\d{2}\b")),
+    (
+        "layout:national-register-number",
+        2,
+        _BACK,
+        re.compile(r"\b\d{2}[.,]\d{2}[.,]\d{2} ?[-–—] ?\d{3}[.,]\d{2}\b"),
+    ),
+)
+_LICENCE_FIELD = re.compile(r"(?<![0-9A-Z])4 ?([ABCD])[.,]")
+_NUMBERED_FIELD = re.compile(r"(?m)^\W{0,2}([1-9])[.,] ")
+_TOKEN = re.compile(r"[A-Z0-9]+")
+_FUZZY_MIN_LENGTH = 9  # shorter words must be read exactly: too many near-misses otherwise
+_TRIGRAM_SHARE = 0.75
+
+
+def fold(text: str) -> str:
+    """Upper case without accents: OCR drops and invents diacritics."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
+
+
+def assess_text(text: str, shape: tuple[int, int] | None = None) -> IdCheck:
+    """The kind a page shows from its OCR text and, when known, its (width, height)."""
+    scores, evidence, mrz_valid = _score(text, shape)
+    best = max(IDENTITY_KINDS, key=lambda kind: scores[kind])  # ties: earlier kind wins
+    # A scan of both sides shows the front, which is what LEGAL.md §2.4 asks for.
+    if best == _BACK and scores[_FRONT] >= DECIDE_SCORE:
+        best, evidence = _FRONT, [*evidence, "eid-back-also-shown"]
+    facts = (*evidence, f"score:{scores[best]}")
+    if scores[best] < DECIDE_SCORE:
+        reason = (
+            "some identity-document words, too few to tell a kind"
+            if scores[best]
+            else "no identity-document features found"
+        )
+        return IdCheck("other_document", False, reason, facts)
+    name = KIND_NAMES[best]
+    if best in mrz_valid:
+        return IdCheck(best, True, f"{name} recognised; MRZ check digits valid", facts)
+    if scores[best] >= VERIFY_SCORE:
+        return IdCheck(best, True, f"{name} recognised", facts)
+    return IdCheck(best, False, f"probably a {name}; too few features readable", facts)
+
+
+def text_strength(text: str) -> int:
+    """How strongly the text reads as any identity document (to pick a page rotation)."""
+    scores, _, _ = _score(text, None)
+    return max(scores.values())
+
+
+def _score(text: str, shape: tuple[int, int] | None) -> tuple[dict[str, int], list[str], set[str]]:
+    folded = fold(text)
+    lines = [_squeeze(line) for line in folded.splitlines()]
+    tokens = {token for line in folded.splitlines() for token in _TOKEN.findall(line)}
+    scores = dict.fromkeys(IDENTITY_KINDS, 0)
+    evidence: list[str] = []
+    for cues in _CUES:
+        found = [s for s in cues.spellings if _found(s, tokens, lines)]
+        evidence += [f"{cues.group}:{_tag(s)}" for s in found]
+        for kind in cues.kinds:
+            scores[kind] += min(cues.cap, cues.weight * len(found))
+    for tag, weight, kind, pattern in _LAYOUTS:
+        if pattern.search(folded):
+            scores[kind] += weight
+            evidence.append(tag)
+    licence_fields = sorted(set(_LICENCE_FIELD.findall(folded)))
+    numbered = set(_NUMBERED_FIELD.findall(folded))
+    scores[_LICENCE] += min(4, 2 * len(licence_fields)) + (1 if len(numbered) >= 4 else 0)
+    evidence += [f"licence-field:4{letter.lower()}" for letter in licence_fields]
+    mrz_valid = set()
+    if (reading := read_mrz(text)) is not None:
+        kind = _BACK if reading.layout == "td1" else _PASSPORT
+        scores[kind] += 4 + (
+            4 if reading.valid else 2 if reading.passed * 2 >= reading.total else 0
+        )
+        evidence += [f"mrz-{reading.layout}", f"mrz-{reading.layout}-{reading.verdict}"]
+        mrz_valid = {kind} if reading.valid else set()
+    for tag, kinds in _shape_cues(shape):
+        evidence.append(tag)
+        for kind in kinds:
+            scores[kind] += 1
+    return scores, evidence, mrz_valid
+
+
+def _squeeze(line: str) -> str:
+    return "".join(_TOKEN.findall(line))
+
+
+def _tag(spelling: str) -> str:
+    return "-".join(_TOKEN.findall(spelling)).lower()
+
+
+def _found(spelling: str, tokens: set[str], lines: list[str]) -> bool:
+    squeezed = _squeeze(spelling)
+    if " " not in spelling and len(squeezed) < _FUZZY_MIN_LENGTH:
+        return squeezed in tokens
+    if any(squeezed in line for line in lines):
+        return True
+    if len(squeezed) < _FUZZY_MIN_LENGTH:
+        return False
+    wanted = _trigrams(squeezed)
+    need = _TRIGRAM_SHARE * len(wanted)
+    return any(len(wanted & _trigrams(line)) >= need for line in lines if len(line) >= 6)
+
+
+def _trigrams(word: str) -> set[str]:
+    return {word[i : i + 3] for i in range(len(word) - 2)}
+
+
+def _shape_cues(shape: tuple[int, int] | None) -> Iterator[tuple[str, tuple[str, ...]]]:
+    if shape is None or min(shape) <= 0:
+        return
+    ratio = max(shape) / min(shape)
+    if abs(ratio - 85.60 / 53.98) <= 0.06:  # ID-1: eID and driving licence
+        yield "shape:id-1-card", (_FRONT, _BACK, _LICENCE)
+    # ID-3 (125 x 88 mm, 1.420) sits next to A-series paper (1.414): only the far side counts.
+    elif 1.418 <= ratio <= 1.46:
+        yield "shape:id-3-page", (_PASSPORT,)
+
+
+# --- machine-readable zones (ICAO 9303 part 3-5) --------------------------------------------
+
+_TO_DIGIT = str.maketrans("OQDUILZSBG", "0000112586")
+_TO_LETTER = str.maketrans("0125486", "OIZSABG")
+_SWAPS = {"O": "0", "0": "O", "I": "1", "1": "I"}
+# Where each layout's lower line holds digits and letters (start, end), for OCR repairs.
+_TD1_SPANS = (((0, 7), (8, 15), (29, 30)), ((15, 18),))
+_TD3_SPANS = (((9, 10), (13, 20), (21, 28), (42, 44)), ((10, 13),))
+_TD1_TOP = re.compile(r"[IAC][A-Z<][A-Z<]{3}[A-Z0-9<]{9}[0-9<]")
+_TD1_MIDDLE = re.compile(r"\d{7}[MFX<]\d{7}[A-Z<]{3}[A-Z0-9<]{11}\d")
+_TD3_TOP = re.compile(r"P[A-Z<][A-Z<]{3}[A-Z0-9<]*<<")
+_TD3_BOTTOM = re.compile(r"[A-Z0-9<]{9}\d[A-Z<]{3}\d{7}[MFX<]\d{7}[A-Z0-9<]{14}[0-9<]\d")
+
+
+@dataclass(frozen=True, slots=True)
+class MrzReading:
+    """That a zone was found and how many of its check digits hold; nothing it says."""
+
+    layout: str  # "td1" (ID card) or "td3" (passport)
+    passed: int
+    total: int
+
+    @property
+    def valid(self) -> bool:
+        return self.passed == self.total
+
+    @property
+    def verdict(self) -> str:
+        if self.valid:
+            return "checksums-valid"
+        return f"checks-{self.passed}-of-{self.total}"
+
+
+def check_digit(field: str) -> int:
+    """ICAO 9303 check digit: weights 7, 3, 1 repeating; A-Z count 10-35, '<' zero."""
+    total = 0
+    for position, char in enumerate(field):
+        if char.isdigit():
+            value = int(char)
+        elif "A" <= char <= "Z":
+            value = ord(char) - ord("A") + 10
+        else:
+            value = 0
+        total += value * (7, 3, 1)[position % 3]
+    return total % 10
+
+
+def read_mrz(text: str) -> MrzReading | None:
+    """The first TD3 (passport) or TD1 (ID card) zone in OCR text, with its checks."""
+    for read, lower in itertools.pairwise(_mrz_lines(text)):
+        upper = read[:5].translate(_TO_LETTER) + read[5:]  # document code and issuer
+        if _TD3_TOP.match(upper):
+            bottoms = [_repaired(line, _TD3_SPANS) for line in _length_repairs(lower, 44)]
+            if any(_TD3_BOTTOM.fullmatch(line) for line in bottoms):
+                return _best(_td3_checks(line) for line in bottoms if _TD3_BOTTOM.fullmatch(line))
+        top = _fit(upper, 30)
+        if _TD1_TOP.match(top):
+            middles = [_repaired(line, _TD1_SPANS) for line in _length_repairs(lower, 30)]
+            if any(_TD1_MIDDLE.fullmatch(line) for line in middles):
+                return _best(
+                    _td1_checks(top, line) for line in middles if _TD1_MIDDLE.fullmatch(line)
+                )
+    return None
+
+
+def _mrz_lines(text: str) -> list[str]:
+    lines = []
+    for raw in fold(text).replace("«", "<<").replace("‹", "<").splitlines():
+        line = re.sub(r"\s", "", raw)
+        kept = re.sub(r"[^A-Z0-9<]", "", line)
+        if len(kept) >= 24 and len(kept) >= 0.9 * len(line):
+            lines.append(kept)
+    return lines
+
+
+def _fit(line: str, length: int) -> str:
+    """Lines end in fillers, which OCR drops or doubles: pad or trim them."""
+    return line[:length].ljust(length, "<")
+
+
+def _length_repairs(line: str, length: int) -> Iterator[str]:
+    """The line as read, then with fillers added or removed inside one run of fillers."""
+    yield _fit(line, length)
+    missing = length - len(line)
+    if missing == 0:
+        return
+    for run in re.finditer(r"<+", line):
+        if missing > 0:
+            yield line[: run.start()] + "<" * missing + line[run.start() :]
+        elif run.end() - run.start() >= -missing:
+            yield line[: run.start()] + line[run.start() - missing :]
+
+
+def _repaired(line: str, spans: tuple[tuple[tuple[int, int], ...], ...]) -> str:
+    """OCR reads O for 0, I for 1, B for 8...; where the layout wants digits, undo that."""
+    chars = list(line)
+    digit_spans, letter_spans = spans
+    for table, ranges in ((_TO_DIGIT, digit_spans), (_TO_LETTER, letter_spans)):
+        for start, end in ranges:
+            chars[start:end] = "".join(chars[start:end]).translate(table)
+    return "".join(chars)
+
+
+def _best(readings: Iterable[MrzReading]) -> MrzReading:
+    return max(readings, key=lambda reading: reading.passed)
+
+
+def _td3_checks(line: str) -> MrzReading:
+    document, document_ok = _alphanumeric(line[0:9], line[9])
+    personal, personal_ok = _alphanumeric(line[28:42], line[42])
+    birth, expiry = line[13:19], line[21:27]
+    checks = [document_ok, _holds(birth, line[19]), _holds(expiry, line[27]), personal_ok]
+    composite = document + line[9] + birth + line[19] + expiry + line[27] + personal + line[42]
+    checks.append(_holds(composite, line[43]))
+    return MrzReading("td3", sum(checks), len(checks))
+
+
+def _td1_checks(top: str, middle: str) -> MrzReading:
+    if top[14] == "<":  # a number longer than 9 characters goes on in the optional data
+        overflow = top[15:].split("<", 1)[0]
+        number, number_check = top[5:14] + overflow[:-1], overflow[-1:] or "<"
+    else:
+        number, number_check = top[5:14], top[14]
+    number, number_ok = _alphanumeric(number, number_check)
+    upper_data = number[:9] + top[14:]
+    birth, expiry = middle[0:6], middle[8:14]
+    checks = [number_ok, _holds(birth, middle[6]), _holds(expiry, middle[14])]
+    composite = upper_data + birth + middle[6] + expiry + middle[14] + middle[18:29]
+    checks.append(_holds(composite, middle[29]))
+    return MrzReading("td1", sum(checks), len(checks))
+
+
+def _holds(field: str, check: str) -> bool:
+    if check == "<":  # an empty optional field may carry a filler as its check digit
+        return field.strip("<") == ""
+    return check.isdigit() and check_digit(field) == int(check)
+
+
+def _alphanumeric(field: str, check: str) -> tuple[str, bool]:
+    """Document numbers mix letters and digits: try the O/0 and I/1 readings OCR confuses."""
+    check = check.translate(_TO_DIGIT)
+    positions = [i for i, char in enumerate(field) if char in _SWAPS][:6]
+    for choice in itertools.product((False, True), repeat=len(positions)):
+        chars = list(field)
+        for position, swap in zip(positions, choice, strict=True):
+            if swap:
+                chars[position] = _SWAPS[chars[position]]
+        if _holds(candidate := "".join(chars), check):
+            return candidate, True
+    return field, False

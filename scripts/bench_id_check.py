@@ -1,0 +1,123 @@
+"""Accuracy and cost of the ID-copy check on the synthetic ID test set.
+
+    .venv/bin/python scripts/bench_id_check.py [--count 120] [--seed 7] [--workers 1]
+
+Renders the set (tests/idcards/render.py) into a temporary directory, sniffs each file's
+type from its bytes as the mail parser does, runs `check_attachment` on it and prints the
+share of right kinds overall, per kind, per variation and per format, a confusion table,
+seconds per document and the peak RSS of this process and of its tesseract children.
+Writes nothing into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mailbot.mail.content import sniff_type  # noqa: E402
+from mailbot.triage.id_check import check_attachment  # noqa: E402
+from mailbot.triage.id_evidence import ID_KINDS, IdCheck  # noqa: E402
+from tests.idcards.render import Sample, render_set  # noqa: E402
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    sample: Sample
+    check: IdCheck
+    seconds: float
+
+    @property
+    def right(self) -> bool:
+        return self.check.kind == self.sample.kind
+
+
+def run_one(sample: Sample, path: Path) -> Outcome:
+    data = path.read_bytes()
+    started = time.perf_counter()
+    check = check_attachment(data, sniff_type(data))
+    return Outcome(sample, check, time.perf_counter() - started)
+
+
+def share(outcomes: list[Outcome]) -> str:
+    right = sum(outcome.right for outcome in outcomes)
+    return f"{right:3d}/{len(outcomes):<3d} {100 * right / max(len(outcomes), 1):5.1f} %"
+
+
+def print_groups(title: str, outcomes: list[Outcome], key: str) -> None:
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        groups[str(getattr(outcome.sample, key))].append(outcome)
+    print(f"\n{title}")
+    for name in sorted(groups):
+        verified = sum(o.check.verified for o in groups[name] if o.right)
+        print(f"  {name:16s} {share(groups[name])}   verified when right: {verified}")
+
+
+def print_confusion(outcomes: list[Outcome]) -> None:
+    expected = [kind for kind in ID_KINDS if any(o.sample.kind == kind for o in outcomes)]
+    counts = Counter((o.sample.kind, o.check.kind) for o in outcomes)
+    short = {kind: kind.replace("driving_licence", "licence")[:9] for kind in ID_KINDS}
+    print("\nconfusion (rows: expected, columns: found)")
+    print(" " * 17 + "".join(f"{short[kind]:>10s}" for kind in ID_KINDS))
+    for row in expected:
+        print(f"  {row:15s}" + "".join(f"{counts[(row, col)]:10d}" for col in ID_KINDS))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--count", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=1, help="documents checked at once")
+    parser.add_argument("--show-wrong", action="store_true", help="list the misread samples")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    samples = render_set(args.count, seed=args.seed)
+    with tempfile.TemporaryDirectory(prefix="idcheck-bench-") as directory:
+        paths = []
+        for sample in samples:
+            path = Path(directory) / sample.name
+            path.write_bytes(sample.data)
+            paths.append(path)
+        rendered = time.perf_counter() - started
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.workers) as pool:
+            outcomes = list(pool.map(run_one, samples, paths))
+        wall = time.perf_counter() - started
+
+    print(f"{platform.processor() or platform.machine()}, {args.count} documents, seed "
+          f"{args.seed}, {args.workers} at once; rendering took {rendered:.1f} s")  # fmt: skip
+    print(f"\nright kind overall: {share(outcomes)}")
+    print_groups("per expected kind", outcomes, "kind")
+    print_groups("per variation", outcomes, "variation")
+    print_groups("per format", outcomes, "fmt")
+    print_confusion(outcomes)
+    seconds = [outcome.seconds for outcome in outcomes]
+    print(f"\nseconds per document: mean {statistics.fmean(seconds):.2f}, median "
+          f"{statistics.median(seconds):.2f}, max {max(seconds):.2f}; "
+          f"wall {wall:.1f} s = {wall / len(seconds):.2f} s per document")  # fmt: skip
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS: this process {own:.0f} MB, largest tesseract run {children:.0f} MB")
+    if args.show_wrong:
+        print("\nmisread:")
+        for outcome in outcomes:
+            if not outcome.right:
+                print(f"  {outcome.sample.name:34s} -> {outcome.check.kind:16s} "
+                      f"{outcome.check.reason}; {' '.join(outcome.check.evidence)}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

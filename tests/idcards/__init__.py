@@ -1,0 +1,1 @@
+"""Synthetic ID-document images for the ID-check tests and benchmark."""
