@@ -22,7 +22,7 @@ _AUTHORITY = ("Gegevensbeschermingsautoriteit", "Autorité de protection des don
 _ADDRESS = ("Drukpersstraat 35", "Rue de la Presse 35")
 _COURT = {
     "nl": ("rechter", "rechtbank"),
-    "fr": ("tribunal", "juridiction", "juge"),
+    "fr": ("tribuna", "juridiction", "juge"),  # tribunal, tribunaux
     "de": ("Gericht",),
     "en": ("court",),
 }

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pillow_heif
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pypdfium2.raw as pdfium_raw  # type: ignore[import-untyped]
@@ -42,7 +43,12 @@ OCR_LANGUAGES = "nld+fra+deu+eng"
 OCR_TIMEOUT = 20.0  # seconds for one tesseract run
 DOCUMENT_BUDGET = 45.0  # seconds of OCR per attachment before we settle for what we have
 WORK_LONG_SIDE = 2000  # px: ID text stays legible, tesseract stays around a second
-SMALL_LONG_SIDE = 1200  # px: smaller pictures are enlarged, tesseract misreads tiny letters
+SMALL_LONG_SIDE = 1000  # px: smaller pictures are enlarged, tesseract misreads tiny letters
+ENLARGED_LONG_SIDE = 1300
+WHITE_PAGE = 238  # grey level from which a border is paper, not a card or a table
+MAX_SKEW = 9.0  # degrees of tilt straightened (a card put down by hand); more is rotation
+OSD_LONG_SIDE = 1200  # px: orientation needs shapes of letters, not every letter
+SKEW_PROBE_SIDE = 600  # px of the thumbnail the tilt is measured on
 MAX_JPEG_PIXELS = 200_000_000  # declared size; draft mode decodes such a JPEG at 1/8 scale
 MAX_IMAGE_PIXELS = 64_000_000  # other formats decode whole before they can be reduced
 PDF_PAGES = 2
@@ -193,41 +199,77 @@ def _rendered(page: object) -> Image.Image:
 
 
 def _prepared(image: Image.Image) -> Image.Image:
-    """Greyscale, white margins of a scan cut off, long side between 1200 and 2000 px."""
+    """Greyscale, scan margins cut off, straightened, long side 1000-2000 px."""
     grey = _cropped(image.convert("L"))
     long_side = max(grey.size)
     if long_side > WORK_LONG_SIDE or long_side < SMALL_LONG_SIDE:
-        target = WORK_LONG_SIDE if long_side > WORK_LONG_SIDE else SMALL_LONG_SIDE * 4 // 3
+        target = WORK_LONG_SIDE if long_side > WORK_LONG_SIDE else ENLARGED_LONG_SIDE
         factor = target / long_side
         size = (max(1, round(grey.width * factor)), max(1, round(grey.height * factor)))
         grey = grey.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    angle = _skew(grey)
+    if angle:
+        grey = grey.rotate(
+            angle, Image.Resampling.BICUBIC, expand=True, fillcolor=_border_level(grey)
+        )
     return grey
 
 
 def _cropped(grey: Image.Image) -> Image.Image:
-    """The part that differs from the border colour: a card scanned on an A4 page."""
+    """A document scanned on a white page: cut to the part that is not page."""
     thumb = grey.copy()
     thumb.thumbnail((400, 400))
     border = _border_level(thumb)
+    if border < WHITE_PAGE:
+        return grey  # a photo or a tight scan: its frame is the document
     mask = ImageChops.difference(thumb, Image.new("L", thumb.size, border))
-    box = mask.point(lambda level: 255 if level > 24 else 0).getbbox()
+    box = mask.point(lambda level: 255 if level > 10 else 0).getbbox()
     if box is None:
         return grey  # a blank page: nothing to cut to
     scale = grey.width / thumb.width
+    pad = round(0.01 * max(grey.size))
     left, top, right, bottom = (round(edge * scale) for edge in box)
-    pad = round(0.02 * max(grey.size))
-    box = (max(0, left - pad), max(0, top - pad), min(grey.width, right + pad), min(grey.height, bottom + pad))  # noqa: E501
-    if (box[2] - box[0]) * (box[3] - box[1]) > 0.9 * grey.width * grey.height:
+    kept = (
+        max(0, left - pad),
+        max(0, top - pad),
+        min(grey.width, right + pad),
+        min(grey.height, bottom + pad),
+    )
+    if (kept[2] - kept[0]) * (kept[3] - kept[1]) > 0.8 * grey.width * grey.height:
         return grey
-    return grey.crop(box)
+    return grey.crop(kept)
 
 
-def _border_level(thumb: Image.Image) -> int:
-    width, height = thumb.size
-    edge = [thumb.getpixel((x, y)) for x in range(width) for y in (0, height - 1)]
-    edge += [thumb.getpixel((x, y)) for y in range(height) for x in (0, width - 1)]
-    levels = sorted(int(level) for level in edge if isinstance(level, int | float))
-    return levels[len(levels) // 2] if levels else 255
+def _border_level(image: Image.Image) -> int:
+    """The median grey of the outermost pixels: the page or table around the document."""
+    pixels = np.asarray(image)
+    edge = np.concatenate((pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]))
+    return int(np.median(edge))
+
+
+def _skew(grey: Image.Image) -> float:
+    """The small rotation (degrees) that lines text up best with the rows or columns.
+
+    Straight text lines give sharp peaks in the ink per row (or per column when the page
+    lies on its side); the angle whose projection varies most is taken. Tesseract copes
+    with a degree or two by itself, so smaller corrections are skipped.
+    """
+    thumb = ImageOps.autocontrast(grey.copy())
+    thumb.thumbnail((SKEW_PROBE_SIDE, SKEW_PROBE_SIDE))
+    ink = thumb.point(lambda level: 255 if level < 110 else 0)
+    if np.count_nonzero(np.asarray(ink)) < 0.002 * ink.width * ink.height:
+        return 0.0  # no text to line up
+    scores = {
+        float(angle): _projection_contrast(ink.rotate(float(angle), Image.Resampling.NEAREST))
+        for angle in np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5)
+    }
+    best_angle = max(scores, key=lambda angle: scores[angle])
+    return best_angle if abs(best_angle) >= 1.5 else 0.0
+
+
+def _projection_contrast(ink: Image.Image) -> float:
+    pixels = np.asarray(ink, dtype=np.float32)
+    return max(float(pixels.sum(axis=1).var()), float(pixels.sum(axis=0).var()))
 
 
 def _shape(image: Image.Image, rotation: int) -> tuple[int, int]:
@@ -236,23 +278,21 @@ def _shape(image: Image.Image, rotation: int) -> tuple[int, int]:
 
 
 def _read_upright(page: Image.Image, deadline: float) -> _Reading:
-    """OCR at the rotation tesseract's orientation detection suggests, then the others."""
-    best: _Reading | None = None
+    """OCR as it lies; when that reads badly, at the rotations orientation detection ranks."""
+    best = _ocr(page, 0)
+    if _settled(best):
+        return best
     for rotation in _rotation_order(_orientation(page)):
-        if best is not None and time.monotonic() > deadline:
+        if time.monotonic() > deadline:
             break
-        turned = page.transpose(_UPRIGHT[rotation]) if rotation else page
         try:
-            reading = _ocr(turned, rotation)
+            reading = _ocr(page.transpose(_UPRIGHT[rotation]), rotation)
         except _Unreadable:
-            if best is None:
-                raise
             break  # keep what an earlier rotation read
-        if best is None or (reading.strength, reading.confidence) > (best.strength, best.confidence):  # noqa: E501
+        if (reading.strength, reading.confidence) > (best.strength, best.confidence):
             best = reading
         if _settled(reading):
             break
-    assert best is not None  # _rotation_order always yields
     return best
 
 
@@ -264,14 +304,17 @@ def _settled(reading: _Reading) -> bool:
 
 
 def _rotation_order(suggested: int | None) -> Iterator[int]:
-    first = suggested or 0
-    # OSD often mistakes 90 for 270 and 0 for 180, so the opposite comes second.
-    yield from dict.fromkeys((first, (first + 180) % 360, (first + 90) % 360, (first + 270) % 360))
+    """Rotations other than 0, the suggested one first; OSD often mistakes 90 for 270."""
+    first = suggested or 180
+    order = (first, (first + 180) % 360, (first + 90) % 360, (first + 270) % 360)
+    yield from (rotation for rotation in order if rotation)
 
 
 def _orientation(page: Image.Image) -> int | None:
+    probe = page.copy()
+    probe.thumbnail((OSD_LONG_SIDE, OSD_LONG_SIDE))
     try:
-        output = _tesseract(page, "--psm", "0", "-l", "osd")
+        output = _tesseract(probe, "--psm", "0", "-l", "osd")
     except _Unreadable:
         return None  # too little text to tell: the OCR passes will try rotations
     match = re.search(r"Rotate: (\d+)", output)
