@@ -59,7 +59,8 @@ def ocr_unavailable() -> IdCheck:
 @dataclass(frozen=True, slots=True)
 class _Cues:
     group: str  # evidence prefix
-    weight: int  # per spelling found
+    first: int  # points for the first spelling found
+    weight: int  # points for each further spelling
     cap: int  # most the group adds to a kind's score
     kinds: tuple[str, ...]
     spellings: tuple[str, ...]  # already folded
@@ -67,17 +68,19 @@ class _Cues:
 
 _FRONT, _BACK, _PASSPORT, _LICENCE = IDENTITY_KINDS
 _CUES = (
-    _Cues("issuer", 1, 2, IDENTITY_KINDS, ("BELGIE", "BELGIQUE", "BELGIEN", "BELGIUM")),
+    _Cues("issuer", 0, 1, 2, IDENTITY_KINDS, ("BELGIE", "BELGIQUE", "BELGIEN", "BELGIUM")),
     _Cues(
         "title",
+        1,
         2,
         4,
         (_FRONT,),
         ("IDENTITEITSKAART", "CARTE D'IDENTITE", "PERSONALAUSWEIS", "IDENTITY CARD"),
     ),
-    _Cues("title", 2, 4, (_PASSPORT,), ("PASPOORT", "PASSEPORT", "REISEPASS", "PASSPORT")),
+    _Cues("title", 1, 2, 4, (_PASSPORT,), ("PASPOORT", "PASSEPORT", "REISEPASS", "PASSPORT")),
     _Cues(
         "title",
+        1,
         2,
         4,
         (_LICENCE,),
@@ -86,6 +89,7 @@ _CUES = (
     # Labels a holder's card and passport page share, in the four languages they use.
     _Cues(
         "label",
+        1,
         1,
         4,
         (_FRONT, _PASSPORT),
@@ -101,6 +105,7 @@ _CUES = (
     _Cues(
         "label",
         1,
+        1,
         2,
         (_FRONT,),
         (
@@ -111,6 +116,7 @@ _CUES = (
     _Cues(
         "label",
         2,
+        2,
         4,
         (_BACK,),
         (
@@ -120,6 +126,7 @@ _CUES = (
     ),
     _Cues(
         "label",
+        1,
         1,
         2,
         (_BACK, _PASSPORT),
@@ -188,7 +195,8 @@ def _score(text: str, shape: tuple[int, int] | None) -> tuple[dict[str, int], li
         found = [s for s in cues.spellings if _found(s, tokens, lines)]
         evidence += [f"{cues.group}:{_tag(s)}" for s in found]
         for kind in cues.kinds:
-            scores[kind] += min(cues.cap, cues.weight * len(found))
+            earned = cues.first + cues.weight * (len(found) - 1) if found else 0
+            scores[kind] += min(cues.cap, earned)
     for tag, weight, kind, pattern in _LAYOUTS:
         if pattern.search(folded):
             scores[kind] += weight

@@ -164,10 +164,11 @@ _SEND = (
     r"|weiterleit|erreich|kontaktier)\w*"
 )
 _TO = r"(?:to|at|on|naar|op|aan|a|au|sur|vers|an|auf|unter|via)"
+# Bounded: an unbounded run would be re-scanned from every position of a long mail.
 _DETERMINERS = (
     r"(?:(?:my|mijn|mon|ma|mes|meine?[nrms]?|this|that|dit|dat|het|de|cet|cette|la|le|l'"
     r"|die|der|den|dem|the|an?|een|une?|ein\w*|following|volgende|suivante|folgende"
-    r"|e-?mail-?|address|adres|adresse)\b\s*:?\s*)*"
+    r"|e-?mail-?|address|adres|adresse)\b\s*:?\s*){0,5}"
 )
 _OTHER_ADDRESS = (
     rf"(?:{_ELSEWHERE}"
@@ -231,7 +232,7 @@ _CHANGE_AFTER = (
 _ACCOUNT_WORDS = (
     r"(?:(?:my|mijn|mon|ma|meine?[nr]?|the|het|de|le|la|l'|die|das|den|our|ons|onze|notre"
     r"|unsere?[nr]?|account|compte|konto|profiel|profile|profil|login|registered|current"
-    r"|huidige?|actuelle?|aktuelle?|old|oude?|ancienne|alte[n]?|sie|bitte|please|graag)\b\s*)*"
+    r"|huidige?|actuelle?|aktuelle?|old|oude?|ancienne|alte[n]?|sie|bitte|please|graag)\b\s*){0,5}"
 )
 _NEW = r"(?:new|nieuwe?|nouvel(?:le)?|neuen?|neue[rs]?)"
 # A conjunction or a second possessive brings in another object: in "my e-mail address is X

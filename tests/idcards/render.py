@@ -138,9 +138,7 @@ def vary(
         return image.rotate(int(variation[3:]), expand=True)
     if variation == "tilt":
         angle = rng.choice((-1, 1)) * rng.uniform(4.0, 7.5)
-        return image.rotate(
-            angle, Image.Resampling.BICUBIC, expand=True, fillcolor=(236, 236, 232)
-        )
+        return image.rotate(angle, Image.Resampling.BICUBIC, expand=True, fillcolor=(236, 236, 232))
     if variation == "small":
         return _fit(image, 600)
     if variation == "large":
@@ -165,7 +163,7 @@ def _photographed(
     left, top = (scene[0] - width) / 2, (scene[1] - height) / 2
 
     def jitter() -> float:
-        return rng.uniform(-0.05, 0.05) * width
+        return rng.uniform(-0.08, 0.08) * width
 
     corners = [
         (left + jitter(), top + jitter()),
@@ -184,11 +182,11 @@ def _photographed(
     table = _wood(scene, rng, noise)
     table.paste(warped, (0, 0), mask)
     pixels = np.asarray(table, dtype=np.float32)
-    ramp = np.linspace(rng.uniform(0.6, 0.8), rng.uniform(0.95, 1.1), scene[0], dtype=np.float32)
+    ramp = np.linspace(rng.uniform(0.45, 0.75), rng.uniform(0.95, 1.1), scene[0], dtype=np.float32)
     lit = pixels * (ramp[None, :, None] if rng.random() < 0.5 else ramp[::-1][None, :, None])
-    lit += noise.normal(0.0, rng.uniform(3.0, 9.0), lit.shape).astype(np.float32)
+    lit += noise.normal(0.0, rng.uniform(4.0, 14.0), lit.shape).astype(np.float32)
     photo = Image.fromarray(np.clip(lit, 0, 255).astype(np.uint8))
-    return photo.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.3)))
+    return photo.filter(ImageFilter.GaussianBlur(rng.uniform(0.8, 2.0)))
 
 
 def _perspective(
@@ -364,11 +362,21 @@ def _portrait(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int]) -> None
     width, height, middle = right - left, bottom - top, (left + right) // 2
     draw.rectangle(box, fill=(196, 198, 204))
     grey = (112, 114, 122)
-    draw.ellipse((middle - width * 0.22, top + height * 0.15, middle + width * 0.22, top + height * 0.55), fill=grey)  # noqa: E501
-    draw.chord((left + width * 0.08, top + height * 0.62, right - width * 0.08, bottom + height * 0.38), 180, 360, fill=grey)  # noqa: E501
+    draw.ellipse(
+        (middle - width * 0.22, top + height * 0.15, middle + width * 0.22, top + height * 0.55),
+        fill=grey,
+    )  # noqa: E501
+    draw.chord(
+        (left + width * 0.08, top + height * 0.62, right - width * 0.08, bottom + height * 0.38),
+        180,
+        360,
+        fill=grey,
+    )  # noqa: E501
 
 
-def _field(draw: ImageDraw.ImageDraw, xy: tuple[int, int], label: str, value: str, scale: int = 26) -> None:  # noqa: E501
+def _field(
+    draw: ImageDraw.ImageDraw, xy: tuple[int, int], label: str, value: str, scale: int = 26
+) -> None:  # noqa: E501
     draw.text(xy, label, fill=LABEL_INK, font=font(scale * 2 // 3))
     draw.text((xy[0], xy[1] + scale), value, fill=INK, font=font(scale, "bold"))
 
@@ -417,7 +425,9 @@ def draw_passport(person: Person, rng: random.Random) -> Image.Image:
     state = "BEL" if belgian else "UTO"
     image = _card((1476, 1039), (236, 238, 226))
     draw = ImageDraw.Draw(image)
-    country = "KONINKRIJK BELGIË   ROYAUME DE BELGIQUE   KÖNIGREICH BELGIEN" if belgian else "UTOPIA"  # noqa: E501
+    country = (
+        "KONINKRIJK BELGIË   ROYAUME DE BELGIQUE   KÖNIGREICH BELGIEN" if belgian else "UTOPIA"
+    )  # noqa: E501
     title = "PASPOORT   PASSEPORT   REISEPASS   PASSPORT" if belgian else "PASSPORT   PASSEPORT"
     draw.text((40, 26), country, fill=INK, font=font(32, "bold"))
     draw.text((40, 74), title, fill=INK, font=font(32, "bold"))
@@ -461,7 +471,9 @@ def draw_negative(kind: str, person: Person, rng: random.Random) -> Image.Image:
         image = Image.new("RGB", A4, (252, 252, 250))
         draw = ImageDraw.Draw(image)
         for row, line in enumerate(_page_text(kind, person, rng)):
-            draw.text((110, 140 + row * 52), line, fill=INK, font=font(30, "bold" if row == 0 else "sans"))  # noqa: E501
+            draw.text(
+                (110, 140 + row * 52), line, fill=INK, font=font(30, "bold" if row == 0 else "sans")
+            )  # noqa: E501
         return image
     if kind == "selfie":
         image = Image.new("RGB", (900, 1200), rng.choice([(160, 190, 210), (210, 200, 180)]))
@@ -478,7 +490,9 @@ def draw_negative(kind: str, person: Person, rng: random.Random) -> Image.Image:
     draw.rectangle((120, 560, 720, 860), fill=(246, 246, 246), outline=(180, 180, 180), width=4)
     draw.ellipse((980, 520, 1300, 640), fill=(248, 248, 248), outline=(170, 170, 170), width=4)
     draw.rectangle((1000, 160, 1280, 480), fill=(180, 200, 215), outline=(120, 120, 120), width=6)
-    caption = rng.choice(("Badkamer na de werken, lavabo links", "Salle de bain : fuite sous l'évier"))  # noqa: E501
+    caption = rng.choice(
+        ("Badkamer na de werken, lavabo links", "Salle de bain : fuite sous l'évier")
+    )  # noqa: E501
     draw.rectangle((0, 1100, 1600, 1200), fill=(30, 30, 30))
     draw.text((40, 1122), caption, fill=(240, 240, 240), font=font(40))
     return image
@@ -500,3 +514,23 @@ def _page_text(kind: str, person: Person, rng: random.Random) -> list[str]:
              f"Klant / Client: {name}", f"Datum: {_dotted(person.expiry)}", ""]  # fmt: skip
     lines += [f"{n}. {item:<26} € {rng.randrange(40, 1900)},00" for n, item in enumerate(items, 1)]
     return [*lines, "", "Totaal excl. BTW / Total HTVA", "BTW 21% / TVA 21%"]
+
+
+def main() -> None:
+    """`python -m tests.idcards.render DIR [COUNT] [SEED]`: the set as files plus a manifest."""
+    import json
+    import sys
+
+    directory = Path(sys.argv[1])
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 120
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 7
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for sample in render_set(count, seed):
+        (directory / sample.name).write_bytes(sample.data)
+        manifest.append({key: getattr(sample, key) for key in Sample.__slots__ if key != "data"})
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

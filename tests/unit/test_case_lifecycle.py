@@ -1,0 +1,271 @@
+"""The state machine's rules (LEGAL.md §1.5, §1.7, §2.5), the clock's scheduled work,
+the DPO's approval checks, ID-copy redaction and retention, on a real SQLite database."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from mailbot.cases.lifecycle import (
+    IllegalTransition,
+    close,
+    current_due,
+    extend,
+    record_identity_check,
+    request_identity,
+)
+from mailbot.cases.models import (
+    Case,
+    CaseEvent,
+    CaseOutcome,
+    CaseStatus,
+    InboundMessage,
+    OutboundMessage,
+    OutboundStatus,
+)
+from mailbot.cases.retention import purge_case, purge_due
+from mailbot.database import migrate, open_engine, transaction
+from mailbot.ingest import sealing_context, stored_raw
+from mailbot.mail.parse import parse_mail
+from mailbot.mail.redact import cut_attachments
+from mailbot.replies.approval import ApprovalRefused, approval_problems, approve, edit, reject
+from mailbot.schedule import Timing, due_work
+from mailbot.sealing import load_sealer
+from tests.conftest import TEST_DATA_KEY
+
+SEALER = load_sealer(TEST_DATA_KEY, None)
+# Thursday 5 March 2026, 10:00 in Brussels.
+RECEIVED = datetime(2026, 3, 5, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = open_engine(f"sqlite:///{tmp_path / 'test.sqlite3'}")
+    migrate(engine)
+    return engine
+
+
+def _case(session: Session, **changes: object) -> Case:
+    case = Case(
+        reference="JAIMY-PRIV-2026-0001",
+        requester="a@example.org",
+        language="en",
+        detected_language="en",
+        primary="access",
+        labels="access",
+        confidence=0.9,
+        received_at=RECEIVED,
+        receipt_date=date(2026, 3, 5),
+        legal_due=date(2026, 4, 7),  # 5 April is Easter Sunday, 6 April Easter Monday
+        target_due=date(2026, 4, 2),
+        extended_due=date(2026, 6, 5),
+        rule_version="test",
+    )
+    for name, value in changes.items():
+        setattr(case, name, value)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def _kinds(session: Session) -> list[str]:
+    return list(session.exec(select(CaseEvent.kind)).all())
+
+
+def test_a_timely_id_request_pauses_the_clock_by_the_days_waited(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session)
+        request_identity(session, case, "unknown_address", RECEIVED + timedelta(hours=2))
+        assert case.status == CaseStatus.AWAITING_IDENTITY and case.clock_paused
+        record_identity_check(
+            session, case, True, "id-copy:eid_front", "bot", RECEIVED + timedelta(days=6)
+        )
+        # 5 April + 6 days waited = 11 April, a Saturday: rolled to Monday 13 April.
+        assert case.legal_due == date(2026, 4, 13) and not case.clock_paused
+        assert case.status == CaseStatus.IN_PROGRESS
+        assert _kinds(session)[-2:] == ["identity_checked", "status_changed"]
+
+
+def test_a_late_id_request_does_not_pause_the_clock(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session)
+        request_identity(session, case, "unknown_address", RECEIVED + timedelta(days=5))
+        assert not case.clock_paused
+        record_identity_check(
+            session, case, True, "dpo-review", "Dana", RECEIVED + timedelta(days=9)
+        )
+        assert case.legal_due == date(2026, 4, 7)
+
+
+def test_an_id_request_needs_a_doubt_reason_and_a_check_happens_once(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session)
+        with pytest.raises(IllegalTransition):
+            request_identity(session, case, "", RECEIVED)
+        record_identity_check(session, case, False, "dpo-review", "Dana", RECEIVED)
+        with pytest.raises(IllegalTransition):
+            record_identity_check(session, case, True, "dpo-review", "Dana", RECEIVED)
+
+
+def test_extension_needs_a_reason_and_time_left(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session)
+        with pytest.raises(IllegalTransition, match="reason"):
+            extend(session, case, "  ", date(2026, 3, 20), "Dana")
+        with pytest.raises(IllegalTransition, match="passed"):
+            extend(session, case, "complex request", date(2026, 4, 8), "Dana")
+        extend(session, case, "complex request", date(2026, 4, 7), "Dana")
+        assert current_due(case) == date(2026, 6, 5)
+        with pytest.raises(IllegalTransition, match="already"):
+            extend(session, case, "again", date(2026, 4, 7), "Dana")
+
+
+def test_a_closed_case_changes_no_more(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session)
+        close(session, case, CaseOutcome.REFUSED, "Dana", RECEIVED)
+        assert (case.status, case.outcome) == (CaseStatus.CLOSED, "refused")
+        with pytest.raises(IllegalTransition):
+            extend(session, case, "complex", date(2026, 3, 20), "Dana")
+        with pytest.raises(IllegalTransition):
+            request_identity(session, case, "unknown_address", RECEIVED)
+
+
+TIMING = Timing(id_reminder_days=7, id_close_days=21, dpo_warning_days=5)
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [(3, []), (7, ["id_reminder"]), (21, ["id_reminder", "not_identified", "dpo_warning"])],
+)
+def test_the_clock_brings_a_reminder_then_closure(
+    engine: Engine, days: int, expected: list[str]
+) -> None:
+    with transaction(engine) as session:
+        case = _case(session)
+        request_identity(session, case, "unknown_address", RECEIVED)
+        case.legal_due = date(2026, 3, 31)  # the DPO warning window opens on day 21
+        assert due_work(case, RECEIVED + timedelta(days=days), TIMING, frozenset()) == expected
+        case.id_reminded_at = RECEIVED + timedelta(days=7)
+        later = due_work(case, RECEIVED + timedelta(days=30), TIMING, frozenset({"not_identified"}))
+        assert later == ["dpo_warning"]
+
+
+def test_the_dpo_is_warned_once_before_the_deadline(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session, status=CaseStatus.IN_PROGRESS)
+        assert due_work(case, datetime(2026, 4, 1, 8, tzinfo=UTC), TIMING, frozenset()) == []
+        assert due_work(case, datetime(2026, 4, 2, 8, tzinfo=UTC), TIMING, frozenset()) == [
+            "dpo_warning"
+        ]
+        case.dpo_warned_at = datetime(2026, 4, 2, 8, tzinfo=UTC)
+        assert due_work(case, datetime(2026, 4, 3, 8, tzinfo=UTC), TIMING, frozenset()) == []
+
+
+def _draft(
+    session: Session, case: Case, kind: str, body: str, language: str = "en"
+) -> OutboundMessage:
+    assert case.id is not None
+    draft = OutboundMessage(
+        case_id=case.id,
+        kind=kind,
+        template=kind,
+        language=language,
+        status=OutboundStatus.AWAITING_APPROVAL,
+        to_address=case.requester,
+        subject="s",
+        body=body,
+        message_id=f"<{kind}-{hashlib.sha256(body.encode()).hexdigest()[:8]}@example.test>",
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+REMEDIES = (
+    "You can lodge a complaint with the Data Protection Authority (GBA/APD), Rue de la Presse"
+    " 35 / Drukpersstraat 35, 1000 Brussels, or go to court.\n"
+)
+
+
+def test_a_refusal_without_remedies_or_with_fill_ins_is_not_approved(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session, status=CaseStatus.AWAITING_APPROVAL)
+        bare = _draft(session, case, "refusal", "We refuse because [[ reasons ]].\n")
+        assert len(approval_problems(bare)) == 3
+        with pytest.raises(ApprovalRefused, match="judicial remedy"):
+            approve(session, bare, "Dana", date(2026, 3, 20))
+        assert edit(session, bare, "We refuse: manifestly excessive.\n" + REMEDIES, "Dana")
+        approve(session, bare, "Dana", date(2026, 3, 20))
+        assert (bare.status, bare.approved_by) == (OutboundStatus.QUEUED, "Dana")
+        with pytest.raises(ApprovalRefused, match="not awaiting approval"):
+            reject(session, bare, "Dana", "too late")
+        assert _kinds(session)[-2:] == ["reply_edited", "reply_approved"]
+
+
+def test_approving_an_extension_notice_extends_and_rejecting_reopens_the_case(
+    engine: Engine,
+) -> None:
+    with transaction(engine) as session:
+        case = _case(session, status=CaseStatus.AWAITING_APPROVAL, extension_reason="complex")
+        notice = _draft(session, case, "extension_notice", "We need until 5 June.\n")
+        approve(session, notice, "Dana", date(2026, 3, 30))
+        assert case.extension_notified_on == date(2026, 3, 30)
+        answer = _draft(session, case, "access_answer", "Your data.\n" + REMEDIES)
+        reject(session, answer, "Dana", "incomplete")
+        assert answer.status == OutboundStatus.REJECTED and case.status == CaseStatus.IN_PROGRESS
+
+
+def _mail_with_card(card: bytes) -> bytes:
+    message = EmailMessage()
+    message["From"] = "a@example.org"
+    message["Subject"] = "my ID"
+    message.set_content("Here is the front of my card.")
+    message.add_attachment(card, maintype="image", subtype="jpeg", filename="card.jpg")
+    message.add_attachment(
+        b"%PDF-1.4 quote", maintype="application", subtype="pdf", filename="q.pdf"
+    )
+    return message.as_bytes()
+
+
+def test_cutting_an_id_copy_keeps_the_request_and_the_other_attachments() -> None:
+    card = b"\xff\xd8\xff\xe0" + b"card pixels" * 100
+    raw = _mail_with_card(card)
+    cut, count = cut_attachments(raw, frozenset({hashlib.sha256(card).hexdigest()}), "deleted")
+    assert count == 1 and b"card pixels" not in cut
+    mail = parse_mail(cut)
+    assert "front of my card" in mail.text and "deleted" in mail.text
+    assert [a.filename for a in mail.attachments] == ["q.pdf"]
+    assert cut_attachments(raw, frozenset({"0" * 64}), "deleted") == (raw, 0)
+
+
+def test_retention_erases_personal_data_and_keeps_the_facts(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session)
+        raw = _mail_with_card(b"\xff\xd8\xff" + b"x" * 50)
+        inbound = InboundMessage(
+            source="test",
+            message_key="sha256:1",
+            raw=SEALER.seal(raw, sealing_context("sha256:1")),
+            size=len(raw),
+            sha256="1",
+            received_at=RECEIVED,
+            sender=case.requester,
+            case_id=case.id,
+            source_ref="1733.M1",
+        )
+        session.add(inbound)
+        close(session, case, CaseOutcome.ANSWERED, "bot", RECEIVED)
+        assert not purge_due(case, RECEIVED + timedelta(days=364), 365)
+        assert purge_due(case, RECEIVED + timedelta(days=365), 365)
+        purge_case(session, case, SEALER, RECEIVED + timedelta(days=365))
+        assert stored_raw(inbound, SEALER) == b"" and inbound.sender is None
+        assert inbound.remove_from_source
+        assert case.requester.endswith("@invalid") and case.receipt_date == date(2026, 3, 5)
+        assert not purge_due(case, RECEIVED + timedelta(days=400), 365)
