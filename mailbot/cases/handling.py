@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from classifiers import RIGHTS, Classification
+from classifiers.quoting import new_text
 from mailbot.accounts import account_key
 from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import request_identity, transition
@@ -84,24 +85,29 @@ def respond_to_new_case(
             draft_reply(session, case, IMMEDIATE[right], {}, bot.letterhead, thread)
         return
     known = _is_known(session, case.requester)
-    facts = requester_facts(
-        mail, mail.text, rights, sender_known=known, id_attached_kind=strongest_kind(attachments)
-    )
+    kind = strongest_kind(attachments)
+    # Only what the sender wrote now: a quoted "on behalf of" is someone else's words.
+    text = new_text(mail.text, forwarded=False)
+    facts = requester_facts(mail, text, rights, sender_known=known, id_attached_kind=kind)
     decision = identity_decision(rights, facts, IdentityPolicy(bot.settings.identity_policy))
     case.doubt_reason = decision.doubt_reason
     append_event(session, _id(case), "identity_policy", "bot", {"why": decision.why})
     verified = _verify_with_attached_copy(session, case, attachments, bot, now)
     asking = decision.ask_for_id and not verified
-    if asking and strongest_kind(attachments) == "other_document":
-        append_event(session, _id(case), "identity_needs_review", "bot", {})
+    # A document came along that the check could not read as an ID, and there is doubt:
+    # the DPO looks at it (`mailbot cases verify`) before anything is answered.
+    review = kind == "other_document" and decision.doubt_reason is not None and not verified
     id_request = {"doubt_reason": decision.doubt_reason} if asking else None
-    draft_reply(
-        session, case, "acknowledgement", {"id_request": id_request}, bot.letterhead, thread
-    )
+    extra = {"id_request": id_request}
+    draft_reply(session, case, "acknowledgement", extra, bot.letterhead, thread)
     if asking:
         assert decision.doubt_reason is not None
         request_identity(session, case, decision.doubt_reason, now)
-    elif verified or not decision.ask_for_id:
+    elif review:
+        transition(session, case, CaseStatus.AWAITING_IDENTITY, "bot", "ID copy to review")
+        case.id_received_at = now
+        append_event(session, _id(case), "identity_needs_review", "bot", {})
+    else:
         prepare_answer(session, case, bot)
 
 

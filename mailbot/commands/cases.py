@@ -84,6 +84,11 @@ def verify(
             if verified:
                 transition(session, case, CaseStatus.IN_PROGRESS, actor, "identity verified")
                 prepare_answer(session, case, _handling(settings))
+            else:
+                # Art. 12(2): we cannot act; the letter saying so (with the remedies)
+                # waits for the DPO's approval like every refusal.
+                draft_reply(session, case, "not_identified", {}, _letterhead(settings))
+                transition(session, case, CaseStatus.AWAITING_APPROVAL, actor, "not identified")
         except IllegalTransition as exc:
             fail(str(exc), 1)
         session.commit()

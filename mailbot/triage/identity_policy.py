@@ -77,8 +77,9 @@ class IdentityDecision:
 
 
 # Addresses become tokens before matching: their dots would end sentences, and the
-# sender's own address must not count as "elsewhere".
-_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# sender's own address must not count as "elsewhere". Bounded, as every pattern here: an
+# open-ended run would be re-scanned from each position of a long mail.
+_ADDRESS = re.compile(r"[\w.+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _ELSEWHERE, _OWN, _ANY = "<elsewhere>", "<own>", "<addr-spec>"
 
 
@@ -164,11 +165,10 @@ _SEND = (
     r"|weiterleit|erreich|kontaktier)\w*"
 )
 _TO = r"(?:to|at|on|naar|op|aan|a|au|sur|vers|an|auf|unter|via)"
-# Bounded: an unbounded run would be re-scanned from every position of a long mail.
 _DETERMINERS = (
     r"(?:(?:my|mijn|mon|ma|mes|meine?[nrms]?|this|that|dit|dat|het|de|cet|cette|la|le|l'"
     r"|die|der|den|dem|the|an?|een|une?|ein\w*|following|volgende|suivante|folgende"
-    r"|e-?mail-?|address|adres|adresse)\b\s*:?\s*){0,5}"
+    r"|e-?mail-?|address|adres|adresse)\b(?:\s*:)?\s*){0,5}"
 )
 _OTHER_ADDRESS = (
     rf"(?:{_ELSEWHERE}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from email.message import EmailMessage
 
 import pytest
@@ -389,3 +390,13 @@ def test_a_reply_to_equal_to_the_sender_is_no_difference() -> None:
         mail, "Inzage graag.", ["access"], sender_known=True, id_attached_kind="none"
     )
     assert not facts.reply_to_differs
+
+
+@pytest.mark.parametrize("text", ["l'" * 60_000, "a " * 100_000, "send to " + "my " * 60_000])
+def test_detectors_stay_fast_on_a_long_pathological_mail(text: str) -> None:
+    # Before the patterns were bounded, texts like these took close to a minute.
+    started = time.perf_counter()
+    writes_for_someone_else(text)
+    asks_answer_elsewhere(text)
+    changes_account_email(text, ["rectification"])
+    assert time.perf_counter() - started < 10
