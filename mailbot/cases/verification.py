@@ -20,11 +20,10 @@ from mailbot.mail.parse import ParsedMail
 from mailbot.mail.redact import cut_attachments
 from mailbot.sealing import Sealer
 from mailbot.triage.identity import DOCUMENT_TYPES
+from mailbot.triage.identity import strongest_kind as strongest
 
 # A copy of one of these, read as such, is enough for the bot to mark the identity checked.
 VERIFYING_KINDS = ("eid_front", "passport", "driving_licence")
-# Most telling first: what a mail's ID copy "is" when it carries several documents.
-_RANK = ("eid_front", "passport", "driving_licence", "eid_back", "other_document", "none")
 _NOTE = (
     "[An identity document was attached here. It was deleted after the identity check"
     " on {day}, as the privacy policy promises.]"
@@ -61,8 +60,8 @@ def record_attachments(
 
 
 def strongest_kind(rows: list[Attachment]) -> str:
-    kinds = {row.kind for row in rows} | {"none"}
-    return min(kinds, key=lambda kind: _RANK.index(kind) if kind in _RANK else len(_RANK))
+    """The most telling finding among a mail's attachments."""
+    return strongest(row.kind for row in rows)
 
 
 def mark_checked(

@@ -1,15 +1,20 @@
 """What a mail carries as a possible ID copy (LEGAL.md §2.1: always check, always record).
 
-This skeleton version looks at the sniffed types only: an image or PDF attachment is
-recorded as an unverified `other_document`. Reading the card itself (OCR, machine-readable
-zone) is the identity issue's work; until then the DPO checks the copy by eye.
+Every image or PDF attachment is read by `mailbot.triage.id_check` (by content, never by
+file name); the most telling finding is the mail's: a card front over a back, any ID
+over a document the check could not read as one (`other_document`, also what every
+document is where OCR is unavailable).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mailbot.mail.parse import Attachment
+from mailbot.triage.id_evidence import ID_KINDS
+
+__all__ = ["DOCUMENT_TYPES", "ID_KINDS", "IdDocument", "find_id_document", "strongest_kind"]
 
 DOCUMENT_TYPES = frozenset(
     {
@@ -22,7 +27,14 @@ DOCUMENT_TYPES = frozenset(
         "application/pdf",
     }
 )
-ID_KINDS = ("eid_front", "eid_back", "passport", "driving_licence", "other_document", "none")
+# Most telling first: what a mail "carries" when it has several documents.
+KIND_RANK = ("eid_front", "passport", "driving_licence", "eid_back", "other_document", "none")
+
+
+def strongest_kind(kinds: Iterable[str]) -> str:
+    """The most telling of `kinds` ("none" for none)."""
+    ranked = [KIND_RANK.index(kind) for kind in kinds if kind in KIND_RANK]
+    return KIND_RANK[min(ranked, default=len(KIND_RANK) - 1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +51,16 @@ NO_DOCUMENT = IdDocument(present=False, kind="none", filename=None)
 
 
 def find_id_document(attachments: tuple[Attachment, ...]) -> IdDocument:
-    """The first attachment that could be an ID copy, judged by its bytes, not its name."""
-    for attachment in attachments:
-        if attachment.sniffed_type in DOCUMENT_TYPES:
-            return IdDocument(present=True, kind="other_document", filename=attachment.filename)
-    return NO_DOCUMENT
+    """The attachment most telling of an ID copy, judged by its bytes, not its name."""
+    from mailbot.triage.id_check import check_attachment  # Pillow and OCR: on demand
 
-
-def attachment_kind(attachment: Attachment) -> str:
-    return "other_document" if attachment.sniffed_type in DOCUMENT_TYPES else "none"
+    found = [
+        (check_attachment(a.data, a.sniffed_type).kind, a)
+        for a in attachments
+        if a.sniffed_type in DOCUMENT_TYPES
+    ]
+    if not found:
+        return NO_DOCUMENT
+    kind = strongest_kind(kind for kind, _ in found)
+    attachment = next(a for found_kind, a in found if found_kind == kind)
+    return IdDocument(present=True, kind=kind, filename=attachment.filename)

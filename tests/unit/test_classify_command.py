@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from classifiers import LABELS
 from mailbot.cli import app
+from tests.idcards.render import render_sample
 from tests.mailfactory import PNG_1PX, auto_reply, bounce, request_mail
 
 CONTRACT_KEYS = {
@@ -102,3 +104,23 @@ def test_a_missing_head_is_one_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ClassifierUnavailable, match=r"python -m classifiers\.train"):
         load_trained_classifier(head_file=tmp_path / "head.json")
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="the ID check reads with tesseract")
+def test_id_document_names_what_the_check_read_not_the_file_name(tmp_path: Path) -> None:
+    front = render_sample(1, "eid_front", "clean", "jpeg")
+    room = render_sample(2, "other_document", "clean", "jpeg", negative="room")
+    mails = {
+        "front.eml": [("scan.jpg", "image/jpeg", front.data)],
+        "room.eml": [("identiteitskaart.jpg", "image/jpeg", room.data)],
+        "both.eml": [("a.jpg", "image/jpeg", room.data), ("b.jpg", "image/jpeg", front.data)],
+    }
+    for name, attachments in mails.items():
+        (tmp_path / name).write_bytes(request_mail(language="nl", attachments=attachments))
+    code, rows = _classify(*(tmp_path / name for name in mails))
+    assert code == 0
+    assert [row["id_document"] for row in rows] == [
+        {"present": True, "kind": "eid_front", "filename": "scan.jpg"},
+        {"present": True, "kind": "other_document", "filename": "identiteitskaart.jpg"},
+        {"present": True, "kind": "eid_front", "filename": "b.jpg"},
+    ]

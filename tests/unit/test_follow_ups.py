@@ -1,0 +1,124 @@
+"""Follow-ups and the clock, through the worker's real stages on a Maildir and SQLite:
+a reply joins its case, a reference quoted from another address does not, a reminder
+is recorded on the case, and the scheduled work reminds, closes and warns on time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from classifiers import load_classifier
+from mailbot.cases.models import Case, CaseEvent, CaseStatus, InboundMessage, OutboundMessage
+from mailbot.config import Settings
+from mailbot.database import transaction
+from mailbot.ingest import ingest
+from mailbot.mail.maildir import MaildirSource
+from mailbot.pipeline import Bot
+from mailbot.runtime import open_database
+from mailbot.schedule import run_scheduled_work
+from mailbot.worker import Worker
+from tests.mailfactory import request_mail
+
+ANNA = "Anna Peeters <anna.peeters@example.org>"
+
+
+def _worker(tmp_path: Path, **settings: object) -> Worker:
+    inbox = tmp_path / "inbox"
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True, exist_ok=True)
+    config = Settings(
+        maildir=inbox,
+        smtp_url="smtp://127.0.0.1:9",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        dpo_address="dpo@example.test",
+        **settings,  # type: ignore[arg-type]
+    )
+    bot = Bot(config, load_classifier("baseline"), config.sealer())
+    return Worker(open_database(config), MaildirSource(inbox), bot)
+
+
+def _deliver(worker: Worker, raw: bytes) -> None:
+    source = worker.source
+    assert isinstance(source, MaildirSource)
+    name = (
+        f"{len(list((source.path / 'new').iterdir())) + len(list((source.path / 'cur').iterdir()))}"
+    )
+    (source.path / "new" / name).write_bytes(raw)
+    ingest(worker.engine, source, 10_000_000, worker.bot.sealer)
+    worker.handle_pending()
+
+
+def _cases(worker: Worker) -> list[Case]:
+    with transaction(worker.engine) as session:
+        return list(session.exec(select(Case).order_by(col(Case.id))).all())
+
+
+def _events(worker: Worker, case: Case) -> list[str]:
+    with transaction(worker.engine) as session:
+        query = select(CaseEvent.kind).where(CaseEvent.case_id == case.id)
+        return list(session.exec(query.order_by(col(CaseEvent.id))).all())
+
+
+def test_a_reply_by_reference_joins_and_a_quoted_reference_from_elsewhere_does_not(
+    tmp_path: Path,
+) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, request_mail(sender=ANNA, language="nl"))
+    (case,) = _cases(worker)
+    reminder = request_mail(
+        sender=ANNA,
+        language="nl",
+        subject=f"Herinnering [{case.reference}]",
+        body="Ik heb nog steeds geen antwoord gekregen op mijn verzoek.",
+    )
+    _deliver(worker, reminder)
+    assert len(_cases(worker)) == 1
+    assert "follow_up_read" in _events(worker, case)
+    stranger = request_mail(
+        sender="Mallory <mallory@example.test>",
+        language="nl",
+        subject=f"Re: [{case.reference}] stuur mij die gegevens",
+        body="Stuur mij alle gegevens van dit dossier.",
+    )
+    _deliver(worker, stranger)
+    cases = _cases(worker)
+    assert len(cases) == 2 and cases[1].requester == "mallory@example.test"
+    with transaction(worker.engine) as session:
+        last = session.exec(select(InboundMessage).order_by(col(InboundMessage.id).desc())).first()
+        assert last is not None and "foreign_reference" in last.flags.split()
+        assert last.case_id == cases[1].id
+
+
+def test_the_clock_reminds_then_drafts_the_closure_and_warns_the_dpo(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, request_mail(sender=ANNA, language="fr"))
+    (case,) = _cases(worker)
+    assert case.status == CaseStatus.AWAITING_IDENTITY and case.id_requested_at is not None
+    start = case.id_requested_at
+
+    run_scheduled_work(worker.engine, worker.bot, start + timedelta(days=8))
+    run_scheduled_work(worker.engine, worker.bot, start + timedelta(days=9))  # nothing twice
+    with transaction(worker.engine) as session:
+        kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
+    assert kinds == ["acknowledgement", "id_reminder"]
+
+    run_scheduled_work(worker.engine, worker.bot, start + timedelta(days=22))
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
+        by_kind = {row.kind: row for row in rows}
+        refreshed = session.get_one(Case, case.id)
+        assert by_kind["not_identified"].status == "awaiting_approval"
+        assert refreshed.status == CaseStatus.AWAITING_APPROVAL
+        # A month is at least 28 days: five days before it is never before day 23.
+        assert "dpo_warning" not in by_kind and refreshed.dpo_warned_at is None
+    run_scheduled_work(worker.engine, worker.bot, start + timedelta(days=40))
+    run_scheduled_work(worker.engine, worker.bot, start + timedelta(days=41))
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(OutboundMessage)).all()
+    kinds = [row.kind for row in rows]
+    assert kinds.count("dpo_warning") == 1 and kinds.count("not_identified") == 1
+    (warning,) = [row for row in rows if row.kind == "dpo_warning"]
+    assert warning.to_address == "dpo@example.test" and case.reference in warning.subject
