@@ -52,7 +52,9 @@ def test_a_malformed_key_is_a_clear_error(text: str) -> None:
         load_sealer(text, None)
 
 
-def test_key_file_is_private_and_never_overwritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_file_is_private_and_never_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key_file = tmp_path / "data.key"
     write_key_file(key_file)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

@@ -49,7 +49,9 @@ def _worker(tmp_path: Path, failure: Exception) -> Worker:
         database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
     )
     engine = open_database(settings)
-    worker = Worker(engine, MaildirSource(inbox), Bot(settings, Fragile(failure), settings.sealer()))
+    worker = Worker(
+        engine, MaildirSource(inbox), Bot(settings, Fragile(failure), settings.sealer())
+    )
     ingest(engine, worker.source, settings.max_message_bytes, settings.sealer())
     return worker
 
