@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from classifiers import RIGHTS, Classification
 from classifiers.quoting import new_text
-from mailbot.accounts import account_key
+from mailbot.accounts import AccountDirectory, account_key
 from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import request_identity, transition
 from mailbot.cases.models import Attachment, Case, CaseStatus, KnownAccount, Suppression
@@ -60,6 +60,9 @@ class Handling:
     settings: Settings
     sealer: Sealer
     letterhead: Letterhead
+    # Another source of known account addresses (Jaimy's user database, say); None
+    # reads the table `mailbot accounts import` fills.
+    accounts: AccountDirectory | None = None
 
 
 def respond_to_new_case(
@@ -84,7 +87,7 @@ def respond_to_new_case(
         for right in immediate:
             draft_reply(session, case, IMMEDIATE[right], {}, bot.letterhead, thread)
         return
-    known = _is_known(session, case.requester)
+    known = (bot.accounts or ImportedAccounts(session)).is_known(case.requester)
     kind = strongest_kind(attachments)
     # Only what the sender wrote now: a quoted "on behalf of" is someone else's words.
     text = new_text(mail.text, forwarded=False)
@@ -183,9 +186,15 @@ def _verify_with_attached_copy(
     return True
 
 
-def _is_known(session: Session, address: str) -> bool:
-    row = session.exec(select(KnownAccount.id).where(KnownAccount.address == account_key(address)))
-    return row.first() is not None
+class ImportedAccounts:
+    """The directory `mailbot accounts import` fills: the known_account table."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def is_known(self, address: str) -> bool:
+        query = select(KnownAccount.id).where(KnownAccount.address == account_key(address))
+        return self.session.exec(query).first() is not None
 
 
 def _id(case: Case) -> int:
