@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from mailbot.cases.models import Disposition, InboundMessage, MailboxCursor
 from mailbot.database import transaction
 from mailbot.mail.source import FetchedMail, MailSource, Position
-from mailbot.sealing import Sealer
+from mailbot.sealing import Sealer, is_sealed
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,11 @@ def sealing_context(message_key: str) -> str:
 
 
 def stored_raw(row: InboundMessage, sealer: Sealer) -> bytes:
-    """The mail's bytes as received (less any ID copy cut out after its check)."""
+    """The mail's bytes as received (less any ID copy cut out after its check).
+
+    Rows stored before encryption existed (schema 0001) are read as they are."""
+    if not is_sealed(row.raw):
+        return row.raw
     return sealer.open(row.raw, sealing_context(row.message_key))
 
 

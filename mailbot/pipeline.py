@@ -27,7 +27,7 @@ from mailbot.cases.models import (
     utcnow,
 )
 from mailbot.cases.reference import next_reference
-from mailbot.cases.verification import record_attachments, strongest_kind
+from mailbot.cases.verification import record_attachments, settle_id_copies, strongest_kind
 from mailbot.config import Settings
 from mailbot.ingest import stored_raw
 from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
@@ -106,6 +106,11 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
             Disposition.DUPLICATE,
             f"same Message-ID as mail {copy_of.id}, already handled",
         )
+        if copy_of.case_id is not None and mail.attachments:
+            # Its ID copy is the first copy's: it goes the same way.
+            record_attachments(session, inbound, mail)
+            case = session.get_one(Case, copy_of.case_id)
+            settle_id_copies(session, case, bot.sealer, utcnow())
         return
     clues = thread_clues(mail, bot.settings.reference_prefix)
     existing = _find_case(session, clues, mail.sender)
@@ -114,7 +119,7 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
     if existing is not None:
         _join(session, inbound, existing)
         reading = bot.classifier.classify(mail.subject, mail.text)
-        continue_case(session, existing, reading, attachments, bot.handling, now)
+        continue_case(session, existing, reading, attachments, bot.handling, inbound.received_at)
         return
     if _names_foreign_case(session, clues, mail.sender):
         # Someone quoting another person's case reference: a case of its own, flagged.

@@ -55,7 +55,9 @@ def due_work(case: Case, now: datetime, timing: Timing, drafted: frozenset[str])
             work.append("not_identified")
     open_case = case.status not in (CaseStatus.CLOSED, CaseStatus.ANSWERED)
     warn_from = current_due(case) - timedelta(days=timing.dpo_warning_days)
-    if open_case and case.dpo_warned_at is None and receipt_date(now) >= warn_from:
+    # Warned once per deadline: an extension moves it, and the new one is warned again.
+    warned_for_it = case.dpo_warned_at is not None and receipt_date(case.dpo_warned_at) >= warn_from
+    if open_case and not warned_for_it and receipt_date(now) >= warn_from:
         work.append("dpo_warning")
     return work
 

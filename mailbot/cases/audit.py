@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from mailbot.cases.models import CaseEvent, utcnow
 
 GENESIS = "0" * 64
+CHAIN_LOCK = 0x6D61696C626F7401  # "mailbot" + 1: apart from the worker lease's key
 
 
 def event_hash(prev_hash: str, case_id: int, at: datetime, kind: str, actor: str, data: str) -> str:
@@ -26,14 +28,19 @@ def event_hash(prev_hash: str, case_id: int, at: datetime, kind: str, actor: str
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def canonical(data: dict[str, object]) -> str:
+def canonical(data: Mapping[str, object]) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def append_event(
-    session: Session, case_id: int, kind: str, actor: str, data: dict[str, object] | None = None
+    session: Session, case_id: int, kind: str, actor: str, data: Mapping[str, object] | None = None
 ) -> CaseEvent:
     """Add one event to the chain inside the caller's transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One transaction at a time extends the chain: the worker and a DPO's command
+        # would otherwise both chain onto the same last event and fork it. Released at
+        # commit. (SQLite allows one writer anyway: the later one fails and retries.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
     last = session.exec(select(CaseEvent).order_by(col(CaseEvent.id).desc()).limit(1)).first()
     prev_hash = last.hash if last is not None else GENESIS
     # Microseconds are dropped because some databases do not keep them, and the hash

@@ -20,20 +20,30 @@ from classifiers.quoting import new_text
 from mailbot.accounts import AccountDirectory, account_key
 from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import request_identity, transition
-from mailbot.cases.models import Attachment, Case, CaseStatus, KnownAccount, Suppression
+from mailbot.cases.models import Attachment, Case, CaseStatus, KnownAccount
+from mailbot.cases.suppression import suppress
 from mailbot.cases.verification import (
     VERIFYING_KINDS,
-    discard_id_copies,
     mark_checked,
+    settle_id_copies,
     strongest_kind,
 )
 from mailbot.config import Settings
 from mailbot.mail.parse import ParsedMail
 from mailbot.replies.drafts import Letterhead, Thread, draft_reply
 from mailbot.sealing import Sealer
-from mailbot.triage.identity_policy import IdentityPolicy, identity_decision, requester_facts
+from mailbot.triage.identity_policy import (
+    IdentityPolicy,
+    identity_decision,
+    pause_eligible,
+    requester_facts,
+)
 
 IMMEDIATE = {"objection": "objection_done", "withdraw_consent": "consent_withdrawn"}
+# Doubts an ID copy alone does not settle: a mandate, or who gets the answer.
+NEEDS_THE_DPO = frozenset({"third_party", "other_reply_address"})
+# What the DPO looks at when there is doubt and the bot could not settle it.
+REVIEWABLE = frozenset({*VERIFYING_KINDS, "other_document"})
 # The letter the DPO completes for each right; the first right of the case decides.
 ANSWERS = {
     "access": "access_answer",
@@ -75,18 +85,35 @@ def respond_to_new_case(
     now: datetime,
 ) -> None:
     rights = [label for label in case.label_list if label in RIGHTS]
-    if case.needs_triage or not rights:
-        _acknowledge_or_redirect(session, case, thread, bot)
-        return
     immediate = [right for right in rights if right in IMMEDIATE]
     for right in immediate:
+        # Even when the reading is unsure: a marketing stop nobody asked for costs
+        # little, one that waits for triage breaks Art. 21(3) (LEGAL.md §3.5).
         suppress(session, case, right)
-    if len(immediate) == len(rights):
-        # Nothing to verify or prepare: the confirmation is the answer (LEGAL.md §3.5).
+    if case.needs_triage or not rights:
+        _acknowledge_or_redirect(session, case, thread, bot)
+    elif len(immediate) == len(rights):
+        # Nothing to verify or prepare: the confirmation is the answer.
         transition(session, case, CaseStatus.IN_PROGRESS, "bot", "takes effect at once")
         for right in immediate:
             draft_reply(session, case, IMMEDIATE[right], {}, bot.letterhead, thread)
-        return
+    else:
+        _request_with_identity(session, case, mail, attachments, thread, bot, now)
+        for right in immediate:
+            draft_reply(session, case, IMMEDIATE[right], {}, bot.letterhead, thread)
+    settle_id_copies(session, case, bot.sealer, now)
+
+
+def _request_with_identity(
+    session: Session,
+    case: Case,
+    mail: ParsedMail,
+    attachments: list[Attachment],
+    thread: Thread,
+    bot: Handling,
+    now: datetime,
+) -> None:
+    rights = [label for label in case.label_list if label in RIGHTS]
     known = (bot.accounts or ImportedAccounts(session)).is_known(case.requester)
     kind = strongest_kind(attachments)
     # Only what the sender wrote now: a quoted "on behalf of" is someone else's words.
@@ -95,21 +122,21 @@ def respond_to_new_case(
     decision = identity_decision(rights, facts, IdentityPolicy(bot.settings.identity_policy))
     case.doubt_reason = decision.doubt_reason
     append_event(session, _id(case), "identity_policy", "bot", {"why": decision.why})
-    verified = _verify_with_attached_copy(session, case, attachments, bot, now)
-    asking = decision.ask_for_id and not verified
-    # A document came along that the check could not read as an ID, and there is doubt:
-    # the DPO looks at it (`mailbot cases verify`) before anything is answered.
-    review = kind == "other_document" and decision.doubt_reason is not None and not verified
+    verified = _verify_with_attached_copy(session, case, kind, bot, now)
+    # A document the check could not settle, while there is doubt: the DPO looks at it
+    # (`mailbot cases verify`) before anything is answered; it stays sealed until then.
+    review = not verified and decision.doubt_reason is not None and kind in REVIEWABLE
+    asking = decision.ask_for_id and not verified and not review
     id_request = {"doubt_reason": decision.doubt_reason} if asking else None
     extra = {"id_request": id_request}
     draft_reply(session, case, "acknowledgement", extra, bot.letterhead, thread)
     if asking:
         assert decision.doubt_reason is not None
-        request_identity(session, case, decision.doubt_reason, now)
+        request_identity(session, case, decision.doubt_reason, now, pause_eligible(decision))
     elif review:
         transition(session, case, CaseStatus.AWAITING_IDENTITY, "bot", "ID copy to review")
         case.id_received_at = now
-        append_event(session, _id(case), "identity_needs_review", "bot", {})
+        append_event(session, _id(case), "identity_needs_review", "bot", {"kind": kind})
     else:
         prepare_answer(session, case, bot)
 
@@ -117,31 +144,56 @@ def respond_to_new_case(
 def continue_case(
     session: Session,
     case: Case,
-    classification: Classification,
+    reading: Classification,
     attachments: list[Attachment],
     bot: Handling,
-    now: datetime,
+    received_at: datetime,
 ) -> None:
-    """A follow-up joined `case`."""
-    append_event(
-        session,
-        _id(case),
-        "follow_up_read",
-        "bot",
-        {"reading": classification.primary, "id_document": strongest_kind(attachments)},
-    )
-    if case.status != CaseStatus.AWAITING_IDENTITY:
+    """A follow-up joined `case` (it reached the inbox at `received_at`)."""
+    kind = strongest_kind(attachments)
+    detail = {"reading": reading.primary, "id_document": kind}
+    append_event(session, _id(case), "follow_up_read", "bot", detail)
+    _rights_in_follow_up(session, case, reading, bot)
+    if case.status == CaseStatus.AWAITING_IDENTITY and case.identity_verified is None:
+        _identity_in_follow_up(session, case, kind, bot, received_at)
+    settle_id_copies(session, case, bot.sealer, received_at)
+
+
+def _rights_in_follow_up(
+    session: Session, case: Case, reading: Classification, bot: Handling
+) -> None:
+    """A right the follow-up adds: marketing stops at once, anything else goes to the DPO."""
+    if reading.needs_triage:
         return
-    if _verify_with_attached_copy(session, case, attachments, bot, now):
-        case.id_received_at = case.id_received_at or now
+    for right in (label for label in reading.labels if label in IMMEDIATE):
+        suppress(session, case, right)
+        if right not in case.label_list:
+            draft_reply(session, case, IMMEDIATE[right], {}, bot.letterhead)
+    added = [r for r in reading.labels if r in RIGHTS and r not in IMMEDIATE]
+    added = [right for right in added if right not in case.label_list]
+    if added:
+        case.needs_triage = True  # on the DPO's list: the case asks more than it did
+        session.add(case)
+        append_event(session, _id(case), "follow_up_new_rights", "bot", {"rights": added})
+
+
+def _identity_in_follow_up(
+    session: Session, case: Case, kind: str, bot: Handling, received_at: datetime
+) -> None:
+    if kind == "none":
+        return
+    if kind == "eid_back":
+        # Only the back: it goes at once and the requester is asked for the front.
+        extra = {"doubt_reason": case.doubt_reason or "unknown_address"}
+        draft_reply(session, case, "id_request", extra, bot.letterhead)
+        return
+    case.id_received_at = received_at  # the clock resumes from the mail's arrival
+    session.add(case)
+    if _verify_with_attached_copy(session, case, kind, bot, received_at):
         draft_reply(session, case, "id_received", {}, bot.letterhead)
         prepare_answer(session, case, bot)
-    elif any(a.kind != "none" for a in attachments):
-        # A document the check could not read as an ID: the DPO looks and decides
-        # (`mailbot cases verify`); the copy stays sealed until then.
-        case.id_received_at = now
-        session.add(case)
-        append_event(session, _id(case), "identity_needs_review", "bot", {})
+    else:
+        append_event(session, _id(case), "identity_needs_review", "bot", {"kind": kind})
 
 
 def prepare_answer(session: Session, case: Case, bot: Handling) -> None:
@@ -154,15 +206,6 @@ def prepare_answer(session: Session, case: Case, bot: Handling) -> None:
     transition(session, case, CaseStatus.AWAITING_APPROVAL, "bot", f"{template} drafted")
 
 
-def suppress(session: Session, case: Case, right: str) -> None:
-    """The requester's address leaves every marketing list at once (Art. 21(3), 7(3))."""
-    address = account_key(case.requester)
-    known = session.exec(select(Suppression).where(Suppression.address == address)).first()
-    if known is None:
-        session.add(Suppression(address=address, reason=right, case_id=case.id))
-    append_event(session, _id(case), "suppressed", "bot", {"reason": right})
-
-
 def _acknowledge_or_redirect(session: Session, case: Case, thread: Thread, bot: Handling) -> None:
     if case.primary == "not_a_request" and not case.needs_triage:
         extra = {"service_contact": bot.settings.service_contact}
@@ -173,14 +216,11 @@ def _acknowledge_or_redirect(session: Session, case: Case, thread: Thread, bot: 
 
 
 def _verify_with_attached_copy(
-    session: Session, case: Case, attachments: list[Attachment], bot: Handling, now: datetime
+    session: Session, case: Case, kind: str, bot: Handling, now: datetime
 ) -> bool:
-    kind = strongest_kind(attachments)
-    if kind == "eid_back":
-        # The back proves nothing we need and carries the national register number:
-        # it goes at once (the requester is asked for the front).
-        discard_id_copies(session, case, bot.sealer, now)
-    if kind not in VERIFYING_KINDS:
+    """An ID copy the check read as such settles the doubts an ID can settle; a mandate
+    (third party) or another reply address need the DPO's eye."""
+    if kind not in VERIFYING_KINDS or case.doubt_reason in NEEDS_THE_DPO:
         return False
     mark_checked(session, case, True, f"id-copy:{kind}", "bot", now, bot.sealer)
     return True

@@ -43,15 +43,24 @@ def transition(session: Session, case: Case, to: CaseStatus, actor: str, why: st
 
 
 def request_identity(
-    session: Session, case: Case, doubt_reason: str, now: datetime, actor: str = "bot"
+    session: Session,
+    case: Case,
+    doubt_reason: str,
+    now: datetime,
+    pause_allowed: bool,
+    actor: str = "bot",
 ) -> None:
-    """An ID copy is asked for; the clock pauses only as LEGAL.md §1.7 allows."""
+    """An ID copy is asked for. The clock pauses only as LEGAL.md §1.7 allows: for a
+    real doubt (`pause_allowed`; the charter's "always" is none) asked within a working
+    day of receipt."""
     if not doubt_reason:
         raise IllegalTransition(f"{case.reference}: an ID request needs a recorded doubt reason")
     transition(session, case, S.AWAITING_IDENTITY, actor, "identity to be verified")
     case.doubt_reason = doubt_reason
     case.id_requested_at = now
-    case.clock_paused = pause_applies(case.receipt_date, receipt_date(now), True)
+    # A server clock behind the inbox's (INTERNALDATE) must not put the request first.
+    asked_on = max(receipt_date(now), case.receipt_date)
+    case.clock_paused = pause_applies(case.receipt_date, asked_on, pause_allowed)
     _record(
         session,
         case,
@@ -74,10 +83,9 @@ def record_identity_check(
     if case.id_requested_at is not None:
         case.id_received_at = case.id_received_at or now
     if case.clock_paused and case.id_requested_at is not None and case.id_received_at:
+        asked_on = max(receipt_date(case.id_requested_at), case.receipt_date)
         case.legal_due = paused_due(
-            case.receipt_date,
-            receipt_date(case.id_requested_at),
-            receipt_date(case.id_received_at),
+            case.receipt_date, asked_on, max(receipt_date(case.id_received_at), asked_on)
         )
         case.clock_paused = False
     _record(

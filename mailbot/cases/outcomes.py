@@ -1,17 +1,21 @@
-"""What a sent reply means for its case: acknowledged, answered, refused, closed.
+"""What a sent reply means for its case: acknowledged, extended, answered, closed.
 
 The outbox calls `after_sent` in the transaction that records the sending, so a case is
-closed exactly when the letter that closes it has left, never before.
+extended only once the requester was told (LEGAL.md §1.5), and closed exactly when the
+letter that closes it has left, never before. It must not raise: the mail is gone.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from mailbot.cases.lifecycle import close, transition
-from mailbot.cases.models import Case, CaseOutcome, CaseStatus
+from classifiers import RIGHTS
+from mailbot.cases.audit import append_event
+from mailbot.cases.deadlines import receipt_date
+from mailbot.cases.lifecycle import IllegalTransition, close, extend, transition
+from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage, OutboundStatus
 
 # The letters that settle a case, and the outcome each records.
 CLOSING: dict[str, CaseOutcome] = {
@@ -26,17 +30,53 @@ CLOSING: dict[str, CaseOutcome] = {
     "not_identified": CaseOutcome.NOT_IDENTIFIED,
     "redirect": CaseOutcome.NOT_A_REQUEST,
 }
+# Confirmations that settle only these rights: a case asking more stays open.
+_IMMEDIATE_ONLY = {"objection_done", "consent_withdrawn"}
+_IMMEDIATE_RIGHTS = frozenset({"objection", "withdraw_consent"})
 
 
-def after_sent(session: Session, case: Case, kind: str, at: datetime) -> None:
+def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetime) -> None:
+    kind = reply.kind
     if case.status == CaseStatus.CLOSED:
         return  # a late copy of a letter (a resend after a crash) changes nothing
     if kind == "acknowledgement" and case.status == CaseStatus.NEW:
         transition(session, case, CaseStatus.IN_PROGRESS, "bot", "acknowledged")
         return
+    if kind == "extension_notice":
+        _extended(session, case, reply, at)
+        return
     outcome = CLOSING.get(kind)
-    if outcome is None:
+    rights = {label for label in case.label_list if label in RIGHTS}
+    if outcome is None or (kind in _IMMEDIATE_ONLY and not rights <= _IMMEDIATE_RIGHTS):
         return
     if outcome == CaseOutcome.ANSWERED:
         transition(session, case, CaseStatus.ANSWERED, "bot", f"{kind} sent")
     close(session, case, outcome, "bot", at, f"{kind} sent")
+    _retire_other_drafts(session, case, reply)
+
+
+def _extended(session: Session, case: Case, reply: OutboundMessage, at: datetime) -> None:
+    actor = reply.approved_by or "bot"
+    try:
+        extend(session, case, case.extension_reason or "", receipt_date(at), actor)
+    except IllegalTransition as refused:
+        # Sent after the deadline (a retry, a late approval): it extends nothing, and
+        # compliance must see it (LEGAL.md §6: extensions notified within the month).
+        assert case.id is not None
+        append_event(session, case.id, "extension_notice_late", "bot", {"why": str(refused)})
+
+
+def _retire_other_drafts(session: Session, case: Case, sent: OutboundMessage) -> None:
+    """A closed case answers nothing more: drafts still waiting would contradict it."""
+    waiting = session.exec(
+        select(OutboundMessage)
+        .where(OutboundMessage.case_id == case.id)
+        .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
+        .where(col(OutboundMessage.id) != sent.id)
+    ).all()
+    for draft in waiting:
+        draft.status = OutboundStatus.REJECTED
+        session.add(draft)
+        assert case.id is not None
+        detail = {"outbound_id": draft.id, "kind": draft.kind, "why": "case closed"}
+        append_event(session, case.id, "reply_rejected", "bot", detail)

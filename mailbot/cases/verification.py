@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import record_identity_check
-from mailbot.cases.models import Attachment, Case, InboundMessage
+from mailbot.cases.models import Attachment, Case, CaseStatus, InboundMessage
 from mailbot.ingest import sealing_context, stored_raw
 from mailbot.mail.parse import ParsedMail
 from mailbot.mail.redact import cut_attachments
@@ -78,11 +78,38 @@ def mark_checked(
     return discard_id_copies(session, case, sealer, now, actor)
 
 
+# What the check read as an identity document: never kept once the check is over.
+ID_COPY_KINDS = frozenset({*VERIFYING_KINDS, "eid_back"})
+
+
+def review_pending(case: Case) -> bool:
+    """A document waits for the DPO's eye (`mailbot cases verify`): keep it until then."""
+    return (
+        case.status == CaseStatus.AWAITING_IDENTITY
+        and case.identity_verified is None
+        and case.id_received_at is not None
+    )
+
+
+def settle_id_copies(session: Session, case: Case, sealer: Sealer, now: datetime) -> int:
+    """After the bot handled a mail of the case: every ID copy goes, unless the DPO still
+    has to look at it. (Documents the check did not read as an ID stay sealed: a quote
+    or a photo of the works may be what a request is about.)"""
+    if review_pending(case):
+        return 0
+    return discard_id_copies(session, case, sealer, now, kinds=ID_COPY_KINDS)
+
+
 def discard_id_copies(
-    session: Session, case: Case, sealer: Sealer, now: datetime, actor: str = "bot"
+    session: Session,
+    case: Case,
+    sealer: Sealer,
+    now: datetime,
+    actor: str = "bot",
+    kinds: frozenset[str] | None = None,
 ) -> int:
-    """Cut the case's document attachments out of its stored mails (and have the worker
-    remove the originals from the source folder)."""
+    """Cut the case's document attachments (of `kinds`; None: every document) out of its
+    stored mails, and have the worker remove the originals from the source folder."""
     inbound_rows = session.exec(
         select(InboundMessage).where(InboundMessage.case_id == case.id)
     ).all()
@@ -94,6 +121,7 @@ def discard_id_copies(
             .where(Attachment.kind != "none")
             .where(col(Attachment.purged_at).is_(None))
         ).all()
+        copies = [a for a in copies if kinds is None or a.kind in kinds]
         if not copies:
             continue
         note = _NOTE.format(day=now.date().isoformat())

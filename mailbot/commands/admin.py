@@ -11,6 +11,9 @@ from sqlmodel import Session, col, select
 from mailbot.commands.common import ConfigOption, JsonFlag, database, emit, fail
 
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
+suppression_app = typer.Typer(
+    no_args_is_help=True, help="Addresses direct marketing must never reach (objections)."
+)
 accounts_app = typer.Typer(no_args_is_help=True, help="Known account addresses (no ID doubt).")
 
 
@@ -83,3 +86,19 @@ def accounts_import(
     typer.echo(f"{len(new)} new, {len(found.addresses) - len(new)} already known")
     for rejected in found.rejected:
         typer.echo(f"  line {rejected.line}: {rejected.reason}", err=True)
+
+
+@suppression_app.command("list")
+def suppression_list(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
+    """Every suppressed address, for the marketing tools to exclude."""
+    from mailbot.cases.suppression import suppressed
+
+    _, engine = database(config)
+    with Session(engine) as session:
+        for row in suppressed(session):
+            line = f"{row.address}  {row.reason}  since {row.created_at:%Y-%m-%d %H:%M}"
+            emit(
+                {"address": row.address, "reason": row.reason, "since": row.created_at},
+                json_output,
+                line,
+            )

@@ -14,10 +14,18 @@ from sqlmodel import Session, col, select
 
 from mailbot.cases.handling import Handling, prepare_answer
 from mailbot.cases.lifecycle import IllegalTransition, current_due, transition
-from mailbot.cases.models import Case, CaseEvent, CaseStatus, utcnow
+from mailbot.cases.models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    OutboundMessage,
+    OutboundStatus,
+    utcnow,
+)
 from mailbot.cases.verification import mark_checked
 from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
 from mailbot.config import Settings
+from mailbot.replies.approval import reject
 from mailbot.replies.drafts import Letterhead, draft_reply
 
 app = typer.Typer(no_args_is_help=True, help="The cases the bot opened.")
@@ -81,6 +89,7 @@ def verify(
         now = utcnow()
         try:
             mark_checked(session, case, verified, "dpo-review", actor, now, settings.sealer())
+            _retire(session, case, "not_identified", actor)
             if verified:
                 transition(session, case, CaseStatus.IN_PROGRESS, actor, "identity verified")
                 prepare_answer(session, case, _handling(settings))
@@ -124,13 +133,27 @@ def refuse(
     config: ConfigOption = None,
 ) -> None:
     """Draft the refusal (reasons, complaint to the GBA/APD, judicial remedy)."""
+    if not reasons.strip():
+        fail("a refusal must give its reasons (Art. 12(4), LEGAL.md §3.4)", 1)
     settings, engine = database(config)
     with Session(engine) as session:
         case = _case(session, reference)
-        extra = {"refusal_reasons": reasons, "partial": partial}
+        extra = {"refusal_reasons": reasons.strip(), "partial": partial}
         draft = draft_reply(session, case, "refusal", extra, _letterhead(settings))
         session.commit()
         typer.echo(f"{reference}: refusal drafted as draft {draft.id} ({actor})")
+
+
+def _retire(session: Session, case: Case, kind: str, actor: str) -> None:
+    """Drafts of `kind` the DPO's decision made pointless are never sent."""
+    waiting = session.exec(
+        select(OutboundMessage)
+        .where(OutboundMessage.case_id == case.id)
+        .where(OutboundMessage.kind == kind)
+        .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
+    ).all()
+    for draft in waiting:
+        reject(session, draft, actor, "identity decided")
 
 
 def _case(session: Session, reference: str) -> Case:

@@ -11,14 +11,14 @@ import os
 import shlex
 import subprocess
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlmodel import Session, col, select
 
-from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
+from mailbot.cases.deadlines import receipt_date
+from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, utcnow
 from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
 from mailbot.replies.approval import ApprovalRefused, approval_problems, approve, edit, reject
 
@@ -90,7 +90,8 @@ def approve_draft(draft_id: DraftId, actor: ActorOption, config: ConfigOption = 
     _, engine = database(config)
     with Session(engine) as session:
         try:
-            approve(session, _draft(session, draft_id), actor, date.today())
+            # The Brussels date: deadlines end at midnight there, not on the host's clock.
+            approve(session, _draft(session, draft_id), actor, receipt_date(utcnow()))
         except ApprovalRefused as exc:
             fail(str(exc), 1)
         except ValueError as exc:  # an extension the rules no longer allow

@@ -7,12 +7,14 @@ says what is missing. Approving an extension notice is what extends the case.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
-from mailbot.cases.lifecycle import extend, transition
+from mailbot.cases.deadlines import can_extend
+from mailbot.cases.lifecycle import transition
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.replies.catalogue import CATALOGUE, unfilled
 
@@ -21,10 +23,10 @@ from mailbot.replies.catalogue import CATALOGUE, unfilled
 _AUTHORITY = ("Gegevensbeschermingsautoriteit", "Autorité de protection des données", "GBA", "APD")
 _ADDRESS = ("Drukpersstraat 35", "Rue de la Presse 35")
 _COURT = {
-    "nl": ("rechter", "rechtbank"),
-    "fr": ("tribuna", "juridiction", "juge"),  # tribunal, tribunaux
-    "de": ("Gericht",),
-    "en": ("court",),
+    "nl": re.compile(r"\b(?:rechter|rechtbank)", re.IGNORECASE),
+    "fr": re.compile(r"\b(?:tribuna(?:l|ux)|juridiction|juge)\b", re.IGNORECASE),
+    "de": re.compile(r"\bGericht", re.IGNORECASE),
+    "en": re.compile(r"\bcourts?\b", re.IGNORECASE),
 }
 
 
@@ -40,7 +42,8 @@ def approval_problems(draft: OutboundMessage) -> list[str]:
         body = draft.body
         if not any(word in body for word in _AUTHORITY) or not any(a in body for a in _ADDRESS):
             problems.append("the right to complain to the GBA/APD, with its address, is missing")
-        if not any(word.casefold() in body.casefold() for word in _COURT.get(draft.language, ())):
+        court = _COURT.get(draft.language)
+        if court is None or not court.search(body):
             problems.append("the right to a judicial remedy is missing")
     return problems
 
@@ -51,8 +54,13 @@ def approve(session: Session, draft: OutboundMessage, approver: str, today: date
     if problems:
         raise ApprovalRefused(f"draft {draft.id} cannot be approved: " + "; ".join(problems))
     case = session.get_one(Case, draft.case_id)
-    if draft.kind == "extension_notice":
-        extend(session, case, case.extension_reason or "", today, approver)
+    if case.status == CaseStatus.CLOSED:
+        raise ApprovalRefused(f"draft {draft.id}: case {case.reference} is closed")
+    if draft.kind == "extension_notice" and not can_extend(
+        today, case.legal_due, case.extension_reason or ""
+    ):
+        # The extension itself is recorded when the notice is sent (cases.outcomes).
+        raise ApprovalRefused(f"draft {draft.id}: too late to extend (due {case.legal_due})")
     draft.status = OutboundStatus.QUEUED
     draft.approved_by = approver
     session.add(draft)

@@ -128,7 +128,7 @@ def _record_sent(engine: Engine, row_id: int, at: datetime) -> None:
                 "approved_by": row.approved_by or "automatic",
             },
         )
-        after_sent(session, case, row.kind, at)
+        after_sent(session, case, row, at)
     log.info("sent %s for case %s", row.kind, case.reference)
 
 

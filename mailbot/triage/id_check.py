@@ -15,14 +15,13 @@ import os
 import shutil
 import subprocess
 import time
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pillow_heif
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pypdfium2.raw as pdfium_raw  # type: ignore[import-untyped]
-from PIL import Image, ImageChops, ImageOps
+from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from mailbot.triage.id_evidence import (
     DECIDE_SCORE,
@@ -44,9 +43,11 @@ WORK_LONG_SIDE = 2000  # px: ID text stays legible, tesseract stays around a sec
 SMALL_LONG_SIDE = 1000  # px: smaller pictures are enlarged, tesseract misreads tiny letters
 ENLARGED_LONG_SIDE = 1300
 WHITE_PAGE = 238  # grey level from which a border is paper, not a card or a table
+DARK_SURROUND = 190  # grey level up to which a border is a table or a floor, not paper
+MIN_DOCUMENT_SHARE, MAX_DOCUMENT_SHARE = 0.05, 0.8  # of the picture, for a crop to be kept
 MAX_SKEW = 9.0  # degrees of tilt straightened (a card put down by hand); more is rotation
 SKEW_PROBE_SIDE = 600  # px of the thumbnail the tilt is measured on
-MAX_JPEG_PIXELS = 150_000_000  # declared size; draft mode decodes such a JPEG at 1/8 scale
+MAX_JPEG_PIXELS = 120_000_000  # declared size; draft mode decodes such a JPEG at 1/8 scale
 MAX_IMAGE_PIXELS = 50_000_000  # other formats decode whole before they can be reduced
 PDF_PAGES = 2
 PDF_MAX_DPI = 300
@@ -55,12 +56,16 @@ PILLOW_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF")
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/tiff"})
 HEIF_TYPES = frozenset({"image/heic", "image/heif"})
 DOCUMENT_TYPES = IMAGE_TYPES | HEIF_TYPES | {"application/pdf"}
-# Tesseract's "Rotate" is clockwise; Pillow's transposes are named counter-clockwise.
+# Turning the page clockwise by so many degrees; Pillow names its turns counter-clockwise.
 _UPRIGHT = {
     90: Image.Transpose.ROTATE_270,
     180: Image.Transpose.ROTATE_180,
     270: Image.Transpose.ROTATE_90,
 }
+MRZ_SETTINGS = (
+    *("-c", "tessedit_char_whitelist=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"),
+    *("-c", "load_system_dawg=0", "-c", "load_freq_dawg=0"),
+)
 # Mean word confidence (0-100) from which text was read the right way up: on the test set
 # upright text scores 85-95, text read upside down or sideways 45-65.
 LEGIBLE_CONFIDENCE = 78.0
@@ -130,10 +135,8 @@ def _pages(data: bytes, sniffed_type: str) -> tuple[list[Image.Image], list[str]
 
 def _pillow_image(data: bytes) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            # Pillow warns from 89 megapixels; the limits below decide, so that is noise.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=PILLOW_FORMATS)
+        # Pillow refuses more than 179 megapixels by itself; the limits below are tighter.
+        image = Image.open(io.BytesIO(data), formats=PILLOW_FORMATS)
     except Image.DecompressionBombError as exc:
         raise _Unreadable("image too large") from exc
     except (OSError, ValueError, SyntaxError) as exc:
@@ -186,11 +189,10 @@ def _pdf_pages(data: bytes) -> tuple[list[Image.Image], list[str]]:
     return pages, facts
 
 
-def _rendered(page: object) -> Image.Image:
-    width, height = page.get_size()  # type: ignore[attr-defined]  # in points, 1/72 inch
+def _rendered(page: pdfium.PdfPage) -> Image.Image:
+    width, height = page.get_size()  # in points, 1/72 inch
     scale = min(PDF_RENDER_LONG_SIDE / max(width, height, 1.0), PDF_MAX_DPI / 72)
-    bitmap = page.render(scale=scale, grayscale=True)  # type: ignore[attr-defined]
-    image: Image.Image = bitmap.to_pil()
+    image: Image.Image = page.render(scale=scale, grayscale=True).to_pil()
     return image
 
 
@@ -198,8 +200,12 @@ def _rendered(page: object) -> Image.Image:
 
 
 def _prepared(image: Image.Image) -> tuple[Image.Image, bool]:
-    """Greyscale, scan margins cut off, straightened, long side 1000-2000 px; and whether
-    its text lines run up and down (the page lies on its side)."""
+    """The page cropped, straightened and sized for OCR, and whether it lies on its side.
+
+    Greyscale, the table or scan margin cut off, a hand-placed tilt undone, the long side
+    brought between 1000 and 2000 px (tesseract misreads small letters and slows on big
+    pictures without reading them better).
+    """
     grey = _cropped(image.convert("L"))
     long_side = max(grey.size)
     if long_side > WORK_LONG_SIDE or long_side < SMALL_LONG_SIDE:
@@ -216,18 +222,29 @@ def _prepared(image: Image.Image) -> tuple[Image.Image, bool]:
 
 
 def _cropped(grey: Image.Image) -> Image.Image:
-    """A document scanned on a white page: cut to the part that is not page."""
+    """Cut to the document: a card scanned on a white page, or photographed on a table.
+
+    Tesseract's page layout analysis takes a table's wood grain for text and then misses
+    the card's lines, so the surround goes before reading.
+    """
     thumb = grey.copy()
     thumb.thumbnail((400, 400))
     border = _border_level(thumb)
-    if border < WHITE_PAGE:
-        return grey  # a photo or a tight scan: its frame is the document
-    mask = ImageChops.difference(thumb, Image.new("L", thumb.size, border))
-    box = mask.point(lambda level: 255 if level > 10 else 0).getbbox()
+    if border >= WHITE_PAGE:  # paper: whatever differs from it is the document
+        mask = ImageChops.difference(thumb, Image.new("L", thumb.size, border))
+        found = mask.point(lambda level: 255 if level > 10 else 0)
+    elif border <= DARK_SURROUND:  # a darker table: the document is the light part
+        level = _otsu_level(thumb)
+        light = thumb.point(lambda value: 255 if value > level else 0)
+        # An opening (erode, then dilate) drops thin light streaks such as wood grain.
+        found = light.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(5))
+    else:
+        return grey  # a tight scan or a picture: its frame is the document
+    box = found.getbbox()
     if box is None:
         return grey  # a blank page: nothing to cut to
     scale = grey.width / thumb.width
-    pad = round(0.01 * max(grey.size))
+    pad = round(0.015 * max(grey.size))
     left, top, right, bottom = (round(edge * scale) for edge in box)
     kept = (
         max(0, left - pad),
@@ -235,9 +252,21 @@ def _cropped(grey: Image.Image) -> Image.Image:
         min(grey.width, right + pad),
         min(grey.height, bottom + pad),
     )
-    if (kept[2] - kept[0]) * (kept[3] - kept[1]) > 0.8 * grey.width * grey.height:
-        return grey
-    return grey.crop(kept)
+    share = (kept[2] - kept[0]) * (kept[3] - kept[1]) / (grey.width * grey.height)
+    return grey.crop(kept) if MIN_DOCUMENT_SHARE <= share <= MAX_DOCUMENT_SHARE else grey
+
+
+def _otsu_level(image: Image.Image) -> int:
+    """The grey level that best splits the picture into a dark and a light class."""
+    histogram = np.array(image.histogram()[:256], dtype=np.float64)
+    levels = np.arange(256, dtype=np.float64)
+    weight_dark = np.cumsum(histogram)
+    weight_light = weight_dark[-1] - weight_dark
+    sum_dark = np.cumsum(histogram * levels)
+    mean_dark = sum_dark / np.maximum(weight_dark, 1)
+    mean_light = (sum_dark[-1] - sum_dark) / np.maximum(weight_light, 1)
+    between = weight_dark * weight_light * (mean_dark - mean_light) ** 2
+    return int(np.argmax(between))
 
 
 def _border_level(image: Image.Image) -> int:
@@ -256,7 +285,10 @@ def _text_lines(grey: Image.Image) -> tuple[float, bool]:
     """
     thumb = ImageOps.autocontrast(grey.copy())
     thumb.thumbnail((SKEW_PROBE_SIDE, SKEW_PROBE_SIDE))
-    ink = thumb.point(lambda level: 255 if level < 110 else 0)
+    # Ink is what is much darker than its lightest neighbour: thin strokes, not the broad
+    # stripes of a wooden table or a shadow.
+    surround = thumb.filter(ImageFilter.MaxFilter(7))
+    ink = ImageChops.subtract(surround, thumb).point(lambda level: 255 if level > 50 else 0)
     if np.count_nonzero(np.asarray(ink)) < 0.002 * ink.width * ink.height:
         return 0.0, False  # no text to line up
     contrast = {}
@@ -303,15 +335,46 @@ def _settled(reading: _Reading) -> bool:
 
 def _ocr(page: Image.Image, rotation: int) -> _Reading:
     lines: dict[tuple[str, str, str], list[str]] = {}
+    boxes: dict[tuple[str, str, str], list[tuple[int, int, int, int]]] = {}
     confidences = []
     for row in _tesseract(page, "--psm", "3", "-l", OCR_LANGUAGES, "tsv").splitlines()[1:]:
         cells = row.split("\t")
         if len(cells) == 12 and cells[0] == "5" and cells[11].strip():
-            lines.setdefault((cells[2], cells[3], cells[4]), []).append(cells[11])
+            line = (cells[2], cells[3], cells[4])
+            lines.setdefault(line, []).append(cells[11])
+            left, top, width, height = (int(cell) for cell in cells[6:10])
+            boxes.setdefault(line, []).append((left, top, left + width, top + height))
             confidences.append(float(cells[10]))
     text = "\n".join(" ".join(words) for words in lines.values())
+    zone = [box for line, words in lines.items() if _filled(words) for box in boxes[line]]
+    if zone:
+        text += "\n" + _reread_zone(page, zone)
     mean = sum(confidences) / len(confidences) if confidences else 0.0
     return _Reading(text, len(confidences), mean, text_strength(text), rotation)
+
+
+def _filled(words: list[str]) -> bool:
+    """A line with the '<' fillers of a machine-readable zone."""
+    return sum(word.count("<") + 2 * word.count("«") for word in words) >= 3
+
+
+def _reread_zone(page: Image.Image, boxes: list[tuple[int, int, int, int]]) -> str:
+    """The machine-readable zone once more, as the 37 characters it can hold and no words.
+
+    The general pass reads it as words in four languages and slips on digits and fillers;
+    with the alphabet narrowed and the dictionaries off, most check digits come out right.
+    """
+    margin = max(bottom - top for _, top, _, bottom in boxes)  # about a line's height
+    region = (
+        max(0, min(box[0] for box in boxes) - margin),
+        max(0, min(box[1] for box in boxes) - margin),
+        min(page.width, max(box[2] for box in boxes) + margin),
+        min(page.height, max(box[3] for box in boxes) + margin),
+    )
+    try:
+        return _tesseract(page.crop(region), "--psm", "6", "-l", "eng", *MRZ_SETTINGS)
+    except _Unreadable:
+        return ""  # the first reading stands
 
 
 def _tesseract(page: Image.Image, *arguments: str) -> str:

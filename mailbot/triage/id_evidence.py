@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 ID_KINDS = ("eid_front", "eid_back", "passport", "driving_licence", "other_document", "none")
@@ -29,6 +29,12 @@ KIND_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class IdCheck:
+    """What an attachment was found to be, recorded as facts only (LEGAL.md §2.5).
+
+    `verified` says the document was read and its kind established; whether it belongs
+    to the requester is the DPO's decision, not this module's.
+    """
+
     kind: str  # one of ID_KINDS
     verified: bool  # the kind is established from what the document shows
     reason: str
@@ -59,79 +65,36 @@ def ocr_unavailable() -> IdCheck:
 @dataclass(frozen=True, slots=True)
 class _Cues:
     group: str  # evidence prefix
-    first: int  # points for the first spelling found
-    weight: int  # points for each further spelling
-    cap: int  # most the group adds to a kind's score
+    points: tuple[int, int, int]  # for the first spelling found, each further one, at most
     kinds: tuple[str, ...]
-    spellings: tuple[str, ...]  # already folded
+    spellings: str  # folded, separated by "|"
 
 
 _FRONT, _BACK, _PASSPORT, _LICENCE = IDENTITY_KINDS
+_ID_CARDS, _PHOTO_PAGES = (_FRONT, _BACK, _LICENCE), (_FRONT, _PASSPORT)
+# A lone country or title word is what letters contain too; the multilingual headers of
+# Belgian documents have three or four, which is what the points for more are for.
+_TITLE, _LABEL, _STRONG_LABEL, _SIDE_LABEL = (1, 2, 4), (1, 1, 4), (2, 2, 4), (1, 1, 2)
 _CUES = (
-    _Cues("issuer", 0, 1, 2, IDENTITY_KINDS, ("BELGIE", "BELGIQUE", "BELGIEN", "BELGIUM")),
-    _Cues(
-        "title",
-        1,
-        2,
-        4,
-        (_FRONT,),
-        ("IDENTITEITSKAART", "CARTE D'IDENTITE", "PERSONALAUSWEIS", "IDENTITY CARD"),
-    ),
-    _Cues("title", 1, 2, 4, (_PASSPORT,), ("PASPOORT", "PASSEPORT", "REISEPASS", "PASSPORT")),
-    _Cues(
-        "title",
-        1,
-        2,
-        4,
-        (_LICENCE,),
-        ("RIJBEWIJS", "PERMIS DE CONDUIRE", "FUHRERSCHEIN", "DRIVING LICENCE", "DRIVING LICENSE"),
-    ),
-    # Labels a holder's card and passport page share, in the four languages they use.
-    _Cues(
-        "label",
-        1,
-        1,
-        4,
-        (_FRONT, _PASSPORT),
-        (
-            *("NAAM", "NOM", "NAME", "SURNAME"),
-            *("VOORNAMEN", "PRENOMS", "VORNAMEN", "GIVEN NAMES"),
-            *("GEBOORTEDATUM", "DATE DE NAISSANCE", "GEBURTSDATUM", "DATE OF BIRTH"),
-            *("GESLACHT", "SEXE", "GESCHLECHT", "SEX"),
-            *("NATIONALITEIT", "NATIONALITE", "STAATSANGEHORIGKEIT", "NATIONALITY"),
-            *("VERVALDATUM", "DATE D'EXPIRATION", "ABLAUFDATUM", "DATE OF EXPIRY", "EXPIRY DATE"),
-        ),
-    ),
-    _Cues(
-        "label",
-        1,
-        1,
-        2,
-        (_FRONT,),
-        (
-            *("KAARTNUMMER", "N DE CARTE", "KARTENNUMMER", "CARD NO"),
-            *("GELDIG VAN", "VALABLE DU", "GULTIG VOM"),
-        ),
-    ),
-    _Cues(
-        "label",
-        2,
-        2,
-        4,
-        (_BACK,),
-        (
-            *("RIJKSREGISTERNR", "REGISTRE NATIONAL", "NATIONALREGISTER"),
-            *("UITGEREIKT", "DELIVREE", "AUSGESTELLT"),
-        ),
-    ),
-    _Cues(
-        "label",
-        1,
-        1,
-        2,
-        (_BACK, _PASSPORT),
-        ("GEBOORTEPLAATS", "LIEU DE NAISSANCE", "GEBURTSORT", "PLACE OF BIRTH"),
-    ),
+    _Cues("issuer", (0, 1, 2), IDENTITY_KINDS, "BELGIE|BELGIQUE|BELGIEN|BELGIUM"),
+    _Cues("title", _TITLE, (_FRONT,), "IDENTITEITSKAART|CARTE D'IDENTITE|PERSONALAUSWEIS"),
+    _Cues("title", _TITLE, (_FRONT,), "IDENTITY CARD"),
+    _Cues("title", _TITLE, (_PASSPORT,), "PASPOORT|PASSEPORT|REISEPASS|PASSPORT"),
+    _Cues("title", _TITLE, (_LICENCE,), "RIJBEWIJS|PERMIS DE CONDUIRE|FUHRERSCHEIN"),
+    _Cues("title", _TITLE, (_LICENCE,), "DRIVING LICENCE|DRIVING LICENSE"),
+    # The holder's data, which a card front and a passport page share.
+    _Cues("label", _LABEL, _PHOTO_PAGES, "NAAM|NOM|NAME|SURNAME|VOORNAMEN|PRENOMS|VORNAMEN"),
+    _Cues("label", _LABEL, _PHOTO_PAGES, "GIVEN NAMES|GESLACHT|SEXE|GESCHLECHT|SEX"),
+    _Cues("label", _LABEL, _PHOTO_PAGES, "GEBOORTEDATUM|DATE DE NAISSANCE|GEBURTSDATUM"),
+    _Cues("label", _LABEL, _PHOTO_PAGES, "DATE OF BIRTH|NATIONALITEIT|NATIONALITE|NATIONALITY"),
+    _Cues("label", _LABEL, _PHOTO_PAGES, "STAATSANGEHORIGKEIT|VERVALDATUM|DATE D'EXPIRATION"),
+    _Cues("label", _LABEL, _PHOTO_PAGES, "ABLAUFDATUM|DATE OF EXPIRY|EXPIRY DATE"),
+    _Cues("label", _SIDE_LABEL, (_FRONT,), "KAARTNUMMER|N DE CARTE|KARTENNUMMER|CARD NO"),
+    _Cues("label", _SIDE_LABEL, (_FRONT,), "GELDIG VAN|VALABLE DU|GULTIG VOM"),
+    _Cues("label", _STRONG_LABEL, (_BACK,), "RIJKSREGISTERNR|REGISTRE NATIONAL|NATIONALREGISTER"),
+    _Cues("label", _STRONG_LABEL, (_BACK,), "UITGEREIKT|DELIVREE|AUSGESTELLT"),
+    _Cues("label", _SIDE_LABEL, (_BACK, _PASSPORT), "GEBOORTEPLAATS|LIEU DE NAISSANCE"),
+    _Cues("label", _SIDE_LABEL, (_BACK, _PASSPORT), "GEBURTSORT|PLACE OF BIRTH"),
 )
 # (evidence, weight, kind, pattern on folded text); patterns say only that a layout occurs.
 _LAYOUTS = (
@@ -158,7 +121,7 @@ def fold(text: str) -> str:
 
 def assess_text(text: str, shape: tuple[int, int] | None = None) -> IdCheck:
     """The kind a page shows from its OCR text and, when known, its (width, height)."""
-    scores, evidence, mrz_valid = _score(text, shape)
+    scores, evidence = _score(text, shape)
     best = max(IDENTITY_KINDS, key=lambda kind: scores[kind])  # ties: earlier kind wins
     # A scan of both sides shows the front, which is what LEGAL.md §2.4 asks for.
     if best == _BACK and scores[_FRONT] >= DECIDE_SCORE:
@@ -172,7 +135,8 @@ def assess_text(text: str, shape: tuple[int, int] | None = None) -> IdCheck:
         )
         return IdCheck("other_document", False, reason, facts)
     name = KIND_NAMES[best]
-    if best in mrz_valid:
+    zone = _ZONES.get(best)
+    if zone and f"{zone}-checksums-valid" in evidence:
         return IdCheck(best, True, f"{name} recognised; MRZ check digits valid", facts)
     if scores[best] >= VERIFY_SCORE:
         return IdCheck(best, True, f"{name} recognised", facts)
@@ -181,43 +145,68 @@ def assess_text(text: str, shape: tuple[int, int] | None = None) -> IdCheck:
 
 def text_strength(text: str) -> int:
     """How strongly the text reads as any identity document (to pick a page rotation)."""
-    scores, _, _ = _score(text, None)
+    scores, _ = _score(text, None)
     return max(scores.values())
 
 
-def _score(text: str, shape: tuple[int, int] | None) -> tuple[dict[str, int], list[str], set[str]]:
+# One finding: its evidence ("" when it only carries points), the kinds it supports, points.
+_Finding = tuple[str, tuple[str, ...], int]
+_ZONES = {_BACK: "mrz-td1", _PASSPORT: "mrz-td3"}  # the machine-readable zone each kind has
+
+
+def _score(text: str, shape: tuple[int, int] | None) -> tuple[dict[str, int], list[str]]:
     folded = fold(text)
-    lines = [_squeeze(line) for line in folded.splitlines()]
-    tokens = {token for line in folded.splitlines() for token in _TOKEN.findall(line)}
+    findings = [
+        *_cue_findings(folded),
+        *_layout_findings(folded),
+        *_licence_findings(folded),
+        *_mrz_findings(text),
+        *_shape_findings(shape),
+    ]
     scores = dict.fromkeys(IDENTITY_KINDS, 0)
-    evidence: list[str] = []
-    for cues in _CUES:
-        found = [s for s in cues.spellings if _found(s, tokens, lines)]
-        evidence += [f"{cues.group}:{_tag(s)}" for s in found]
-        for kind in cues.kinds:
-            earned = cues.first + cues.weight * (len(found) - 1) if found else 0
-            scores[kind] += min(cues.cap, earned)
-    for tag, weight, kind, pattern in _LAYOUTS:
-        if pattern.search(folded):
-            scores[kind] += weight
-            evidence.append(tag)
-    licence_fields = sorted(set(_LICENCE_FIELD.findall(folded)))
-    numbered = set(_NUMBERED_FIELD.findall(folded))
-    scores[_LICENCE] += min(4, 2 * len(licence_fields)) + (1 if len(numbered) >= 4 else 0)
-    evidence += [f"licence-field:4{letter.lower()}" for letter in licence_fields]
-    mrz_valid = set()
-    if (reading := read_mrz(text)) is not None:
-        kind = _BACK if reading.layout == "td1" else _PASSPORT
-        scores[kind] += 4 + (
-            4 if reading.valid else 2 if reading.passed * 2 >= reading.total else 0
-        )
-        evidence += [f"mrz-{reading.layout}", f"mrz-{reading.layout}-{reading.verdict}"]
-        mrz_valid = {kind} if reading.valid else set()
-    for tag, kinds in _shape_cues(shape):
-        evidence.append(tag)
+    for _, kinds, points in findings:
         for kind in kinds:
-            scores[kind] += 1
-    return scores, evidence, mrz_valid
+            scores[kind] += points
+    return scores, [evidence for evidence, _, _ in findings if evidence]
+
+
+def _cue_findings(folded: str) -> Iterator[_Finding]:
+    lines = [_squeeze(line) for line in folded.splitlines()]
+    line_trigrams = [_trigrams(line) for line in lines]
+    tokens = set(_TOKEN.findall(folded))
+    counts: dict[tuple[str, tuple[int, int, int], tuple[str, ...]], int] = {}
+    for cues in _CUES:
+        found = [s for s in cues.spellings.split("|") if _found(s, tokens, lines, line_trigrams)]
+        yield from ((f"{cues.group}:{_tag(spelling)}", (), 0) for spelling in found)
+        budget = (cues.group, cues.points, cues.kinds)  # rows alike share one budget
+        counts[budget] = counts.get(budget, 0) + len(found)
+    for (_, (first, more, most), kinds), count in counts.items():
+        if count:
+            yield "", kinds, min(most, first + more * (count - 1))
+
+
+def _layout_findings(folded: str) -> Iterator[_Finding]:
+    for evidence, points, kind, pattern in _LAYOUTS:
+        if pattern.search(folded):
+            yield evidence, (kind,), points
+
+
+def _licence_findings(folded: str) -> Iterator[_Finding]:
+    # Fields 4a-4d (issue, expiry, authority) are the EU licence's own; numbered lines are not.
+    fields = sorted(set(_LICENCE_FIELD.findall(folded)))
+    yield from ((f"licence-field:4{letter.lower()}", (), 0) for letter in fields)
+    numbered = len(set(_NUMBERED_FIELD.findall(folded))) >= 4
+    yield "", (_LICENCE,), min(6, 2 * len(fields)) + (1 if numbered else 0)
+
+
+def _mrz_findings(text: str) -> Iterator[_Finding]:
+    reading = read_mrz(text)
+    if reading is None:
+        return
+    kind = _BACK if reading.layout == "td1" else _PASSPORT
+    checked = 4 if reading.valid else 2 if reading.passed * 2 >= reading.total else 0
+    yield f"mrz-{reading.layout}", (kind,), DECIDE_SCORE  # its layout alone is telling
+    yield f"mrz-{reading.layout}-{reading.verdict}", (kind,), checked
 
 
 def _squeeze(line: str) -> str:
@@ -228,7 +217,7 @@ def _tag(spelling: str) -> str:
     return "-".join(_TOKEN.findall(spelling)).lower()
 
 
-def _found(spelling: str, tokens: set[str], lines: list[str]) -> bool:
+def _found(spelling: str, tokens: set[str], lines: list[str], trigrams: list[set[str]]) -> bool:
     squeezed = _squeeze(spelling)
     if " " not in spelling and len(squeezed) < _FUZZY_MIN_LENGTH:
         return squeezed in tokens
@@ -237,23 +226,22 @@ def _found(spelling: str, tokens: set[str], lines: list[str]) -> bool:
     if len(squeezed) < _FUZZY_MIN_LENGTH:
         return False
     wanted = _trigrams(squeezed)
-    need = _TRIGRAM_SHARE * len(wanted)
-    return any(len(wanted & _trigrams(line)) >= need for line in lines if len(line) >= 6)
+    return any(len(wanted & line) >= _TRIGRAM_SHARE * len(wanted) for line in trigrams)
 
 
 def _trigrams(word: str) -> set[str]:
     return {word[i : i + 3] for i in range(len(word) - 2)}
 
 
-def _shape_cues(shape: tuple[int, int] | None) -> Iterator[tuple[str, tuple[str, ...]]]:
+def _shape_findings(shape: tuple[int, int] | None) -> Iterator[_Finding]:
     if shape is None or min(shape) <= 0:
         return
     ratio = max(shape) / min(shape)
     if abs(ratio - 85.60 / 53.98) <= 0.06:  # ID-1: eID and driving licence
-        yield "shape:id-1-card", (_FRONT, _BACK, _LICENCE)
+        yield "shape:id-1-card", _ID_CARDS, 1
     # ID-3 (125 x 88 mm, 1.420) sits next to A-series paper (1.414): only the far side counts.
     elif 1.418 <= ratio <= 1.46:
-        yield "shape:id-3-page", (_PASSPORT,)
+        yield "shape:id-3-page", (_PASSPORT,), 1
 
 
 # --- machine-readable zones (ICAO 9303 part 3-5) --------------------------------------------
@@ -304,21 +292,21 @@ def check_digit(field: str) -> int:
 
 
 def read_mrz(text: str) -> MrzReading | None:
-    """The first TD3 (passport) or TD1 (ID card) zone in OCR text, with its checks."""
+    """The best-read TD3 (passport) or TD1 (ID card) zone in OCR text, with its checks."""
+    readings = list(_zones(text))
+    return max(readings, key=lambda reading: reading.passed) if readings else None
+
+
+def _zones(text: str) -> Iterator[MrzReading]:
     for read, lower in itertools.pairwise(_mrz_lines(text)):
         upper = read[:5].translate(_TO_LETTER) + read[5:]  # document code and issuer
         if _TD3_TOP.match(upper):
             bottoms = [_repaired(line, _TD3_SPANS) for line in _length_repairs(lower, 44)]
-            if any(_TD3_BOTTOM.fullmatch(line) for line in bottoms):
-                return _best(_td3_checks(line) for line in bottoms if _TD3_BOTTOM.fullmatch(line))
+            yield from (_td3_checks(line) for line in bottoms if _TD3_BOTTOM.fullmatch(line))
         top = _fit(upper, 30)
         if _TD1_TOP.match(top):
             middles = [_repaired(line, _TD1_SPANS) for line in _length_repairs(lower, 30)]
-            if any(_TD1_MIDDLE.fullmatch(line) for line in middles):
-                return _best(
-                    _td1_checks(top, line) for line in middles if _TD1_MIDDLE.fullmatch(line)
-                )
-    return None
+            yield from (_td1_checks(top, line) for line in middles if _TD1_MIDDLE.fullmatch(line))
 
 
 def _mrz_lines(text: str) -> list[str]:
@@ -357,10 +345,6 @@ def _repaired(line: str, spans: tuple[tuple[tuple[int, int], ...], ...]) -> str:
         for start, end in ranges:
             chars[start:end] = "".join(chars[start:end]).translate(table)
     return "".join(chars)
-
-
-def _best(readings: Iterable[MrzReading]) -> MrzReading:
-    return max(readings, key=lambda reading: reading.passed)
 
 
 def _td3_checks(line: str) -> MrzReading:

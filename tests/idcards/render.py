@@ -28,8 +28,12 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 VARIATIONS = ("clean", "rot90", "rot180", "rot270", "tilt", "small", "large", "photo")
 FORMATS = ("jpeg", "png", "heic", "pdf")
-MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "heic": "image/heic"}
-MEDIA_TYPES["pdf"] = "application/pdf"
+MEDIA_TYPES = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "heic": "image/heic",
+    "pdf": "application/pdf",
+}
 SUFFIXES = {"jpeg": "jpg", "png": "png", "heic": "heic", "pdf": "pdf"}
 NEGATIVES = ("room", "quote", "selfie", "blank", "letter")
 PAGES = ("quote", "letter", "blank")  # negatives that are A4 pages already
@@ -76,7 +80,7 @@ def render_set(count: int, seed: int = 7) -> list[Sample]:
     for index in range(count):
         variation = VARIATIONS[(index // len(_CYCLE) + index) % len(VARIATIONS)]
         fmt = rng.choices(FORMATS, weights=(6, 2, 1, 1))[0]
-        kind = _CYCLE[index * 5 % len(_CYCLE)]  # 5 is prime to 12: kinds take turns
+        kind = _CYCLE[index * 5 % len(_CYCLE)]  # 5 shares no factor with 12: kinds take turns
         samples.append(render_sample(index, kind, variation, fmt, seed))
     return samples
 

@@ -29,6 +29,7 @@ from mailbot.cases.models import (
     OutboundMessage,
     OutboundStatus,
 )
+from mailbot.cases.outcomes import after_sent
 from mailbot.cases.retention import purge_case, purge_due
 from mailbot.database import migrate, open_engine, transaction
 from mailbot.ingest import sealing_context, stored_raw
@@ -81,7 +82,7 @@ def _kinds(session: Session) -> list[str]:
 def test_a_timely_id_request_pauses_the_clock_by_the_days_waited(engine: Engine) -> None:
     with transaction(engine) as session:
         case = _case(session)
-        request_identity(session, case, "unknown_address", RECEIVED + timedelta(hours=2))
+        request_identity(session, case, "unknown_address", RECEIVED + timedelta(hours=2), True)
         assert case.status == CaseStatus.AWAITING_IDENTITY and case.clock_paused
         record_identity_check(
             session, case, True, "id-copy:eid_front", "bot", RECEIVED + timedelta(days=6)
@@ -95,10 +96,21 @@ def test_a_timely_id_request_pauses_the_clock_by_the_days_waited(engine: Engine)
 def test_a_late_id_request_does_not_pause_the_clock(engine: Engine) -> None:
     with transaction(engine) as session:
         case = _case(session)
-        request_identity(session, case, "unknown_address", RECEIVED + timedelta(days=5))
+        request_identity(session, case, "unknown_address", RECEIVED + timedelta(days=5), True)
         assert not case.clock_paused
         record_identity_check(
             session, case, True, "dpo-review", "Dana", RECEIVED + timedelta(days=9)
+        )
+        assert case.legal_due == date(2026, 4, 7)
+
+
+def test_the_charters_always_policy_never_pauses_the_clock(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session)
+        request_identity(session, case, "policy_always", RECEIVED, pause_allowed=False)
+        assert not case.clock_paused
+        record_identity_check(
+            session, case, True, "id-copy:eid_front", "bot", RECEIVED + timedelta(days=9)
         )
         assert case.legal_due == date(2026, 4, 7)
 
@@ -107,7 +119,7 @@ def test_an_id_request_needs_a_doubt_reason_and_a_check_happens_once(engine: Eng
     with transaction(engine) as session:
         case = _case(session)
         with pytest.raises(IllegalTransition):
-            request_identity(session, case, "", RECEIVED)
+            request_identity(session, case, "", RECEIVED, True)
         record_identity_check(session, case, False, "dpo-review", "Dana", RECEIVED)
         with pytest.raises(IllegalTransition):
             record_identity_check(session, case, True, "dpo-review", "Dana", RECEIVED)
@@ -134,7 +146,7 @@ def test_a_closed_case_changes_no_more(engine: Engine) -> None:
         with pytest.raises(IllegalTransition):
             extend(session, case, "complex", date(2026, 3, 20), "Dana")
         with pytest.raises(IllegalTransition):
-            request_identity(session, case, "unknown_address", RECEIVED)
+            request_identity(session, case, "unknown_address", RECEIVED, True)
 
 
 TIMING = Timing(id_reminder_days=7, id_close_days=21, dpo_warning_days=5)
@@ -149,7 +161,7 @@ def test_the_clock_brings_a_reminder_then_closure(
 ) -> None:
     with transaction(engine) as session:
         case = _case(session)
-        request_identity(session, case, "unknown_address", RECEIVED)
+        request_identity(session, case, "unknown_address", RECEIVED, True)
         case.legal_due = date(2026, 3, 31)  # the DPO warning window opens on day 21
         assert due_work(case, RECEIVED + timedelta(days=days), TIMING, frozenset()) == expected
         case.id_reminded_at = RECEIVED + timedelta(days=7)
@@ -209,14 +221,46 @@ def test_a_refusal_without_remedies_or_with_fill_ins_is_not_approved(engine: Eng
         assert _kinds(session)[-2:] == ["reply_edited", "reply_approved"]
 
 
-def test_approving_an_extension_notice_extends_and_rejecting_reopens_the_case(
-    engine: Engine,
-) -> None:
+def test_an_extension_counts_once_its_notice_is_sent_within_the_month(engine: Engine) -> None:
     with transaction(engine) as session:
         case = _case(session, status=CaseStatus.AWAITING_APPROVAL, extension_reason="complex")
         notice = _draft(session, case, "extension_notice", "We need until 5 June.\n")
         approve(session, notice, "Dana", date(2026, 3, 30))
-        assert case.extension_notified_on == date(2026, 3, 30)
+        assert case.extension_notified_on is None  # approved is not yet told
+        after_sent(session, case, notice, datetime(2026, 3, 31, 8, tzinfo=UTC))
+        assert case.extension_notified_on == date(2026, 3, 31)
+        assert current_due(case) == date(2026, 6, 5)
+        with pytest.raises(ApprovalRefused, match="too late"):
+            late = _draft(session, case, "extension_notice", "Again.\n")
+            approve(session, late, "Dana", date(2026, 4, 8))
+
+
+def test_a_notice_that_leaves_after_the_deadline_extends_nothing(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session, status=CaseStatus.AWAITING_APPROVAL, extension_reason="complex")
+        notice = _draft(session, case, "extension_notice", "We need until 5 June.\n")
+        approve(session, notice, "Dana", date(2026, 4, 7))
+        after_sent(session, case, notice, datetime(2026, 4, 8, 6, tzinfo=UTC))  # SMTP retries
+        assert case.extension_notified_on is None and current_due(case) == date(2026, 4, 7)
+        assert _kinds(session)[-1] == "extension_notice_late"
+
+
+def test_sending_the_answer_closes_the_case_and_retires_other_drafts(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session, status=CaseStatus.AWAITING_APPROVAL)
+        answer = _draft(session, case, "access_answer", "Your data.\n" + REMEDIES)
+        stale = _draft(session, case, "not_identified", "We could not.\n" + REMEDIES)
+        approve(session, answer, "Dana", date(2026, 3, 20))
+        after_sent(session, case, answer, datetime(2026, 3, 20, 9, tzinfo=UTC))
+        assert (case.status, case.outcome) == (CaseStatus.CLOSED, "answered")
+        assert stale.status == OutboundStatus.REJECTED
+        with pytest.raises(ApprovalRefused):
+            approve(session, stale, "Dana", date(2026, 3, 20))
+
+
+def test_rejecting_the_only_draft_reopens_the_case(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session, status=CaseStatus.AWAITING_APPROVAL)
         answer = _draft(session, case, "access_answer", "Your data.\n" + REMEDIES)
         reject(session, answer, "Dana", "incomplete")
         assert answer.status == OutboundStatus.REJECTED and case.status == CaseStatus.IN_PROGRESS

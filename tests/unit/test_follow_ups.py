@@ -4,13 +4,23 @@ is recorded on the case, and the scheduled work reminds, closes and warns on tim
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, select
 
 from classifiers import load_classifier
-from mailbot.cases.models import Case, CaseEvent, CaseStatus, InboundMessage, OutboundMessage
+from mailbot.cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    InboundMessage,
+    OutboundMessage,
+    Suppression,
+)
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.ingest import ingest
@@ -19,6 +29,7 @@ from mailbot.pipeline import Bot
 from mailbot.runtime import open_database
 from mailbot.schedule import run_scheduled_work
 from mailbot.worker import Worker
+from tests.idcards.render import render_sample
 from tests.mailfactory import request_mail
 
 ANNA = "Anna Peeters <anna.peeters@example.org>"
@@ -122,3 +133,88 @@ def test_the_clock_reminds_then_drafts_the_closure_and_warns_the_dpo(tmp_path: P
     assert kinds.count("dpo_warning") == 1 and kinds.count("not_identified") == 1
     (warning,) = [row for row in rows if row.kind == "dpo_warning"]
     assert warning.to_address == "dpo@example.test" and case.reference in warning.subject
+
+
+def _attachments(worker: Worker) -> list[tuple[str, bool]]:
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(Attachment).order_by(col(Attachment.id))).all()
+        return [(row.kind, row.purged_at is not None) for row in rows]
+
+
+needs_ocr = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+FRONT = ("card.jpg", "image/jpeg", render_sample(3, "eid_front", "clean", "jpeg").data)
+BACK = ("back.jpg", "image/jpeg", render_sample(4, "eid_back", "clean", "jpeg").data)
+
+
+@needs_ocr
+def test_an_id_copy_sent_with_an_objection_is_deleted_too(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    objection = request_mail(
+        sender=ANNA,
+        language="en",
+        subject="Stop marketing",
+        body="I object to direct marketing. Do not send me any newsletters or promotions.",
+        attachments=[FRONT],
+    )
+    _deliver(worker, objection)
+    (case,) = _cases(worker)
+    assert case.status == CaseStatus.IN_PROGRESS
+    assert _attachments(worker) == [("eid_front", True)]
+
+
+@needs_ocr
+def test_only_the_back_is_deleted_and_the_front_asked_for(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, request_mail(sender=ANNA, language="nl"))
+    (case,) = _cases(worker)
+    reply = request_mail(
+        sender=ANNA,
+        language="nl",
+        subject=f"Re: uw verzoek [{case.reference}]",
+        body="Hierbij mijn identiteitskaart.",
+        attachments=[BACK],
+    )
+    _deliver(worker, reply)
+    (case,) = _cases(worker)
+    assert case.status == CaseStatus.AWAITING_IDENTITY and case.id_received_at is None
+    assert _attachments(worker) == [("eid_back", True)]
+    with transaction(worker.engine) as session:
+        kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
+    assert kinds == ["acknowledgement", "id_request"]
+
+
+@needs_ocr
+def test_a_card_sent_on_someone_elses_behalf_waits_for_the_dpo(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    for_mother = request_mail(
+        sender=ANNA,
+        language="en",
+        subject="Access request for my mother",
+        body="I am writing on behalf of my mother, who wants a copy of all her personal"
+        " data. Her ID card is attached.",
+        attachments=[FRONT],
+    )
+    _deliver(worker, for_mother)
+    (case,) = _cases(worker)
+    assert case.doubt_reason == "third_party" and case.identity_verified is None
+    assert case.status == CaseStatus.AWAITING_IDENTITY
+    assert _attachments(worker) == [("eid_front", False)]  # kept, sealed, for the DPO
+    assert "identity_needs_review" in _events(worker, case)
+
+
+def test_an_objection_in_a_follow_up_takes_effect_at_once(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, request_mail(sender=ANNA, language="en"))
+    (case,) = _cases(worker)
+    follow_up = request_mail(
+        sender=ANNA,
+        language="en",
+        subject=f"Re: your request [{case.reference}]",
+        body="And I object to direct marketing: stop sending me newsletters and promotions.",
+    )
+    _deliver(worker, follow_up)
+    with transaction(worker.engine) as session:
+        addresses = [row.address for row in session.exec(select(Suppression)).all()]
+        kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
+    assert addresses == ["anna.peeters@example.org"]
+    assert "objection_done" in kinds
