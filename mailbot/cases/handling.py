@@ -27,6 +27,7 @@ from mailbot.cases.verification import (
     mark_checked,
     settle_id_copies,
     strongest_kind,
+    surest_kind,
 )
 from mailbot.config import Settings
 from mailbot.mail.parse import ParsedMail
@@ -122,7 +123,7 @@ def _request_with_identity(
     decision = identity_decision(rights, facts, IdentityPolicy(bot.settings.identity_policy))
     case.doubt_reason = decision.doubt_reason
     append_event(session, _id(case), "identity_policy", "bot", {"why": decision.why})
-    verified = _verify_with_attached_copy(session, case, kind, bot, now)
+    verified = _verify_with_attached_copy(session, case, surest_kind(attachments), bot, now)
     # A document the check could not settle, while there is doubt: the DPO looks at it
     # (`mailbot cases verify`) before anything is answered; it stays sealed until then.
     review = not verified and decision.doubt_reason is not None and kind in REVIEWABLE
@@ -155,7 +156,7 @@ def continue_case(
     append_event(session, _id(case), "follow_up_read", "bot", detail)
     _rights_in_follow_up(session, case, reading, bot)
     if case.status == CaseStatus.AWAITING_IDENTITY and case.identity_verified is None:
-        _identity_in_follow_up(session, case, kind, bot, received_at)
+        _identity_in_follow_up(session, case, attachments, bot, received_at)
     settle_id_copies(session, case, bot.sealer, received_at)
 
 
@@ -178,8 +179,13 @@ def _rights_in_follow_up(
 
 
 def _identity_in_follow_up(
-    session: Session, case: Case, kind: str, bot: Handling, received_at: datetime
+    session: Session,
+    case: Case,
+    attachments: list[Attachment],
+    bot: Handling,
+    received_at: datetime,
 ) -> None:
+    kind = strongest_kind(attachments)
     if kind == "none":
         return
     if kind == "eid_back":
@@ -189,7 +195,7 @@ def _identity_in_follow_up(
         return
     case.id_received_at = received_at  # the clock resumes from the mail's arrival
     session.add(case)
-    if _verify_with_attached_copy(session, case, kind, bot, received_at):
+    if _verify_with_attached_copy(session, case, surest_kind(attachments), bot, received_at):
         draft_reply(session, case, "id_received", {}, bot.letterhead)
         prepare_answer(session, case, bot)
     else:

@@ -145,6 +145,9 @@ class Attachment(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     kind: str = Field(max_length=32)  # id-document kind: eid_front, ..., other_document, none
     part_index: int = -1  # position among the mail's attachments, to cut it out later
+    # The check is sure of `kind` (enough evidence, or valid MRZ check digits); a
+    # "probably" reading is left to the DPO's eye.
+    check_verified: bool = False
     check_reason: str | None = Field(default=None, max_length=300)  # never personal data
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

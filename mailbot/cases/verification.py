@@ -39,10 +39,10 @@ def record_attachments(
     assert inbound.id is not None
     rows = []
     for index, part in enumerate(mail.attachments):
-        kind, reason = "none", None
+        kind, reason, sure = "none", None, False
         if part.sniffed_type in DOCUMENT_TYPES:
             found = check_attachment(part.data, part.sniffed_type)
-            kind, reason = found.kind, found.reason[:300]
+            kind, reason, sure = found.kind, found.reason[:300], found.verified
         row = Attachment(
             inbound_id=inbound.id,
             filename=part.filename[:500] if part.filename else None,
@@ -52,6 +52,7 @@ def record_attachments(
             sha256=part.sha256,
             kind=kind,
             part_index=index,
+            check_verified=sure,
             check_reason=reason,
         )
         session.add(row)
@@ -62,6 +63,11 @@ def record_attachments(
 def strongest_kind(rows: list[Attachment]) -> str:
     """The most telling finding among a mail's attachments."""
     return strongest(row.kind for row in rows)
+
+
+def surest_kind(rows: list[Attachment]) -> str:
+    """The most telling finding the check is sure of ("none" when it is sure of none)."""
+    return strongest(row.kind for row in rows if row.check_verified)
 
 
 def mark_checked(

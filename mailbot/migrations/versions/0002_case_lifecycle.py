@@ -29,6 +29,9 @@ def upgrade() -> None:
         table.create_index("ix_inbound_message_remove_from_source", ["remove_from_source"])
     with op.batch_alter_table("attachment") as table:
         table.add_column(sa.Column("part_index", sa.Integer(), nullable=False, server_default="-1"))
+        table.add_column(
+            sa.Column("check_verified", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         table.add_column(sa.Column("check_reason", sa.String(length=300), nullable=True))
     with op.batch_alter_table("privacy_case") as table:
         table.add_column(sa.Column("doubt_reason", sa.String(length=40), nullable=True))
@@ -94,6 +97,7 @@ def downgrade() -> None:
             table.drop_column(column)
     with op.batch_alter_table("attachment") as table:
         table.drop_column("check_reason")
+        table.drop_column("check_verified")
         table.drop_column("part_index")
     with op.batch_alter_table("inbound_message") as table:
         table.drop_index("ix_inbound_message_remove_from_source")
