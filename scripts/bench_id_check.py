@@ -65,7 +65,11 @@ def print_groups(title: str, outcomes: list[Outcome], key: str) -> None:
     print(f"\n{title}")
     for name in sorted(groups):
         verified = sum(o.check.verified for o in groups[name] if o.right)
-        print(f"  {name:16s} {share(groups[name])}   verified when right: {verified}")
+        seconds = statistics.fmean(o.seconds for o in groups[name])
+        print(
+            f"  {name:16s} {share(groups[name])}   verified when right: {verified:3d}"
+            f"   {seconds:4.2f} s per document"
+        )
 
 
 def print_confusion(outcomes: list[Outcome]) -> None:
@@ -123,8 +127,10 @@ def main() -> int:
             outcomes = list(pool.map(run_one, samples, paths))
         wall = time.perf_counter() - started
 
-    print(f"{platform.processor() or platform.machine()}, {args.count} documents, seed "
-          f"{args.seed}, {args.workers} at once; rendering took {rendered:.1f} s")  # fmt: skip
+    print(
+        f"{platform.processor() or platform.machine()}, {args.count} documents, seed "
+        f"{args.seed}, {args.workers} at once; rendering took {rendered:.1f} s"
+    )
     print(f"\nright kind overall: {share(outcomes)}")
     print_groups("per expected kind", outcomes, "kind")
     print_groups("per variation", outcomes, "variation")
@@ -132,9 +138,11 @@ def main() -> int:
     print_confusion(outcomes)
     print_scores(outcomes)
     seconds = [outcome.seconds for outcome in outcomes]
-    print(f"\nseconds per document: mean {statistics.fmean(seconds):.2f}, median "
-          f"{statistics.median(seconds):.2f}, max {max(seconds):.2f}; "
-          f"wall {wall:.1f} s = {wall / len(seconds):.2f} s per document")  # fmt: skip
+    print(
+        f"\nseconds per document: mean {statistics.fmean(seconds):.2f}, median "
+        f"{statistics.median(seconds):.2f}, max {max(seconds):.2f}; "
+        f"wall {wall:.1f} s = {wall / len(seconds):.2f} s per document"
+    )
     slowest = sorted(outcomes, key=lambda outcome: -outcome.seconds)[:3]
     print("slowest: " + ", ".join(f"{o.sample.name} {o.seconds:.1f} s" for o in slowest))
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -143,8 +151,10 @@ def main() -> int:
         print("\nmisread:")
         for outcome in outcomes:
             if not outcome.right:
-                print(f"  {outcome.sample.name:34s} -> {outcome.check.kind:16s} "
-                      f"{outcome.check.reason}; {' '.join(outcome.check.evidence)}")  # fmt: skip
+                print(
+                    f"  {outcome.sample.name:34s} -> {outcome.check.kind:16s} "
+                    f"{outcome.check.reason}; {' '.join(outcome.check.evidence)}"
+                )
     return 0
 
 

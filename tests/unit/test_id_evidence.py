@@ -14,12 +14,11 @@ from mailbot.triage.id_evidence import (
     ID_KINDS,
     IdCheck,
     assess_text,
-    check_digit,
     no_document,
     ocr_unavailable,
-    read_mrz,
 )
-from tests.idcards.render import Person, td1_lines, td3_lines
+from mailbot.triage.mrz import check_digit, read_mrz
+from tests.idcards.documents import Person, td1_lines, td3_lines
 
 # ICAO 9303's specimen documents (the imaginary state Utopia, an invented holder).
 TD3 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
