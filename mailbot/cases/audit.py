@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -18,6 +19,7 @@ from mailbot.cases.models import CaseEvent, utcnow
 
 GENESIS = "0" * 64
 CHAIN_LOCK = 0x6D61696C626F7401  # "mailbot" + 1: apart from the worker lease's key
+_HEAD = "mailbot.audit.head"
 
 
 def event_hash(prev_hash: str, case_id: int, at: datetime, kind: str, actor: str, data: str) -> str:
@@ -36,13 +38,16 @@ def append_event(
     session: Session, case_id: int, kind: str, actor: str, data: Mapping[str, object] | None = None
 ) -> CaseEvent:
     """Add one event to the chain inside the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        # One transaction at a time extends the chain: the worker and a DPO's command
-        # would otherwise both chain onto the same last event and fork it. Released at
-        # commit. (SQLite allows one writer anyway: the later one fails and retries.)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-    last = session.exec(select(CaseEvent).order_by(col(CaseEvent.id).desc()).limit(1)).first()
-    prev_hash = last.hash if last is not None else GENESIS
+    prev_hash = session.info.get(_HEAD)
+    if prev_hash is None:  # the transaction's first event: find the chain's head
+        if session.get_bind().dialect.name == "postgresql":
+            # One transaction at a time extends the chain: the worker and a DPO's
+            # command would otherwise both chain onto the same last event and fork it.
+            # Held until commit. (SQLite has one writer anyway: the later one fails.)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+        last = session.exec(select(CaseEvent).order_by(col(CaseEvent.id).desc()).limit(1))
+        head = last.first()
+        prev_hash = head.hash if head is not None else GENESIS
     # Microseconds are dropped because some databases do not keep them, and the hash
     # must be recomputable from what was stored.
     at = utcnow().replace(microsecond=0)
@@ -57,8 +62,16 @@ def append_event(
         hash=event_hash(prev_hash, case_id, at, kind, actor, body),
     )
     session.add(event)
-    session.flush()
+    # Later events of this transaction chain onto this one without asking the database;
+    # forgotten at commit or rollback (below), when the head may have moved.
+    session.info[_HEAD] = event.hash
     return event
+
+
+@sqlalchemy_event.listens_for(Session, "after_commit")
+@sqlalchemy_event.listens_for(Session, "after_rollback")
+def _forget_head(session: Session) -> None:
+    session.info.pop(_HEAD, None)
 
 
 def verify_chain(events: Iterable[CaseEvent]) -> int | None:
