@@ -148,6 +148,9 @@ class Attachment(SQLModel, table=True):
     # The check is sure of `kind` (enough evidence, or valid MRZ check digits); a
     # "probably" reading is left to the DPO's eye.
     check_verified: bool = False
+    # Whether the document shows the sender's display name (None: not compared). The
+    # name is compared during the check and never stored.
+    holder_match: bool | None = None
     check_reason: str | None = Field(default=None, max_length=300)  # never personal data
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -39,10 +39,11 @@ def record_attachments(
     assert inbound.id is not None
     rows = []
     for index, part in enumerate(mail.attachments):
-        kind, reason, sure = "none", None, False
+        kind, reason, sure, holder = "none", None, False, None
         if part.sniffed_type in DOCUMENT_TYPES:
-            found = check_attachment(part.data, part.sniffed_type)
+            found = check_attachment(part.data, part.sniffed_type, mail.sender_name)
             kind, reason, sure = found.kind, found.reason[:300], found.verified
+            holder = found.holder_match
         row = Attachment(
             inbound_id=inbound.id,
             filename=part.filename[:500] if part.filename else None,
@@ -53,6 +54,7 @@ def record_attachments(
             kind=kind,
             part_index=index,
             check_verified=sure,
+            holder_match=holder,
             check_reason=reason,
         )
         session.add(row)
@@ -66,8 +68,11 @@ def strongest_kind(rows: list[Attachment]) -> str:
 
 
 def surest_kind(rows: list[Attachment]) -> str:
-    """The most telling finding the check is sure of ("none" when it is sure of none)."""
-    return strongest(row.kind for row in rows if row.check_verified)
+    """The most telling finding the check is sure of, on a document that does not show
+    another name than the sender's ("none" when there is no such finding)."""
+    return strongest(
+        row.kind for row in rows if row.check_verified and row.holder_match is not False
+    )
 
 
 def mark_checked(

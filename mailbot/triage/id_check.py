@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from PIL import Image
 
+from mailbot.triage.holder_name import holder_matches
 from mailbot.triage.id_evidence import (
     DECIDE_SCORE,
     IDENTITY_KINDS,
@@ -65,12 +66,13 @@ class _Reading:
     rotation: int
 
 
-def check_attachment(data: bytes, sniffed_type: str) -> IdCheck:
-    """What ID document the attachment shows; never raises."""
+def check_attachment(data: bytes, sniffed_type: str, holder: str = "") -> IdCheck:
+    """What ID document the attachment shows, and whether it shows `holder` (the
+    requester's name, compared and forgotten); never raises."""
     if sniffed_type not in DOCUMENT_TYPES:
         return no_document()
     try:
-        return _check(data, sniffed_type)
+        return _check(data, sniffed_type, holder)
     except UnreadableDocument as exc:
         return unreadable(exc.reason)
     except Exception as exc:  # the contract: a strange file is an outcome, not a crash
@@ -78,7 +80,7 @@ def check_attachment(data: bytes, sniffed_type: str) -> IdCheck:
         return unreadable("document could not be read", (f"error:{type(exc).__name__}",))
 
 
-def _check(data: bytes, sniffed_type: str) -> IdCheck:
+def _check(data: bytes, sniffed_type: str, holder: str) -> IdCheck:
     pages, facts = decoded_pages(data, sniffed_type)
     if shutil.which("tesseract") is None:
         return replace(ocr_unavailable(), evidence=tuple(facts))
@@ -89,7 +91,9 @@ def _check(data: bytes, sniffed_type: str) -> IdCheck:
         reading = _read_upright(prepared, sideways, deadline)
         check = assess_text(reading.text, _shape(prepared, reading.rotation))
         turned = [f"rotation:{reading.rotation}"] if reading.rotation else []
-        results.append(replace(check, evidence=(*check.evidence, *turned, *facts)))
+        named = holder_matches(reading.text, holder) if check.kind in IDENTITY_KINDS else None
+        evidence = (*check.evidence, *turned, *facts)
+        results.append(replace(check, evidence=evidence, holder_match=named))
         if check.verified:
             break
     return max(results, key=_preference)

@@ -40,6 +40,9 @@ class IdCheck:
     verified: bool  # the kind is established from what the document shows
     reason: str
     evidence: tuple[str, ...] = ()
+    # Whether the document shows the name the caller gave (None: no name to compare, or
+    # nothing read); the name itself is never kept.
+    holder_match: bool | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -47,6 +50,7 @@ class IdCheck:
             "verified": self.verified,
             "reason": self.reason,
             "evidence": list(self.evidence),
+            "holder_match": self.holder_match,
         }
 
 

@@ -10,6 +10,7 @@ PDF. Each sample states the kind the ID check should find. Import `render_set` /
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import random
@@ -63,12 +64,21 @@ def render_set(count: int, seed: int = 7) -> list[Sample]:
 
 
 def render_sample(
-    index: int, kind: str, variation: str, fmt: str, seed: int = 7, negative: str | None = None
+    index: int,
+    kind: str,
+    variation: str,
+    fmt: str,
+    seed: int = 7,
+    negative: str | None = None,
+    holder: tuple[str, str] | None = None,
 ) -> Sample:
-    """One sample; `negative` picks the look-alike drawn for kind `other_document`."""
+    """One sample; `negative` picks the look-alike drawn for kind `other_document`;
+    `holder` (surname, given names) puts a chosen name on the document."""
     rng = random.Random(f"{seed}-{index}-{kind}-{variation}-{fmt}")
     noise = np.random.default_rng(rng.randrange(2**32))
     person = invent_person(rng)
+    if holder is not None:
+        person = dataclasses.replace(person, surname=holder[0].upper(), given=holder[1])
     if kind == "other_document":
         negative = negative or NEGATIVES[index % len(NEGATIVES)]
         flat = draw_negative(negative, person, rng)

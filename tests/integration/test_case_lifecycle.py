@@ -73,7 +73,7 @@ def test_request_id_copy_verification_and_approved_answer(
     assert case["status"] == "awaiting_identity"
     reference = str(case["reference"])
 
-    card = render_sample(0, "eid_front", "clean", "jpeg")
+    card = render_sample(0, "eid_front", "clean", "jpeg", holder=("Verbeke", "Lotte"))
     reply = request_mail(
         sender="Lotte Verbeke <lotte.verbeke@example.org>",
         language="fr",

@@ -142,7 +142,8 @@ def _attachments(worker: Worker) -> list[tuple[str, bool]]:
 
 
 needs_ocr = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
-FRONT = ("card.jpg", "image/jpeg", render_sample(3, "eid_front", "clean", "jpeg").data)
+ANNAS_CARD = render_sample(3, "eid_front", "clean", "jpeg", holder=("Peeters", "Anna")).data
+FRONT = ("card.jpg", "image/jpeg", ANNAS_CARD)
 BACK = ("back.jpg", "image/jpeg", render_sample(4, "eid_back", "clean", "jpeg").data)
 
 
@@ -218,3 +219,23 @@ def test_an_objection_in_a_follow_up_takes_effect_at_once(tmp_path: Path) -> Non
         kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
     assert addresses == ["anna.peeters@example.org"]
     assert "objection_done" in kinds
+
+
+@needs_ocr
+def test_a_card_with_another_name_waits_for_the_dpo(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, request_mail(sender=ANNA, language="fr"))
+    (case,) = _cases(worker)
+    someone_else = render_sample(6, "eid_front", "clean", "jpeg", holder=("Claes", "Pieter"))
+    reply = request_mail(
+        sender=ANNA,
+        language="fr",
+        subject=f"Re: votre demande [{case.reference}]",
+        body="Voici la carte.",
+        attachments=[("carte.jpg", "image/jpeg", someone_else.data)],
+    )
+    _deliver(worker, reply)
+    (case,) = _cases(worker)
+    assert case.identity_verified is None and case.status == CaseStatus.AWAITING_IDENTITY
+    assert _attachments(worker) == [("eid_front", False)]  # kept, sealed, for the DPO
+    assert _events(worker, case)[-1] == "identity_needs_review"

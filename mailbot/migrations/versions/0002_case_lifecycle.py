@@ -32,6 +32,7 @@ def upgrade() -> None:
         table.add_column(
             sa.Column("check_verified", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        table.add_column(sa.Column("holder_match", sa.Boolean(), nullable=True))
         table.add_column(sa.Column("check_reason", sa.String(length=300), nullable=True))
     with op.batch_alter_table("privacy_case") as table:
         table.add_column(sa.Column("doubt_reason", sa.String(length=40), nullable=True))
@@ -97,6 +98,7 @@ def downgrade() -> None:
             table.drop_column(column)
     with op.batch_alter_table("attachment") as table:
         table.drop_column("check_reason")
+        table.drop_column("holder_match")
         table.drop_column("check_verified")
         table.drop_column("part_index")
     with op.batch_alter_table("inbound_message") as table:
