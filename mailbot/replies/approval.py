@@ -13,7 +13,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
-from mailbot.cases.deadlines import can_extend
+from mailbot.cases.deadlines import add_months, can_extend, next_working_day
 from mailbot.cases.lifecycle import transition
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.replies.catalogue import CATALOGUE, unfilled
@@ -61,6 +61,11 @@ def approve(session: Session, draft: OutboundMessage, approver: str, today: date
     ):
         # The extension itself is recorded when the notice is sent (cases.outcomes).
         raise ApprovalRefused(f"draft {draft.id}: too late to extend (due {case.legal_due})")
+    if draft.kind == "refusal" and today > next_working_day(add_months(case.receipt_date, 1)):
+        # LEGAL.md §3.4: a refusal is due within one month, never paused or extended.
+        # It must still go out; compliance sees that it was late.
+        late = {"outbound_id": draft.id, "due": case.receipt_date.isoformat()}
+        append_event(session, draft.case_id, "refusal_after_one_month", approver, late)
     draft.status = OutboundStatus.QUEUED
     draft.approved_by = approver
     session.add(draft)

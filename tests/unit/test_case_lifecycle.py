@@ -258,6 +258,20 @@ def test_sending_the_answer_closes_the_case_and_retires_other_drafts(engine: Eng
             approve(session, stale, "Dana", date(2026, 3, 20))
 
 
+def test_a_refusal_approved_after_the_first_month_goes_out_and_is_marked_late(
+    engine: Engine,
+) -> None:
+    with transaction(engine) as session:
+        case = _case(session, status=CaseStatus.AWAITING_APPROVAL)
+        on_time = _draft(session, case, "refusal", "Manifestly excessive.\n" + REMEDIES)
+        approve(session, on_time, "Dana", date(2026, 4, 7))  # 5 March + 1 month, rolled
+        assert "refusal_after_one_month" not in _kinds(session)
+        late = _draft(session, case, "refusal", "Excessive, again.\n" + REMEDIES)
+        approve(session, late, "Dana", date(2026, 4, 8))
+        assert late.status == OutboundStatus.QUEUED
+        assert _kinds(session)[-2:] == ["refusal_after_one_month", "reply_approved"]
+
+
 def test_rejecting_the_only_draft_reopens_the_case(engine: Engine) -> None:
     with transaction(engine) as session:
         case = _case(session, status=CaseStatus.AWAITING_APPROVAL)
