@@ -99,21 +99,23 @@ def respond_to_new_case(
         for right in immediate:
             draft_reply(session, case, IMMEDIATE[right], {}, bot.letterhead, thread)
     else:
-        _request_with_identity(session, case, mail, attachments, thread, bot, now)
+        request_with_identity(session, case, mail, attachments, thread, bot, now)
         for right in immediate:
             draft_reply(session, case, IMMEDIATE[right], {}, bot.letterhead, thread)
     settle_id_copies(session, case, bot.sealer, now)
 
 
-def _request_with_identity(
+def request_with_identity(
     session: Session,
     case: Case,
     mail: ParsedMail,
     attachments: list[Attachment],
-    thread: Thread,
+    thread: Thread | None,
     bot: Handling,
     now: datetime,
 ) -> None:
+    """The identity policy, then the acknowledgement (with the ID request when one is
+    needed) or, with `thread` None (acknowledged already), the ID request alone."""
     rights = [label for label in case.label_list if label in RIGHTS]
     known = (bot.accounts or ImportedAccounts(session)).is_known(case.requester)
     kind = strongest_kind(attachments)
@@ -129,8 +131,11 @@ def _request_with_identity(
     review = not verified and decision.doubt_reason is not None and kind in REVIEWABLE
     asking = decision.ask_for_id and not verified and not review
     id_request = {"doubt_reason": decision.doubt_reason} if asking else None
-    extra = {"id_request": id_request}
-    draft_reply(session, case, "acknowledgement", extra, bot.letterhead, thread)
+    if thread is not None:
+        extra = {"id_request": id_request}
+        draft_reply(session, case, "acknowledgement", extra, bot.letterhead, thread)
+    elif id_request is not None:
+        draft_reply(session, case, "id_request", id_request, bot.letterhead)
     if asking:
         assert decision.doubt_reason is not None
         request_identity(session, case, decision.doubt_reason, now, pause_eligible(decision))

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, col, select
 
+from mailbot.cases.dpo_reading import decide_reading
 from mailbot.cases.handling import Handling, prepare_answer
 from mailbot.cases.lifecycle import IllegalTransition, current_due, transition
 from mailbot.cases.models import (
@@ -102,6 +103,28 @@ def verify(
             fail(str(exc), 1)
         session.commit()
     typer.echo(f"{reference}: identity {'verified' if verified else 'not verified'}; copy deleted")
+
+
+@app.command()
+def decide(
+    reference: Reference,
+    actor: ActorOption,
+    rights: Annotated[
+        str, typer.Option(help="What the mail asks, first the primary: access,erasure ...")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Settle a triaged case's reading; the bot then goes on as for any request."""
+    settings, engine = database(config)
+    labels = [label.strip() for label in rights.split(",") if label.strip()]
+    with Session(engine) as session:
+        case = _case(session, reference)
+        try:
+            decide_reading(session, case, labels, actor, _handling(settings), utcnow())
+        except IllegalTransition as exc:
+            fail(str(exc), 1)
+        session.commit()
+        typer.echo(f"{reference}: {', '.join(labels)}; now {case.status}")
 
 
 @app.command()

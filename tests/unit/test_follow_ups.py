@@ -20,6 +20,7 @@ from mailbot.cases.models import (
     InboundMessage,
     OutboundMessage,
     Suppression,
+    utcnow,
 )
 from mailbot.config import Settings
 from mailbot.database import transaction
@@ -239,3 +240,31 @@ def test_a_card_with_another_name_waits_for_the_dpo(tmp_path: Path) -> None:
     assert case.identity_verified is None and case.status == CaseStatus.AWAITING_IDENTITY
     assert _attachments(worker) == [("eid_front", False)]  # kept, sealed, for the DPO
     assert _events(worker, case)[-1] == "identity_needs_review"
+
+
+def test_the_dpo_settles_a_triaged_case_and_the_bot_goes_on(tmp_path: Path) -> None:
+    from mailbot.cases.dpo_reading import decide_reading
+    from mailbot.cases.lifecycle import IllegalTransition
+
+    worker = _worker(tmp_path)
+    vague = request_mail(
+        sender=ANNA,
+        language="nl",
+        subject="Vraag",
+        body="Hallo, ik heb een vraag over mijn account bij jullie.",
+    )
+    _deliver(worker, vague)
+    (case,) = _cases(worker)
+    assert case.needs_triage and case.status == CaseStatus.NEW
+    with transaction(worker.engine) as session:
+        case = session.get_one(Case, case.id)
+        with pytest.raises(IllegalTransition):
+            decide_reading(session, case, ["acces"], "Dana", worker.bot.handling, utcnow())
+        decide_reading(session, case, ["access"], "Dana", worker.bot.handling, utcnow())
+    (case,) = _cases(worker)
+    assert not case.needs_triage and case.primary == "access"
+    assert case.status == CaseStatus.AWAITING_IDENTITY  # an unknown sender: ID asked
+    with transaction(worker.engine) as session:
+        kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
+    assert kinds == ["acknowledgement", "id_request"]
+    assert "reading_decided" in _events(worker, case)
