@@ -30,9 +30,6 @@ app.command()(admin.purge)
 mails_app = typer.Typer(no_args_is_help=True, help="The mails that reached the inbox.")
 app.add_typer(mails_app, name="mails")
 
-_settings = settings_from
-_emit = emit
-
 
 def _logging(verbose: bool) -> None:
     logging.basicConfig(
@@ -55,7 +52,7 @@ def run(
     from mailbot.worker import RoundSummary, SourceUnavailable
 
     _logging(verbose)
-    settings = _settings(config)
+    settings = settings_from(config)
     try:
         settings.require_worker_settings()
         worker = open_worker(settings)
@@ -106,7 +103,7 @@ def classify(
     from mailbot.runtime import load_classifier_for
 
     try:
-        classifier = load_classifier_for(_settings(None))
+        classifier = load_classifier_for(settings_from(None))
     except ClassifierUnavailable as exc:
         typer.echo(f"mailbot: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -130,7 +127,7 @@ def classify(
     ) as progress:
         for result in classify_files(readable(), classifier):
             progress.update(1)
-            _emit(
+            emit(
                 result,
                 json_output,
                 f"{result['file']}: {result['primary']} {result['labels']} "
@@ -158,7 +155,7 @@ def status(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
     from mailbot.reports import status_counts
     from mailbot.runtime import open_database
 
-    counts = status_counts(open_database(_settings(config)))
+    counts = status_counts(open_database(settings_from(config)))
     if json_output:
         typer.echo(json.dumps(counts))
         return
@@ -181,9 +178,9 @@ def mails_list(
     from mailbot.reports import inbound_rows
     from mailbot.runtime import open_database
 
-    engine = open_database(_settings(config))
+    engine = open_database(settings_from(config))
     for row in inbound_rows(engine, "quarantined" if quarantined else None):
-        _emit(
+        emit(
             row,
             json_output,
             f"{row['id']:>6}  {row['received_at']}  {row['disposition']:<12} "
@@ -223,5 +220,5 @@ def migrate(config: ConfigOption = None) -> None:
     """Bring the database schema up to date (the worker also does this at start)."""
     from mailbot.runtime import open_database
 
-    open_database(_settings(config))
+    open_database(settings_from(config))
     typer.echo("database is up to date")

@@ -31,7 +31,7 @@ from mailbot.cases.verification import record_attachments, settle_id_copies, str
 from mailbot.config import Settings
 from mailbot.ingest import stored_raw
 from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
-from mailbot.replies.drafts import Letterhead, mail_thread
+from mailbot.replies.drafts import mail_thread
 from mailbot.sealing import Sealer
 from mailbot.triage.screen import screen
 from mailbot.triage.thread import ThreadClues, same_requester, thread_clues
@@ -49,12 +49,7 @@ class Bot:
 
     @property
     def handling(self) -> Handling:
-        letterhead = Letterhead(self.settings.sender, self.message_id_domain)
-        return Handling(self.settings, self.sealer, letterhead)
-
-    @property
-    def message_id_domain(self) -> str:
-        return self.settings.message_id_domain
+        return Handling.of(self.settings, self.sealer)
 
 
 def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
@@ -81,7 +76,7 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
     screening = screen(
         mail,
         own_addresses=frozenset({bot.settings.sender}),
-        own_domains=frozenset({bot.message_id_domain}),
+        own_domains=frozenset({bot.settings.message_id_domain}),
     )
     inbound.flags = " ".join(screening.flags)
     if not screening.answerable:

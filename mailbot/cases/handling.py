@@ -75,6 +75,10 @@ class Handling:
     # reads the table `mailbot accounts import` fills.
     accounts: AccountDirectory | None = None
 
+    @classmethod
+    def of(cls, settings: Settings, sealer: Sealer) -> Handling:
+        return cls(settings, sealer, Letterhead.of(settings))
+
 
 def respond_to_new_case(
     session: Session,

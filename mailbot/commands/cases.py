@@ -25,7 +25,6 @@ from mailbot.cases.models import (
 )
 from mailbot.cases.verification import mark_checked
 from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
-from mailbot.config import Settings
 from mailbot.replies.approval import reject
 from mailbot.replies.drafts import Letterhead, draft_reply
 
@@ -89,15 +88,18 @@ def verify(
         case = _case(session, reference)
         now = utcnow()
         try:
-            mark_checked(session, case, verified, "dpo-review", actor, now, settings.sealer())
-            _retire(session, case, "not_identified", actor)
+            handling = Handling.of(settings, settings.sealer())
+            mark_checked(session, case, verified, "dpo-review", actor, now, handling.sealer)
+            pending_closure = _pending(session, case, "not_identified")
             if verified:
+                for draft in pending_closure:  # drafted by the clock; pointless now
+                    reject(session, draft, actor, "identity verified")
                 transition(session, case, CaseStatus.IN_PROGRESS, actor, "identity verified")
-                prepare_answer(session, case, _handling(settings))
-            else:
+                prepare_answer(session, case, handling)
+            elif not pending_closure:
                 # Art. 12(2): we cannot act; the letter saying so (with the remedies)
                 # waits for the DPO's approval like every refusal.
-                draft_reply(session, case, "not_identified", {}, _letterhead(settings))
+                draft_reply(session, case, "not_identified", {}, handling.letterhead)
                 transition(session, case, CaseStatus.AWAITING_APPROVAL, actor, "not identified")
         except IllegalTransition as exc:
             fail(str(exc), 1)
@@ -120,7 +122,8 @@ def decide(
     with Session(engine) as session:
         case = _case(session, reference)
         try:
-            decide_reading(session, case, labels, actor, _handling(settings), utcnow())
+            handling = Handling.of(settings, settings.sealer())
+            decide_reading(session, case, labels, actor, handling, utcnow())
         except IllegalTransition as exc:
             fail(str(exc), 1)
         session.commit()
@@ -142,7 +145,7 @@ def extend(
             fail("an extension needs a written reason (LEGAL.md §1.5)", 1)
         case.extension_reason = reason.strip()
         extra = {"extended_due": case.extended_due, "extension_reason": case.extension_reason}
-        draft = draft_reply(session, case, "extension_notice", extra, _letterhead(settings))
+        draft = draft_reply(session, case, "extension_notice", extra, Letterhead.of(settings))
         session.commit()
         typer.echo(f"{reference}: extension notice drafted as draft {draft.id} ({actor})")
 
@@ -162,21 +165,20 @@ def refuse(
     with Session(engine) as session:
         case = _case(session, reference)
         extra = {"refusal_reasons": reasons.strip(), "partial": partial}
-        draft = draft_reply(session, case, "refusal", extra, _letterhead(settings))
+        draft = draft_reply(session, case, "refusal", extra, Letterhead.of(settings))
         session.commit()
         typer.echo(f"{reference}: refusal drafted as draft {draft.id} ({actor})")
 
 
-def _retire(session: Session, case: Case, kind: str, actor: str) -> None:
-    """Drafts of `kind` the DPO's decision made pointless are never sent."""
+def _pending(session: Session, case: Case, kind: str) -> list[OutboundMessage]:
+    """The case's drafts of `kind` waiting for approval."""
     waiting = session.exec(
         select(OutboundMessage)
         .where(OutboundMessage.case_id == case.id)
         .where(OutboundMessage.kind == kind)
         .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
-    ).all()
-    for draft in waiting:
-        reject(session, draft, actor, "identity decided")
+    )
+    return list(waiting.all())
 
 
 def _case(session: Session, reference: str) -> Case:
@@ -184,11 +186,3 @@ def _case(session: Session, reference: str) -> Case:
     if case is None:
         fail(f"no case {reference}", 1)
     return case
-
-
-def _letterhead(settings: Settings) -> Letterhead:
-    return Letterhead(settings.sender, settings.message_id_domain)
-
-
-def _handling(settings: Settings) -> Handling:
-    return Handling(settings, settings.sealer(), _letterhead(settings))

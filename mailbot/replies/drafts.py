@@ -17,6 +17,7 @@ from classifiers import RIGHTS
 from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import current_due
 from mailbot.cases.models import Case, InboundMessage, OutboundMessage, OutboundStatus, utcnow
+from mailbot.config import Settings
 from mailbot.mail.compose import new_message_id, thread_references
 from mailbot.replies.catalogue import spec
 from mailbot.replies.render import render_reply
@@ -31,6 +32,10 @@ class Letterhead:
 
     sender: str
     message_id_domain: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Letterhead:
+        return cls(settings.sender, settings.message_id_domain)
 
 
 @dataclass(frozen=True, slots=True)

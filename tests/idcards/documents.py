@@ -45,6 +45,18 @@ class Person:
     birthplace: str
 
 
+# One fixed holder, for tests that need the same document every time.
+SPECIMEN_HOLDER = Person(
+    surname="VOORBEELD",
+    given="LOTTE",
+    sex="F",
+    birth=date(1984, 7, 9),
+    expiry=date(2031, 3, 2),
+    card_number="592123456730",
+    register_number="84070912345",
+    passport_number="EM482913",
+    birthplace="GENT",
+)
 _SURNAMES = ("VOORBEELD", "SPECIMEN", "TESTAERT", "FICTIEF", "EXEMPLAIRE", "MUSTERMANN")
 _GIVEN = ("ANNA MARIA", "JAN PIETER", "LOTTE", "CAMILLE NOOR", "LUKAS", "INES SOFIE")
 _PLACES = ("GENT", "LIÈGE", "EUPEN", "NAMUR", "BRUGGE", "MONS")

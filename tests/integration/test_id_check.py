@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from pathlib import Path
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
@@ -26,23 +25,12 @@ from PIL import Image
 from mailbot.mail.content import sniff_type
 from mailbot.triage.id_check import check_attachment
 from mailbot.triage.id_evidence import IDENTITY_KINDS, IdCheck
-from tests.idcards.documents import Person, draw_eid_front
+from tests.idcards.documents import SPECIMEN_HOLDER, draw_eid_front
 from tests.idcards.render import Sample, render_sample
 
 REPO = Path(__file__).resolve().parents[2]
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="tesseract missing: scripts/system-packages.sh ocr"
-)
-HOLDER = Person(
-    surname="VOORBEELD",
-    given="LOTTE",
-    sex="F",
-    birth=date(1984, 7, 9),
-    expiry=date(2031, 3, 2),
-    card_number="592123456730",
-    register_number="84070912345",
-    passport_number="EM482913",
-    birthplace="GENT",
 )
 
 # Every kind, every variation, every format, and each look-alike: 22 documents.
@@ -134,7 +122,7 @@ def test_an_attachment_that_is_no_image_or_pdf_is_no_document() -> None:
 
 @needs_tesseract
 def test_a_40_megapixel_photo_is_reduced_before_it_is_decoded(tmp_path: Path) -> None:
-    card = draw_eid_front(HOLDER, random.Random(3))
+    card = draw_eid_front(SPECIMEN_HOLDER, random.Random(3))
     huge = card.resize((7900, 4980), Image.Resampling.BILINEAR)  # 39.3 megapixels
     path = tmp_path / "huge.jpg"
     huge.save(path, "JPEG", quality=80)

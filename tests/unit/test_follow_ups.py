@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
+from typer.testing import CliRunner
 
 from classifiers import load_classifier
 from mailbot.cases.models import (
@@ -22,6 +23,7 @@ from mailbot.cases.models import (
     Suppression,
     utcnow,
 )
+from mailbot.cli import app
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.ingest import ingest
@@ -61,6 +63,24 @@ def _deliver(worker: Worker, raw: bytes) -> None:
     (source.path / "new" / name).write_bytes(raw)
     ingest(worker.engine, source, 10_000_000, worker.bot.sealer)
     worker.handle_pending()
+
+
+def _reply(
+    worker: Worker,
+    case: Case,
+    language: str,
+    body: str,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+) -> None:
+    """Anna answers in the case's thread: its reference in the subject."""
+    mail = request_mail(
+        sender=ANNA,
+        language=language,
+        subject=f"Re: [{case.reference}]",
+        body=body,
+        attachments=attachments,
+    )
+    _deliver(worker, mail)
 
 
 def _cases(worker: Worker) -> list[Case]:
@@ -169,14 +189,7 @@ def test_only_the_back_is_deleted_and_the_front_asked_for(tmp_path: Path) -> Non
     worker = _worker(tmp_path)
     _deliver(worker, request_mail(sender=ANNA, language="nl"))
     (case,) = _cases(worker)
-    reply = request_mail(
-        sender=ANNA,
-        language="nl",
-        subject=f"Re: uw verzoek [{case.reference}]",
-        body="Hierbij mijn identiteitskaart.",
-        attachments=[BACK],
-    )
-    _deliver(worker, reply)
+    _reply(worker, case, "nl", "Hierbij mijn identiteitskaart.", [BACK])
     (case,) = _cases(worker)
     assert case.status == CaseStatus.AWAITING_IDENTITY and case.id_received_at is None
     assert _attachments(worker) == [("eid_back", True)]
@@ -208,13 +221,12 @@ def test_an_objection_in_a_follow_up_takes_effect_at_once(tmp_path: Path) -> Non
     worker = _worker(tmp_path)
     _deliver(worker, request_mail(sender=ANNA, language="en"))
     (case,) = _cases(worker)
-    follow_up = request_mail(
-        sender=ANNA,
-        language="en",
-        subject=f"Re: your request [{case.reference}]",
-        body="And I object to direct marketing: stop sending me newsletters and promotions.",
+    _reply(
+        worker,
+        case,
+        "en",
+        "And I object to direct marketing: stop sending me newsletters and promotions.",
     )
-    _deliver(worker, follow_up)
     with transaction(worker.engine) as session:
         addresses = [row.address for row in session.exec(select(Suppression)).all()]
         kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
@@ -228,14 +240,7 @@ def test_a_card_with_another_name_waits_for_the_dpo(tmp_path: Path) -> None:
     _deliver(worker, request_mail(sender=ANNA, language="fr"))
     (case,) = _cases(worker)
     someone_else = render_sample(6, "eid_front", "clean", "jpeg", holder=("Claes", "Pieter"))
-    reply = request_mail(
-        sender=ANNA,
-        language="fr",
-        subject=f"Re: votre demande [{case.reference}]",
-        body="Voici la carte.",
-        attachments=[("carte.jpg", "image/jpeg", someone_else.data)],
-    )
-    _deliver(worker, reply)
+    _reply(worker, case, "fr", "Voici la carte.", [("carte.jpg", "image/jpeg", someone_else.data)])
     (case,) = _cases(worker)
     assert case.identity_verified is None and case.status == CaseStatus.AWAITING_IDENTITY
     assert _attachments(worker) == [("eid_front", False)]  # kept, sealed, for the DPO
@@ -268,3 +273,30 @@ def test_the_dpo_settles_a_triaged_case_and_the_bot_goes_on(tmp_path: Path) -> N
         kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
     assert kinds == ["acknowledgement", "id_request"]
     assert "reading_decided" in _events(worker, case)
+
+
+@needs_ocr
+@pytest.mark.parametrize("verified", [True, False])
+def test_the_dpos_verdict_deletes_the_copy_and_moves_the_case_on(
+    tmp_path: Path, verified: bool
+) -> None:
+    worker = _worker(tmp_path)
+    someone_else = render_sample(7, "eid_front", "clean", "jpeg", holder=("Claes", "Pieter"))
+    _deliver(worker, request_mail(sender=ANNA, language="en"))
+    (case,) = _cases(worker)
+    _reply(worker, case, "en", "My card.", [("card.jpg", "image/jpeg", someone_else.data)])
+    verdict = "--verified" if verified else "--not-verified"
+    env = {"MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    command = ["cases", "verify", case.reference, verdict, "--as", "Dana DPO"]
+    done = CliRunner().invoke(app, command, env=env)
+    assert done.exit_code == 0, done.output
+    (case,) = _cases(worker)
+    assert case.identity_verified is verified and case.identity_checked_by == "Dana DPO"
+    assert _attachments(worker) == [("eid_front", True)]  # deleted either way
+    with transaction(worker.engine) as session:
+        held = session.exec(
+            select(OutboundMessage.kind).where(OutboundMessage.status == "awaiting_approval")
+        ).all()
+    # The factory's English request asks for erasure: its draft outcome waits for the DPO.
+    assert list(held) == (["erasure_done"] if verified else ["not_identified"])
+    assert case.status == CaseStatus.AWAITING_APPROVAL

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from hypothesis import given
@@ -18,23 +17,12 @@ from mailbot.triage.id_evidence import (
     ocr_unavailable,
 )
 from mailbot.triage.mrz import check_digit, read_mrz
-from tests.idcards.documents import Person, td1_lines, td3_lines
+from tests.idcards.documents import SPECIMEN_HOLDER, td1_lines, td3_lines
 
 # ICAO 9303's specimen documents (the imaginary state Utopia, an invented holder).
 TD3 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
 TD1 = (
     "I<UTOD231458907<<<<<<<<<<<<<<<\n7408122F1204159UTO<<<<<<<<<<<6\nERIKSSON<<ANNA<MARIA<<<<<<<<<<"
-)
-HOLDER = Person(
-    surname="VOORBEELD",
-    given="LOTTE",
-    sex="F",
-    birth=date(1984, 7, 9),
-    expiry=date(2031, 3, 2),
-    card_number="592123456730",
-    register_number="84070912345",
-    passport_number="EM482913",
-    birthplace="GENT",
 )
 
 # What tesseract returns for each kind, one card language at a time, with its usual slips:
@@ -74,12 +62,12 @@ LANGUAGES = ("nl", "fr", "de", "en")
 
 
 def back_text(language: str) -> str:
-    return BACK_LABELS[language] + "\n" + "\n".join(td1_lines(HOLDER))
+    return BACK_LABELS[language] + "\n" + "\n".join(td1_lines(SPECIMEN_HOLDER))
 
 
 def passport_text(language: str) -> str:
     title = PASSPORT_TITLES[language]
-    return f"{title}\n{PASSPORT_LABELS[language]}\n" + "\n".join(td3_lines(HOLDER, "BEL"))
+    return f"{title}\n{PASSPORT_LABELS[language]}\n" + "\n".join(td3_lines(SPECIMEN_HOLDER, "BEL"))
 
 
 def licence_text(language: str) -> str:
@@ -220,8 +208,8 @@ def test_any_single_wrong_digit_changes_the_check_digit(field: str, data: st.Dat
     [
         (TD3, "td3"),
         (TD1, "td1"),
-        ("\n".join(td1_lines(HOLDER)), "td1"),  # a 12-digit Belgian card number
-        ("\n".join(td3_lines(HOLDER, "BEL")), "td3"),
+        ("\n".join(td1_lines(SPECIMEN_HOLDER)), "td1"),  # a 12-digit Belgian card number
+        ("\n".join(td3_lines(SPECIMEN_HOLDER, "BEL")), "td3"),
     ],
 )
 def test_valid_machine_readable_zones_pass_every_check(text: str, layout: str) -> None:
