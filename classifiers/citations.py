@@ -1,4 +1,9 @@
-"""Rights named by explicit GDPR article citations ("Art. 15 DSGVO", "art. 7(3)", ...)."""
+"""Rights named by explicit GDPR article citations ("Art. 15 DSGVO", "art. 7(3)", ...).
+
+Also the sections of the two German church data-protection laws, which restate the
+GDPR's rights under their own numbers: requesters send letters citing "§ 19 KDG"
+(Catholic) or "§ 21 DSG-EKD" (Protestant) to any controller.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,33 @@ _ARTICLE_RIGHTS: Final[dict[int, str]] = {
     20: "portability",
     21: "objection",
 }
+# KDG (and KDR-OG, identical in numbering) and DSG-EKD: the sections of the rights.
+_CHURCH_LAW_SECTIONS: Final[dict[str, dict[int, str]]] = {
+    "kdg": {
+        17: "access",
+        18: "rectification",
+        19: "erasure",
+        20: "restriction",
+        22: "portability",
+        23: "objection",
+    },
+    "dsg-ekd": {
+        19: "access",
+        20: "rectification",
+        21: "erasure",
+        22: "restriction",
+        24: "portability",
+        25: "objection",
+    },
+}
+# "§ 19 Abs. 1 des Gesetzes über den Kirchlichen Datenschutz (KDG)", "§§ 17 und 19 KDG":
+# the law's abbreviation closes the citation, after at most a few words of its full name.
+_SECTION: Final = re.compile(
+    r"§§?\s*(\d{1,3}(?:\s*(?:,|und|u\.|sowie)\s*\d{1,3})*)"
+    r"(?:\s*(?:abs\.?|absatz)\s*\d{1,2})?(?:\s*(?:s\.|satz|nr\.?)\s*\d{1,2})?"
+    # only the law's full name may stand between: "des Gesetzes über ... (KDG)"
+    r"(?:\s+(?:des|der)\b[^§\d.;:\n()]{0,100})?\s*\(?\b(kdg|kdr-og|dsg-ekd)\b"
+)
 # Art. 7 as a whole is about the conditions for consent; only its third
 # paragraph is the withdrawal.
 _CONSENT_ARTICLE: Final = 7
@@ -91,7 +123,18 @@ def cited_rights(text: str) -> frozenset[str]:
         else:
             continue
         rights.update(right for right in map(_right_of, cited) if right is not None)
-    return frozenset(rights)
+    return frozenset(rights | _church_law_rights(folded))
+
+
+def _church_law_rights(folded: str) -> set[str]:
+    rights = set()
+    for citation in _SECTION.finditer(folded):
+        law = "kdg" if citation.group(2) == "kdr-og" else citation.group(2)
+        for number in re.findall(r"\d{1,3}", citation.group(1)):
+            right = _CHURCH_LAW_SECTIONS[law].get(int(number))
+            if right is not None:
+                rights.add(right)
+    return rights
 
 
 def _citations(folded: str) -> Iterator[tuple[list[tuple[int, int | None]], int, int]]:

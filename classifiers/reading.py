@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from classifiers.citations import cited_rights, fold
+from classifiers.complaint import lodges_complaint
 from classifiers.context_patterns import MASS_MAIL_RULES, PRIVACY_RULES, SERVICE_RULES
 from classifiers.labels import RIGHTS
 from classifiers.language import detect_language
@@ -36,6 +37,7 @@ class MailReading:
     privacy: float = 0.0  # evidence the mail is about personal data at all
     mass_mail: float = 0.0  # newsletter, auto-reply, bounce wording
     service: float = 0.0  # quotes, appointments, invoices
+    complaint: bool = False  # lodges a complaint with a data-protection authority
 
     def encoder_text(self) -> str:
         """What the sentence encoder reads: the topic first, then the new text."""
@@ -61,6 +63,7 @@ def read_mail(subject: str, body: str) -> MailReading:
         privacy=_total(PRIVACY_RULES, folded_topic, folded_text, subject_weight),
         mass_mail=_total(MASS_MAIL_RULES, folded_topic, folded_text, 1.0),
         service=_total(SERVICE_RULES, folded_topic, folded_text, 1.0),
+        complaint=lodges_complaint(f"{topic}\n\n{text}"),
     )
 
 

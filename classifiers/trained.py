@@ -6,7 +6,8 @@ rule evidence of classifiers.reading. The head's softmax names the primary label
 calibrated confidence; its sigmoids add the other rights exercised. An explicit article
 citation ("Art. 17 AVG") is certain: the cited right is always among the labels of a
 request, and becomes the primary when the model is unsure. Below the triage threshold
-the primary is "other" and the DPO decides: never a confident guess.
+the primary is "other" and the DPO decides: never a confident guess. A mail lodging a
+complaint with a data-protection authority goes to the DPO as "other" too.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ def decide(
     primary = max(head.labels, key=lambda label: scores[label])
     confidence = scores[primary]
     cited = [right for right in RIGHTS if right in reading.cited]
+    if reading.complaint and (primary not in RIGHTS or primary in cited):
+        # A complaint to the authority names the request it is about: a model reading
+        # that cited right reads the complaint's history. The DPO must see it at once.
+        # (A right the complaint does not cite, "freeze my data until then", stands.)
+        confidence = max(scores["other"], CITED_CONFIDENCE)
+        return classification(reading.language, ("other",), scores, confidence, needs_triage=True)
     if confidence < triage_below:
         if not cited:
             return classification(

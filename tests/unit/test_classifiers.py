@@ -126,6 +126,15 @@ def test_result_obeys_the_contract(classifier: Classifier) -> None:
         ("I withdraw consent, art. 7(3).", {"withdraw_consent"}),
         ("Under the GDPR, see Art. 17, please act.", {"erasure"}),
         ("Article 15 of the General Data Protection Regulation", {"access"}),
+        # German church laws restate the rights under their own section numbers.
+        (
+            "Löschung gemäß § 19 Abs. 1 des Gesetzes über den Kirchlichen Datenschutz (KDG)",
+            {"erasure"},
+        ),
+        ("Widerspruch nach § 23 KDG und Auskunft nach § 17 KDG", {"objection", "access"}),
+        ("Auskunft nach § 19 DSG-EKD", {"access"}),
+        ("Antrag nach §§ 21 und 25 DSG-EKD", {"erasure", "objection"}),
+        ("Einschränkung nach § 20 KDR-OG", {"restriction"}),
     ],
 )
 def test_citations_name_rights(text: str, rights: set[str]) -> None:
@@ -141,6 +150,11 @@ def test_citations_name_rights(text: str, rights: set[str]) -> None:
         "Art. 7 GDPR talks about consent in general.",
         "Art. 17 of the terms, nothing else.",
         "state of the art 2020",
+        # Sections that are no right, or another law's section beside a church law's name.
+        "Personenbezogene Daten im Sinne des § 4 Nr. 1 KDG",
+        "Nach § 14 Abs. 3 KDG haben Sie mich zu informieren.",
+        "§ 19 BGB und das KDG",
+        "§ 17 UWG",
     ],
 )
 def test_citations_of_other_texts_do_not_count(text: str) -> None:

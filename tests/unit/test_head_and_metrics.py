@@ -116,6 +116,30 @@ def test_a_confident_reminder_citing_an_article_stays_other() -> None:
     assert (result.primary, result.needs_triage) == ("other", False)
 
 
+def test_a_complaint_about_a_cited_request_goes_to_the_dpo_as_other() -> None:
+    head = _head(*_blobs())
+    reading = read_mail(
+        "Klacht op grond van artikel 77 AVG",
+        "Ik dien hierbij een klacht in op grond van artikel 77 AVG. Op 1 maart deed ik een "
+        "verzoek op grond van artikel 15 AVG, zonder antwoord.",
+    )
+    sure = _probabilities(access=0.9, other=0.1)
+    result = decide(reading, sure, np.zeros(len(RIGHTS)), head, 0.5)
+    assert (result.primary, result.labels, result.needs_triage) == ("other", ("other",), True)
+
+
+def test_a_new_right_asked_beside_a_complaint_stands() -> None:
+    head = _head(*_blobs())
+    reading = read_mail(
+        "Gegevens bevriezen",
+        "Ik heb een klacht ingediend bij de GBA. Tot die is afgehandeld, vraag ik u mijn "
+        "gegevens niet meer te gebruiken.",
+    )
+    sure = _probabilities(restriction=0.9, other=0.1)
+    result = decide(reading, sure, np.zeros(len(RIGHTS)), head, 0.5)
+    assert (result.primary, result.needs_triage) == ("restriction", False)
+
+
 def test_metrics_by_hand() -> None:
     judged = [
         Judged("nl", "erasure", "erasure", ("erasure",)),
