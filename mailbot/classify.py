@@ -17,7 +17,7 @@ from mailbot.triage.screen import Verdict, screen
 
 # Mails a machine sent: the classifier's text reading is overruled by the headers.
 AUTOMATIC = frozenset({Verdict.AUTO_REPLY, Verdict.BOUNCE, Verdict.MAILING_LIST, Verdict.OWN_MAIL})
-BATCH = 16
+BATCH = 64
 
 
 @dataclass(frozen=True, slots=True)
