@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from classifiers.labels import ClassifierUnavailable
-from mailbot.commands import admin, cases, drafts
+from mailbot.commands import admin, cases, drafts, mails
 from mailbot.commands.common import ConfigOption, JsonFlag, emit, settings_from
 from mailbot.config import ConfigError
 
@@ -27,8 +27,7 @@ app.add_typer(admin.accounts_app, name="accounts")
 app.add_typer(admin.suppression_app, name="suppression")
 app.command()(admin.keygen)
 app.command()(admin.purge)
-mails_app = typer.Typer(no_args_is_help=True, help="The mails that reached the inbox.")
-app.add_typer(mails_app, name="mails")
+app.add_typer(mails.app, name="mails")
 
 
 def _logging(verbose: bool) -> None:
@@ -166,26 +165,6 @@ def status(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
         f"{counts['quarantined']}; outbox sent {outbox['sent']}, queued {outbox['queued']}, "
         f"failed {outbox['failed']}"
     )
-
-
-@mails_app.command("list")
-def mails_list(
-    config: ConfigOption = None,
-    json_output: JsonFlag = False,
-    quarantined: Annotated[bool, typer.Option(help="Only the quarantined ones.")] = False,
-) -> None:
-    """Every stored mail and what became of it (case, follow-up, bounce, quarantine...)."""
-    from mailbot.reports import inbound_rows
-    from mailbot.runtime import open_database
-
-    engine = open_database(settings_from(config))
-    for row in inbound_rows(engine, "quarantined" if quarantined else None):
-        emit(
-            row,
-            json_output,
-            f"{row['id']:>6}  {row['received_at']}  {row['disposition']:<12} "
-            f"{row['case'] or ''}  {row['reason'] or ''}",
-        )
 
 
 @app.command()

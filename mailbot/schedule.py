@@ -18,7 +18,7 @@ from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import receipt_date
 from mailbot.cases.lifecycle import current_due, transition
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
-from mailbot.cases.retention import purge_closed_cases
+from mailbot.cases.retention import purge_caseless_mails, purge_closed_cases
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.mail.compose import new_message_id
@@ -76,8 +76,9 @@ def run_scheduled_work(engine: Engine, bot: Bot, now: datetime) -> None:
                 _do(session, case, work, bot, now)
     with transaction(engine) as session:
         purged = purge_closed_cases(session, bot.sealer, now, bot.settings.retention_days)
-    if purged:
-        log.info("purged %d closed case(s) past retention", len(purged))
+        erased = purge_caseless_mails(session, bot.sealer, now, bot.settings.retention_days)
+    if purged or erased:
+        log.info("past retention: purged %d closed case(s), %d other mail(s)", len(purged), erased)
 
 
 def _do(session: Session, case: Case, work: str, bot: Bot, now: datetime) -> None:

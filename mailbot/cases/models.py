@@ -55,6 +55,7 @@ class Disposition(StrEnum):
     OWN_MAIL = "own_mail"
     NO_SENDER = "no_sender"
     QUARANTINED = "quarantined"
+    DISMISSED = "dismissed"  # a quarantined mail the DPO read and set aside; content erased
 
 
 class CaseStatus(StrEnum):
@@ -128,6 +129,8 @@ class InboundMessage(SQLModel, table=True):
     source_ref: str | None = Field(default=None, sa_type=Text)
     # An ID copy was cut out of `raw`; the source folder's copy is still to be removed.
     remove_from_source: bool = Field(default=False, index=True)
+    # The content (bytes, sender, attachment names) is gone: dismissed or past retention.
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Attachment(SQLModel, table=True):

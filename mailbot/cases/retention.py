@@ -3,16 +3,26 @@
 The case row, its deadlines, decisions and audit events stay (compliance's figures and
 the hash chain need them); the requester's address and name, the mails' bytes and the
 replies' texts are erased, and the source folder's copies removed by the worker.
+Mails that never became a case (bounces, auto-replies, copies, mailing lists) go after
+the same period from their receipt; a quarantined mail waits for the DPO instead.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
-from mailbot.cases.models import Attachment, Case, CaseStatus, InboundMessage, OutboundMessage
+from mailbot.cases.models import (
+    Attachment,
+    Case,
+    CaseStatus,
+    Disposition,
+    InboundMessage,
+    OutboundMessage,
+)
 from mailbot.ingest import sealing_context
 from mailbot.sealing import Sealer
 
@@ -27,20 +37,40 @@ def purge_due(case: Case, now: datetime, retention_days: int) -> bool:
     )
 
 
+# What became of mails that never open a case; only these are purged without one.
+CASELESS: Final = frozenset(
+    {
+        Disposition.DUPLICATE,
+        Disposition.AUTO_REPLY,
+        Disposition.BOUNCE,
+        Disposition.MAILING_LIST,
+        Disposition.OWN_MAIL,
+        Disposition.NO_SENDER,
+    }
+)
+
+
+def erase_mail(session: Session, inbound: InboundMessage, sealer: Sealer, now: datetime) -> None:
+    """Erase a stored mail's content, ID copies included, here and in the source folder;
+    the row (when, size, what became of it) stays."""
+    inbound.raw = sealer.seal(b"", sealing_context(inbound.message_key))
+    inbound.sender = None
+    inbound.erased_at = inbound.erased_at or now
+    inbound.remove_from_source = inbound.uid is not None or inbound.source_ref is not None
+    session.add(inbound)
+    attachments = session.exec(select(Attachment).where(Attachment.inbound_id == inbound.id))
+    for attachment in attachments.all():
+        attachment.filename = None
+        attachment.purged_at = attachment.purged_at or now
+        session.add(attachment)
+
+
 def purge_case(session: Session, case: Case, sealer: Sealer, now: datetime) -> None:
     assert case.id is not None
     inbound_rows = session.exec(select(InboundMessage).where(InboundMessage.case_id == case.id))
     for inbound in inbound_rows.all():
-        inbound.raw = sealer.seal(b"", sealing_context(inbound.message_key))
-        inbound.sender = None
+        erase_mail(session, inbound, sealer, now)
         inbound.reason = None
-        inbound.remove_from_source = inbound.uid is not None or inbound.source_ref is not None
-        session.add(inbound)
-        attachments = session.exec(select(Attachment).where(Attachment.inbound_id == inbound.id))
-        for attachment in attachments.all():
-            attachment.filename = None
-            attachment.purged_at = attachment.purged_at or now
-            session.add(attachment)
     replies = session.exec(select(OutboundMessage).where(OutboundMessage.case_id == case.id))
     for reply in replies.all():
         reply.subject = reply.body = ""
@@ -67,3 +97,19 @@ def purge_closed_cases(
             purge_case(session, case, sealer, now)
             purged.append(case.reference)
     return purged
+
+
+def purge_caseless_mails(
+    session: Session, sealer: Sealer, now: datetime, retention_days: int
+) -> int:
+    """Erases the mails without a case received more than the retention period ago."""
+    due = session.exec(
+        select(InboundMessage)
+        .where(col(InboundMessage.case_id).is_(None))
+        .where(col(InboundMessage.erased_at).is_(None))
+        .where(col(InboundMessage.disposition).in_(CASELESS))
+        .where(InboundMessage.received_at <= now - timedelta(days=retention_days))
+    ).all()
+    for inbound in due:
+        erase_mail(session, inbound, sealer, now)
+    return len(due)

@@ -51,17 +51,21 @@ def audit_verify(config: ConfigOption = None, json_output: JsonFlag = False) -> 
 
 
 def purge(config: ConfigOption = None) -> None:
-    """Erase the personal data of cases closed longer than MAILBOT_RETENTION_DAYS."""
+    """Erase the personal data of cases closed longer than MAILBOT_RETENTION_DAYS, and of
+    mails without a case (bounces, auto-replies, copies) received longer ago."""
     from mailbot.cases.models import utcnow
-    from mailbot.cases.retention import purge_closed_cases
+    from mailbot.cases.retention import purge_caseless_mails, purge_closed_cases
 
     settings, engine = database(config)
+    days = settings.retention_days
     with Session(engine) as session:
-        purged = purge_closed_cases(session, settings.sealer(), utcnow(), settings.retention_days)
+        purged = purge_closed_cases(session, settings.sealer(), utcnow(), days)
+        erased = purge_caseless_mails(session, settings.sealer(), utcnow(), days)
         session.commit()
-    typer.echo(f"purged {len(purged)} case(s) closed more than {settings.retention_days} days ago")
+    typer.echo(f"purged {len(purged)} case(s) closed more than {days} days ago")
     for reference in purged:
         typer.echo(f"  {reference}")
+    typer.echo(f"erased {erased} mail(s) without a case received more than {days} days ago")
 
 
 @accounts_app.command("import")

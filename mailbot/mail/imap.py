@@ -160,6 +160,8 @@ class ImapSource:
         keywords = self._keywords_allowed
         if done:
             client.add_flags(done, [b"\\Seen", DONE] if keywords else [b"\\Seen"])
+            if keywords:  # a quarantined mail the DPO handed back is no longer held
+                client.remove_flags(done, [QUARANTINED])
         if held and keywords:
             client.add_flags(held, [QUARANTINED])
 

@@ -1,0 +1,109 @@
+"""What the DPO does with a mail the bot kept but could not handle.
+
+A quarantined mail (malformed, empty, or stopped by an internal error) is kept whole
+and sealed, because it may be a request. The DPO reads it (`mailbot mails show`), hands
+it back to the bot once the cause is fixed (`mails retry`: the worker runs it through
+the pipeline again), or sets it aside (`mails dismiss`): its content, ID copies
+included, is erased at once (LEGAL.md §2.5, §5) and only who dismissed it, when and
+why stay on the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from mailbot.cases.models import Disposition, InboundMessage
+from mailbot.cases.retention import erase_mail
+from mailbot.ingest import stored_raw
+from mailbot.mail.parse import MalformedMail, parse_mail
+from mailbot.sealing import Sealer
+
+# What `show` prints of a mail that does not parse: enough to recognise it.
+UNPARSED_PREVIEW_BYTES = 20_000
+
+
+class NotInQuarantine(ValueError):
+    """Only a quarantined mail can be retried or dismissed; the message says what it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMail:
+    """A stored mail as the DPO reads it: headers, the text, what was attached."""
+
+    id: int
+    received_at: datetime
+    disposition: str
+    reason: str | None
+    sender: str | None
+    subject: str
+    text: str
+    attachments: tuple[str, ...]  # "name (type, size)"; never the bytes
+    erased: bool
+
+
+def read_stored(inbound: InboundMessage, sealer: Sealer) -> StoredMail:
+    """The mail's readable parts; a mail that does not parse shows its first bytes."""
+    assert inbound.id is not None
+    raw = b"" if inbound.erased_at is not None else stored_raw(inbound, sealer)
+    try:
+        mail = parse_mail(raw)
+        sender, subject, text = mail.sender, mail.subject, mail.text
+        attachments = tuple(
+            f"{part.filename or 'unnamed'} ({part.sniffed_type}, {part.size} bytes)"
+            for part in mail.attachments
+        )
+    except MalformedMail:
+        sender, subject, attachments = inbound.sender, "", ()
+        text = raw[:UNPARSED_PREVIEW_BYTES].decode("utf-8", errors="replace")
+    return StoredMail(
+        id=inbound.id,
+        received_at=inbound.received_at,
+        disposition=inbound.disposition,
+        reason=inbound.reason,
+        sender=sender,
+        subject=subject,
+        text=text,
+        attachments=attachments,
+        erased=inbound.erased_at is not None,
+    )
+
+
+def retry(session: Session, inbound: InboundMessage) -> None:
+    """Hand a quarantined mail back to the worker, which handles it as if just stored."""
+    _require_quarantined(inbound)
+    inbound.disposition = Disposition.PENDING
+    inbound.reason = None
+    inbound.handled_at = None
+    # Flag it again in the IMAP folder once handled: "done" replaces "quarantined".
+    inbound.marked_in_source = False
+    session.add(inbound)
+
+
+def dismiss(
+    session: Session,
+    inbound: InboundMessage,
+    actor: str,
+    why: str,
+    sealer: Sealer,
+    now: datetime,
+) -> None:
+    """The DPO read it and nothing is to be done: erase its content, keep the decision."""
+    _require_quarantined(inbound)
+    if not actor.strip() or not why.strip():
+        raise ValueError("a dismissal needs who decided (--as) and why (--reason)")
+    erase_mail(session, inbound, sealer, now)
+    inbound.disposition = Disposition.DISMISSED
+    decision = f"dismissed by {actor.strip()} on {now:%Y-%m-%d}: {why.strip()}"
+    inbound.reason = f"{inbound.reason}; {decision}"[:1000] if inbound.reason else decision[:1000]
+    session.add(inbound)
+
+
+def _require_quarantined(inbound: InboundMessage) -> None:
+    if inbound.disposition != Disposition.QUARANTINED:
+        raise NotInQuarantine(
+            f"mail {inbound.id} is {inbound.disposition}, not quarantined: "
+            "only a quarantined mail can be retried or dismissed"
+        )

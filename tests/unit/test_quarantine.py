@@ -1,0 +1,183 @@
+"""What the DPO does with a quarantined mail, through the worker's real stages on a
+Maildir and SQLite and the `mailbot mails` commands: read it, hand it back to the bot,
+or dismiss it (its ID copy goes at once); and retention of mails that never became a
+case."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+from typer.testing import CliRunner
+
+from classifiers import Classification, load_classifier
+from mailbot.cases.models import Attachment, Case, InboundMessage, utcnow
+from mailbot.cases.retention import purge_caseless_mails
+from mailbot.cli import app
+from mailbot.config import Settings
+from mailbot.database import transaction
+from mailbot.ingest import ingest, stored_raw
+from mailbot.mail.maildir import MaildirSource
+from mailbot.pipeline import Bot
+from mailbot.runtime import open_database
+from mailbot.worker import Worker
+from tests.idcards.render import render_sample
+from tests.mailfactory import bounce, request_mail
+
+ANNA = "Anna Peeters <anna.peeters@example.org>"
+
+
+class FallsOver:
+    """A classifier with a bug: every mail it reads stops with an internal error."""
+
+    name = "falls-over"
+
+    def classify(self, subject: str, body: str) -> Classification:
+        raise RuntimeError("index out of range")
+
+
+def _worker(tmp_path: Path, classifier: object | None = None) -> Worker:
+    inbox = tmp_path / "inbox"
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True, exist_ok=True)
+    config = Settings(
+        maildir=inbox,
+        smtp_url="smtp://127.0.0.1:9",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        dpo_address="dpo@example.test",
+    )
+    bot = Bot(config, classifier or load_classifier("baseline"), config.sealer())  # type: ignore[arg-type]
+    return Worker(open_database(config), MaildirSource(inbox), bot)
+
+
+def _deliver(worker: Worker, raw: bytes) -> None:
+    source = worker.source
+    assert isinstance(source, MaildirSource)
+    (source.path / "new" / f"mail{len(list(source.path.rglob('*')))}").write_bytes(raw)
+    ingest(worker.engine, source, 10_000_000, worker.bot.sealer)
+    worker.handle_pending()
+
+
+def _mails(worker: Worker) -> list[InboundMessage]:
+    with transaction(worker.engine) as session:
+        return list(session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all())
+
+
+def _mailbot(tmp_path: Path, *command: str) -> tuple[int, str]:
+    env = {"MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    done = CliRunner().invoke(app, list(command), env=env)
+    return done.exit_code, done.output
+
+
+def _request_with_card(tmp_path: Path) -> Worker:
+    """Anna's erasure request with her card front, stopped by the buggy classifier."""
+    worker = _worker(tmp_path, FallsOver())
+    card = render_sample(3, "eid_front", "clean", "jpeg", holder=("Peeters", "Anna"))
+    mail = request_mail(
+        sender=ANNA,
+        language="nl",
+        body="Verwijder al mijn gegevens, mijn identiteitskaart zit erbij.",
+        attachments=[("kaart.jpg", "image/jpeg", card.data)],
+    )
+    _deliver(worker, mail)
+    return worker
+
+
+def test_a_quarantined_mail_is_kept_whole_and_readable(tmp_path: Path) -> None:
+    worker = _request_with_card(tmp_path)
+    (mail,) = _mails(worker)
+    assert (mail.disposition, mail.reason) == ("quarantined", "internal error: RuntimeError")
+    assert b"kaart.jpg" in stored_raw(mail, worker.bot.sealer)  # nothing lost
+
+    code, output = _mailbot(tmp_path, "mails", "show", str(mail.id))
+    assert code == 0, output
+    assert "anna.peeters@example.org" in output
+    assert "Verwijder al mijn gegevens" in output
+    assert "kaart.jpg (image/jpeg" in output
+
+
+def test_retry_hands_the_mail_back_once_the_cause_is_fixed(tmp_path: Path) -> None:
+    worker = _request_with_card(tmp_path)
+    (mail,) = _mails(worker)
+    code, output = _mailbot(tmp_path, "mails", "retry", str(mail.id))
+    assert code == 0, output
+
+    fixed = _worker(tmp_path)  # the bug fixed: the usual classifier again
+    fixed.handle_pending()
+    (mail,) = _mails(fixed)
+    assert mail.disposition == "case_opened" and mail.case_id is not None
+    assert not mail.marked_in_source  # so the folder's "quarantined" flag is replaced
+    with transaction(fixed.engine) as session:
+        case = session.get_one(Case, mail.case_id)
+        kinds = session.exec(select(Attachment.kind, Attachment.purged_at)).all()
+    assert case.primary == "erasure" and case.id_document == "eid_front"
+    # Its check done, the ID copy is cut out of the stored mail as for any other.
+    assert [(kind, purged is not None) for kind, purged in kinds] == [("eid_front", True)]
+
+
+def test_dismissing_erases_the_content_and_the_id_copy_at_once(tmp_path: Path) -> None:
+    worker = _request_with_card(tmp_path)
+    (mail,) = _mails(worker)
+    code, output = _mailbot(
+        tmp_path, "mails", "dismiss", str(mail.id), "--as", "Dana DPO", "--reason", "test mail"
+    )
+    assert code == 0, output
+
+    (mail,) = _mails(worker)
+    assert mail.disposition == "dismissed" and mail.erased_at is not None
+    assert mail.reason is not None and "dismissed by Dana DPO" in mail.reason
+    assert "internal error" in mail.reason  # why it was held stays readable
+    assert stored_raw(mail, worker.bot.sealer) == b"" and mail.sender is None
+    with transaction(worker.engine) as session:
+        names = session.exec(select(Attachment.filename)).all()
+    assert all(name is None for name in names)
+    # The mailbox folder's copy goes too.
+    worker.remove_from_source()
+    assert not [p for p in (tmp_path / "inbox").rglob("*") if p.is_file()]
+    code, output = _mailbot(tmp_path, "mails", "show", str(mail.id))
+    assert code == 0 and "content     erased" in output
+
+
+@pytest.mark.parametrize("command", ["retry", "dismiss"])
+def test_only_a_quarantined_mail_can_be_retried_or_dismissed(tmp_path: Path, command: str) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, request_mail(sender=ANNA, language="en"))
+    (mail,) = _mails(worker)
+    assert mail.disposition == "case_opened"
+    extra = ["--as", "Dana DPO", "--reason", "oops"] if command == "dismiss" else []
+    code, output = _mailbot(tmp_path, "mails", command, str(mail.id), *extra)
+    assert code == 2
+    assert "is case_opened, not quarantined" in output
+    (after,) = _mails(worker)
+    assert after.disposition == "case_opened" and after.erased_at is None
+
+
+def test_an_unknown_mail_number_is_a_clear_error(tmp_path: Path) -> None:
+    _worker(tmp_path)
+    code, output = _mailbot(tmp_path, "mails", "show", "999")
+    assert code == 2 and "no stored mail numbered 999" in output
+
+
+def test_mails_without_a_case_are_erased_after_the_retention_period(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, bounce())
+    stuck = _request_with_card(tmp_path / "other")  # a quarantined mail, another database
+    (returned,) = _mails(worker)
+    assert returned.disposition == "bounce"
+    days = worker.bot.settings.retention_days
+
+    for engine, sealer in ((worker.engine, worker.bot.sealer), (stuck.engine, stuck.bot.sealer)):
+        with transaction(engine) as session:
+            assert purge_caseless_mails(session, sealer, utcnow() + timedelta(days=1), days) == 0
+        with transaction(engine) as session:
+            later = utcnow() + timedelta(days=days + 1)
+            purge_caseless_mails(session, sealer, later, days)
+
+    (returned,) = _mails(worker)
+    assert returned.erased_at is not None and stored_raw(returned, worker.bot.sealer) == b""
+    # A quarantined mail waits for the DPO, however old.
+    (held,) = _mails(stuck)
+    assert held.erased_at is None and b"kaart.jpg" in stored_raw(held, stuck.bot.sealer)
