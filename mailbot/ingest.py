@@ -102,8 +102,10 @@ def _store(session: Session, label: str, mail: FetchedMail, sealer: Sealer) -> b
         key = f"unfetched:{label}:{mail.uidvalidity}:{mail.uid}"
     if mail.uid is not None and mail.uidvalidity is not None:
         _advance(session, label, mail.uidvalidity, mail.uid)
-    known = session.exec(select(InboundMessage.id).where(InboundMessage.message_key == key))
-    if known.first() is not None:
+    known = session.exec(select(InboundMessage).where(InboundMessage.message_key == key)).first()
+    if known is not None:
+        if known.source == label and mail.uid is not None and mail.uidvalidity is not None:
+            _moved(session, known, mail.uidvalidity, mail.uid)
         return False
     row = InboundMessage(
         source=label,
@@ -128,6 +130,24 @@ def _store(session: Session, label: str, mail: FetchedMail, sealer: Sealer) -> b
         row.reason = f"message too large ({row.size} bytes); only its headers were stored"
     session.add(row)
     return True
+
+
+def _moved(session: Session, row: InboundMessage, uidvalidity: int, uid: int) -> None:
+    """A renumbered folder (new UIDVALIDITY) gave a known mail a new UID: record it, so
+    the mail can still be flagged there and, once its ID copy is checked, removed."""
+    if (row.uidvalidity, row.uid) == (uidvalidity, uid):
+        return
+    taken = session.exec(
+        select(InboundMessage.id)
+        .where(InboundMessage.source == row.source)
+        .where(InboundMessage.uidvalidity == uidvalidity)
+        .where(InboundMessage.uid == uid)
+    ).first()
+    if taken is not None:
+        return  # a folder numbered like one seen before: the position is another row's
+    row.uidvalidity, row.uid = uidvalidity, uid
+    row.marked_in_source = False
+    session.add(row)
 
 
 def _advance(session: Session, label: str, uidvalidity: int, uid: int) -> None:

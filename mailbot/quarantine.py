@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
+from email.message import Message
+from email.parser import BytesHeaderParser
 
 from sqlmodel import Session
 
@@ -56,8 +59,13 @@ def read_stored(inbound: InboundMessage, sealer: Sealer) -> StoredMail:
             for part in mail.attachments
         )
     except MalformedMail:
-        sender, subject, attachments = inbound.sender, "", ()
-        text = raw[:UNPARSED_PREVIEW_BYTES].decode("utf-8", errors="replace")
+        # Our parser refused it (too many parts, too large, ...): its headers still read
+        # cheaply, and the first bytes of the body show what it is about.
+        separator = b"\r\n\r\n" if b"\r\n\r\n" in raw else b"\n\n"
+        head, _, body = raw.partition(separator)
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(head + b"\r\n\r\n")
+        sender, subject, attachments = inbound.sender, _header(headers, "Subject"), ()
+        text = body[:UNPARSED_PREVIEW_BYTES].decode("utf-8", errors="replace")
     return StoredMail(
         id=inbound.id,
         received_at=inbound.received_at,
@@ -69,6 +77,13 @@ def read_stored(inbound: InboundMessage, sealer: Sealer) -> StoredMail:
         attachments=attachments,
         erased=inbound.erased_at is not None,
     )
+
+
+def _header(headers: Message, name: str) -> str:
+    try:
+        return str(headers.get(name, ""))
+    except (ValueError, TypeError):  # an undecodable header: the DPO sees the rest
+        return ""
 
 
 def retry(session: Session, inbound: InboundMessage) -> None:

@@ -187,9 +187,9 @@ class Worker:
                 .where(col(InboundMessage.remove_from_source).is_(True))
             ).all()
             for row in rows:
-                self.source.remove(row.uidvalidity, row.uid, row.source_ref)
-                row.remove_from_source = False
-                session.add(row)
+                if self.source.remove(row.uidvalidity, row.uid, row.source_ref):
+                    row.remove_from_source = False
+                    session.add(row)
 
     def _wait_seconds(self) -> float:
         settings = self.bot.settings

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from deploy.mailservers import Dovecot, MailAccount, SmtpSink
-from tests.integration.botprocess import bot_env, mailbot, status
+from tests.integration.botprocess import bot_env, imap_flags, mailbot, status
 from tests.mailfactory import PNG_1PX, request_mail
 
 
@@ -113,3 +113,25 @@ def test_bad_mails_are_kept_and_the_next_mail_is_answered(
     counts = status(env)
     assert counts["quarantined"] == 4
     assert counts["outbox"] == {"sent": len(BAD_MAILS) + 2, "queued": 0, "failed": 0}
+
+
+def test_a_dismissed_mail_leaves_the_folder_even_after_renumbering(
+    dovecot: Dovecot, mail_account: MailAccount, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    env = bot_env(dovecot, mail_account, smtp_sink, tmp_path / "data")
+    dovecot.deliver(mail_account, _many_attachments(500))  # quarantined, its parts kept
+    mailbot("run", "--once", env=env)
+    (held,) = json.loads("[" + mailbot("mails", "list", "--json", env=env).stdout.strip() + "]")
+    assert held["disposition"] == "quarantined"
+    shown = mailbot("mails", "show", str(held["id"]), env=env).stdout
+    assert "Mijn documenten" in shown and "Zie bijlagen." in shown
+
+    # The server renumbers the folder before the DPO gets to it: the UID the bot stored
+    # names nothing now; the mail is read again and found under its new number.
+    dovecot.set_uidvalidity(mail_account, 777)
+    mailbot("mails", "dismiss", str(held["id"]), "--as", "Dana DPO", "--reason", "spam", env=env)
+    mailbot("run", "--once", env=env)
+    assert imap_flags(dovecot, mail_account) == {}, "the mailbox copy is gone"
+    (row,) = json.loads("[" + mailbot("mails", "list", "--json", env=env).stdout.strip() + "]")
+    assert row["disposition"] == "dismissed" and "Dana DPO" in row["reason"]
+    assert status(env)["quarantined"] == 0
