@@ -10,6 +10,7 @@ worker quarantines the mail with the reason.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -27,13 +28,19 @@ from mailbot.cases.models import (
     utcnow,
 )
 from mailbot.cases.reference import next_reference
-from mailbot.cases.verification import record_attachments, settle_id_copies, strongest_kind
+from mailbot.cases.verification import (
+    check_documents,
+    record_attachments,
+    settle_id_copies,
+    strongest_kind,
+)
 from mailbot.config import Settings
 from mailbot.ingest import stored_raw
 from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
 from mailbot.replies.drafts import mail_thread
 from mailbot.sealing import Sealer
-from mailbot.triage.screen import screen
+from mailbot.triage.id_evidence import IdCheck
+from mailbot.triage.screen import Screening, screen
 from mailbot.triage.thread import ThreadClues, same_requester, thread_clues
 
 log = logging.getLogger(__name__)
@@ -52,8 +59,26 @@ class Bot:
         return Handling.of(self.settings, self.sealer)
 
 
-def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
-    """Decide what `inbound` is and record it; sets its disposition."""
+def check_documents_first(raw: bytes, bot: Bot) -> dict[int, IdCheck] | None:
+    """The ID check of an answerable mail's documents, run before its transaction (OCR
+    takes seconds); None when the mail will not get that far."""
+    try:
+        mail = parse_mail(raw)
+    except MalformedMail:
+        return None
+    if not mail.attachments or not _screening(mail, bot).answerable:
+        return None
+    return check_documents(mail)
+
+
+def handle(
+    session: Session,
+    inbound: InboundMessage,
+    bot: Bot,
+    checks: Mapping[int, IdCheck] | None = None,
+) -> None:
+    """Decide what `inbound` is and record it; sets its disposition. `checks`: the ID
+    check of its documents when the caller ran it already (check_documents_first)."""
     inbound.handled_at = utcnow()
     try:
         mail = parse_mail(stored_raw(inbound, bot.sealer))
@@ -73,11 +98,7 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
     inbound.message_id = (
         mail.message_id if mail.message_id and len(mail.message_id) <= 1000 else None
     )
-    screening = screen(
-        mail,
-        own_addresses=frozenset({bot.settings.sender}),
-        own_domains=frozenset({bot.settings.message_id_domain}),
-    )
+    screening = _screening(mail, bot)
     inbound.flags = " ".join(screening.flags)
     if not screening.answerable:
         _settle(session, inbound, Disposition(screening.verdict.value), screening.reason)
@@ -103,13 +124,13 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
         )
         if copy_of.case_id is not None and mail.attachments:
             # Its ID copy is the first copy's: it goes the same way.
-            record_attachments(session, inbound, mail)
+            record_attachments(session, inbound, mail, checks)
             case = session.get_one(Case, copy_of.case_id)
             settle_id_copies(session, case, bot.sealer, utcnow())
         return
     clues = thread_clues(mail, bot.settings.reference_prefix)
     existing = _find_case(session, clues, mail.sender)
-    attachments = record_attachments(session, inbound, mail)
+    attachments = record_attachments(session, inbound, mail, checks)
     now = utcnow()
     if existing is not None:
         _join(session, inbound, existing)
@@ -125,6 +146,14 @@ def handle(session: Session, inbound: InboundMessage, bot: Bot) -> None:
     _settle(session, inbound, Disposition.CASE_OPENED, None)
     thread = mail_thread(inbound.id, mail.message_id, mail.references, mail.subject)
     respond_to_new_case(session, case, mail, attachments, thread, bot.handling, now)
+
+
+def _screening(mail: ParsedMail, bot: Bot) -> Screening:
+    return screen(
+        mail,
+        own_addresses=frozenset({bot.settings.sender}),
+        own_domains=frozenset({bot.settings.message_id_domain}),
+    )
 
 
 def quarantine(session: Session, inbound: InboundMessage, reason: str) -> None:

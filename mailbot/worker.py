@@ -18,11 +18,11 @@ from sqlmodel import col, select
 
 from mailbot.cases.models import Disposition, InboundMessage, utcnow
 from mailbot.database import transaction
-from mailbot.ingest import ingest
+from mailbot.ingest import ingest, stored_raw
 from mailbot.lease import worker_lease
 from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
-from mailbot.pipeline import Bot, handle, quarantine
+from mailbot.pipeline import Bot, check_documents_first, handle, quarantine
 from mailbot.replies.outbox import next_retry_at, send_due
 from mailbot.schedule import run_scheduled_work
 
@@ -140,8 +140,12 @@ class Worker:
         for inbound_id in pending:
             try:
                 with transaction(self.engine) as session:
+                    raw = stored_raw(session.get_one(InboundMessage, inbound_id), self.bot.sealer)
+                # The OCR of ID copies outside the write transaction: seconds per image.
+                checks = check_documents_first(raw, self.bot)
+                with transaction(self.engine) as session:
                     inbound = session.get_one(InboundMessage, inbound_id)
-                    handle(session, inbound, self.bot)
+                    handle(session, inbound, self.bot, checks)
                     quarantined += inbound.disposition == Disposition.QUARANTINED
             except OperationalError:
                 raise  # the database is unwell: the round is retried, the mail stays pending

@@ -8,6 +8,7 @@ facts stay: verified yes/no, method, who, when, the doubt reason.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -19,6 +20,7 @@ from mailbot.ingest import sealing_context, stored_raw
 from mailbot.mail.parse import ParsedMail
 from mailbot.mail.redact import cut_attachments
 from mailbot.sealing import Sealer
+from mailbot.triage.id_evidence import IdCheck
 from mailbot.triage.identity import DOCUMENT_TYPES
 from mailbot.triage.identity import strongest_kind as strongest
 
@@ -30,18 +32,36 @@ _NOTE = (
 )
 
 
-def record_attachments(
-    session: Session, inbound: InboundMessage, mail: ParsedMail
-) -> list[Attachment]:
-    """One row per attachment, with what the ID check found in the documents."""
+def check_documents(mail: ParsedMail) -> dict[int, IdCheck]:
+    """The ID check of every attachment that could be a document, by part index.
+
+    The OCR takes seconds per image: the worker runs this before the mail's database
+    transaction, so that nobody else's write (a DPO's approval) waits for it."""
     from mailbot.triage.id_check import check_attachment  # OCR: loaded only when needed
 
+    return {
+        index: check_attachment(part.data, part.sniffed_type, mail.sender_name)
+        for index, part in enumerate(mail.attachments)
+        if part.sniffed_type in DOCUMENT_TYPES
+    }
+
+
+def record_attachments(
+    session: Session,
+    inbound: InboundMessage,
+    mail: ParsedMail,
+    checks: Mapping[int, IdCheck] | None = None,
+) -> list[Attachment]:
+    """One row per attachment, with what the ID check found in the documents (`checks`
+    when the caller ran it already, else it runs here)."""
     assert inbound.id is not None
+    if checks is None:
+        checks = check_documents(mail)
     rows = []
     for index, part in enumerate(mail.attachments):
         kind, reason, sure, holder = "none", None, False, None
-        if part.sniffed_type in DOCUMENT_TYPES:
-            found = check_attachment(part.data, part.sniffed_type, mail.sender_name)
+        found = checks.get(index)
+        if found is not None:
             kind, reason, sure = found.kind, found.reason[:300], found.verified
             holder = found.holder_match
         row = Attachment(
