@@ -42,10 +42,11 @@ _CHURCH_LAW_SECTIONS: Final[dict[str, dict[int, str]]] = {
 # "§ 19 Abs. 1 des Gesetzes über den Kirchlichen Datenschutz (KDG)", "§§ 17 und 19 KDG":
 # the law's abbreviation closes the citation, after at most a few words of its full name.
 _SECTION: Final = re.compile(
-    r"§§?\s*(\d{1,3}(?:\s*(?:,|und|u\.|sowie)\s*\d{1,3})*)"
+    r"§§?\s*(\d{1,3}(?:\s*(?:,|und|u\.|sowie|bis|-)\s*\d{1,3})*)"
     r"(?:\s*(?:abs\.?|absatz)\s*\d{1,2})?(?:\s*(?:s\.|satz|nr\.?)\s*\d{1,2})?"
-    # only the law's full name may stand between: "des Gesetzes über ... (KDG)"
-    r"(?:\s+(?:des|der)\b[^§\d.;:\n()]{0,100})?\s*\(?\b(kdg|kdr-og|dsg-ekd)\b"
+    # the abbreviation right after, or the law's full name with it in brackets
+    r"(?:\s+(?:des|der)\b[^§\d.,;:\n()]{0,100}\(|\s+(?:des|der)\s+|\s+)"
+    r"(kdg|kdr-og|dsg[- ]ekd|ekd-datenschutzgesetz)\b"
 )
 # Art. 7 as a whole is about the conditions for consent; only its third
 # paragraph is the withdrawal.
@@ -129,12 +130,22 @@ def cited_rights(text: str) -> frozenset[str]:
 def _church_law_rights(folded: str) -> set[str]:
     rights = set()
     for citation in _SECTION.finditer(folded):
-        law = "kdg" if citation.group(2) == "kdr-og" else citation.group(2)
-        for number in re.findall(r"\d{1,3}", citation.group(1)):
-            right = _CHURCH_LAW_SECTIONS[law].get(int(number))
+        law = "kdg" if citation.group(2) in ("kdg", "kdr-og") else "dsg-ekd"
+        for number in _section_numbers(citation.group(1)):
+            right = _CHURCH_LAW_SECTIONS[law].get(number)
             if right is not None:
                 rights.add(right)
     return rights
+
+
+def _section_numbers(listed: str) -> set[int]:
+    """ "17 und 19" -> {17, 19}; "17 bis 19" or "17-19" -> {17, 18, 19}."""
+    numbers: set[int] = set()
+    for start, end in re.findall(r"(\d{1,3})(?:\s*(?:bis|-)\s*(\d{1,3}))?", listed):
+        first = int(start)
+        last = int(end) if end else first
+        numbers.update(range(first, min(last, first + 20) + 1))
+    return numbers
 
 
 def _citations(folded: str) -> Iterator[tuple[list[tuple[int, int | None]], int, int]]:

@@ -23,6 +23,11 @@ from mailbot.sealing import Sealer, is_sealed
 
 log = logging.getLogger(__name__)
 
+# Flags of a mail stored in part: the server refused it, or it was over the size limit.
+NOT_FETCHED = "not_fetched"
+HEADERS_ONLY = "headers_only"
+UNFETCHED_KEY = "unfetched:"
+
 
 @dataclass(frozen=True, slots=True)
 class IngestSummary:
@@ -63,6 +68,17 @@ def sealing_context(message_key: str) -> str:
     return f"inbound:{message_key}"
 
 
+def stored_whole(row: InboundMessage) -> bool:
+    """Whether the row holds the whole mail, not only its headers or nothing at all."""
+    flags = row.flags.split()
+    return (
+        NOT_FETCHED not in flags
+        and HEADERS_ONLY not in flags
+        and not row.message_key.startswith(UNFETCHED_KEY)
+        and not (row.reason or "").startswith("message too large")  # rows stored before flags
+    )
+
+
 def stored_raw(row: InboundMessage, sealer: Sealer) -> bytes:
     """The mail's bytes as received (less any ID copy cut out after its check).
 
@@ -99,7 +115,7 @@ def _store(session: Session, label: str, mail: FetchedMail, sealer: Sealer) -> b
     key = message_key(mail.raw)
     if mail.problem is not None:
         # Nothing could be fetched: the key names the folder position instead.
-        key = f"unfetched:{label}:{mail.uidvalidity}:{mail.uid}"
+        key = f"{UNFETCHED_KEY}{label}:{mail.uidvalidity}:{mail.uid}"
     if mail.uid is not None and mail.uidvalidity is not None:
         _advance(session, label, mail.uidvalidity, mail.uid)
     known = session.exec(select(InboundMessage).where(InboundMessage.message_key == key)).first()
@@ -125,9 +141,11 @@ def _store(session: Session, label: str, mail: FetchedMail, sealer: Sealer) -> b
     if mail.problem is not None:
         row.disposition = Disposition.QUARANTINED
         row.reason = mail.problem
+        row.flags = NOT_FETCHED
     elif mail.truncated:
         row.disposition = Disposition.QUARANTINED
         row.reason = f"message too large ({row.size} bytes); only its headers were stored"
+        row.flags = HEADERS_ONLY
     session.add(row)
     return True
 
@@ -135,7 +153,8 @@ def _store(session: Session, label: str, mail: FetchedMail, sealer: Sealer) -> b
 def _moved(session: Session, row: InboundMessage, uidvalidity: int, uid: int) -> None:
     """A renumbered folder (new UIDVALIDITY) gave a known mail a new UID: record it, so
     the mail can still be flagged there and, once its ID copy is checked, removed."""
-    if (row.uidvalidity, row.uid) == (uidvalidity, uid):
+    if row.uidvalidity == uidvalidity:
+        # Same numbering: another copy with the same bytes, not this mail moved.
         return
     taken = session.exec(
         select(InboundMessage.id)

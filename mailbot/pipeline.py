@@ -28,6 +28,7 @@ from mailbot.cases.models import (
     utcnow,
 )
 from mailbot.cases.reference import next_reference
+from mailbot.cases.retention import erase_mail
 from mailbot.cases.verification import (
     check_documents,
     record_attachments,
@@ -114,6 +115,13 @@ def handle(
         )
         return
     copy_of = _earlier_copy(session, inbound)
+    if copy_of is not None and copy_of.disposition == Disposition.DISMISSED:
+        # The DPO set the first copy aside: the same decision erases this one at once
+        # (its attachments recorded as rows, unchecked, only to mark them gone).
+        record_attachments(session, inbound, mail, checks or {})
+        erase_mail(session, inbound, bot.sealer, utcnow())
+        _settle(session, inbound, Disposition.DISMISSED, f"copy of mail {copy_of.id}, dismissed")
+        return
     if copy_of is not None:
         inbound.case_id = copy_of.case_id
         _settle(

@@ -10,6 +10,8 @@ why stay on the row.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -20,16 +22,17 @@ from sqlmodel import Session
 
 from mailbot.cases.models import Disposition, InboundMessage
 from mailbot.cases.retention import erase_mail
-from mailbot.ingest import stored_raw
+from mailbot.ingest import stored_raw, stored_whole
 from mailbot.mail.parse import MalformedMail, parse_mail
 from mailbot.sealing import Sealer
 
 # What `show` prints of a mail that does not parse: enough to recognise it.
 UNPARSED_PREVIEW_BYTES = 20_000
+_ENCODED_BLOCK = re.compile(r"(?m)(?:^[A-Za-z0-9+/=]{40,}\r?\n?)+")
 
 
-class NotInQuarantine(ValueError):
-    """Only a quarantined mail can be retried or dismissed; the message says what it is."""
+class ReviewRefused(ValueError):
+    """The mail cannot be retried or dismissed; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +67,36 @@ def read_stored(inbound: InboundMessage, sealer: Sealer) -> StoredMail:
         separator = b"\r\n\r\n" if b"\r\n\r\n" in raw else b"\n\n"
         head, _, body = raw.partition(separator)
         headers = BytesHeaderParser(policy=policy.default).parsebytes(head + b"\r\n\r\n")
-        sender, subject, attachments = inbound.sender, _header(headers, "Subject"), ()
-        text = body[:UNPARSED_PREVIEW_BYTES].decode("utf-8", errors="replace")
+        sender = inbound.sender or _header(headers, "From")
+        subject, attachments = _header(headers, "Subject"), ()
+        text = _without_encoded_blocks(
+            body[:UNPARSED_PREVIEW_BYTES].decode("utf-8", errors="replace")
+        )
     return StoredMail(
         id=inbound.id,
         received_at=inbound.received_at,
         disposition=inbound.disposition,
         reason=inbound.reason,
-        sender=sender,
-        subject=subject,
-        text=text,
-        attachments=attachments,
+        sender=_displayable(sender) if sender else sender,
+        subject=_displayable(subject),
+        text=_displayable(text),
+        attachments=tuple(_displayable(name) for name in attachments),
         erased=inbound.erased_at is not None,
     )
+
+
+def _displayable(text: str) -> str:
+    """Control characters replaced: a mail must not drive the DPO's terminal (escape
+    sequences that retitle it or write to the clipboard)."""
+    return "".join(
+        char if char in "\n\t" or unicodedata.category(char)[0] != "C" else "\ufffd"
+        for char in text
+    )
+
+
+def _without_encoded_blocks(text: str) -> str:
+    """Base64 lines (an image, perhaps an ID copy) replaced by one line saying so."""
+    return _ENCODED_BLOCK.sub("[encoded attachment data]\n", text)
 
 
 def _header(headers: Message, name: str) -> str:
@@ -89,6 +109,13 @@ def _header(headers: Message, name: str) -> str:
 def retry(session: Session, inbound: InboundMessage) -> None:
     """Hand a quarantined mail back to the worker, which handles it as if just stored."""
     _require_quarantined(inbound)
+    if not stored_whole(inbound):
+        # Handling its headers as the whole mail would open a case without its text and
+        # never see its attachments; the mail itself stays in the mailbox folder.
+        raise ReviewRefused(
+            f"mail {inbound.id} was stored without its content ({inbound.reason}): read it "
+            "in the mailbox folder, where it stays flagged $MailbotQuarantined"
+        )
     inbound.disposition = Disposition.PENDING
     inbound.reason = None
     inbound.handled_at = None
@@ -118,7 +145,7 @@ def dismiss(
 
 def _require_quarantined(inbound: InboundMessage) -> None:
     if inbound.disposition != Disposition.QUARANTINED:
-        raise NotInQuarantine(
+        raise ReviewRefused(
             f"mail {inbound.id} is {inbound.disposition}, not quarantined: "
             "only a quarantined mail can be retried or dismissed"
         )

@@ -12,7 +12,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
@@ -177,9 +177,14 @@ class Worker:
                 by_validity.setdefault(row.uidvalidity, []).append((row.uid, quarantined))
             for uidvalidity, handled in by_validity.items():
                 self.source.mark_handled(uidvalidity, handled)
-            for row in rows:
-                row.marked_in_source = True
-                session.add(row)
+            # Only rows still handled: a mail handed back (`mails retry`) meanwhile is
+            # pending again and must be flagged anew once handled.
+            session.execute(
+                update(InboundMessage)
+                .where(col(InboundMessage.id).in_([row.id for row in rows]))
+                .where(col(InboundMessage.disposition) != Disposition.PENDING)
+                .values(marked_in_source=True)
+            )
 
     def remove_from_source(self) -> None:
         """Delete from the source folder the mails an ID copy was cut out of; the sealed,
@@ -191,9 +196,9 @@ class Worker:
                 .where(col(InboundMessage.remove_from_source).is_(True))
             ).all()
             for row in rows:
-                if self.source.remove(row.uidvalidity, row.uid, row.source_ref):
-                    row.remove_from_source = False
-                    session.add(row)
+                self.source.remove(row.uidvalidity, row.uid, row.source_ref)
+                row.remove_from_source = False
+                session.add(row)
 
     def _wait_seconds(self) -> float:
         settings = self.bot.settings

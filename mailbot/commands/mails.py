@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from mailbot.cases.models import InboundMessage, utcnow
 from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
-from mailbot.quarantine import NotInQuarantine, dismiss, read_stored, retry
+from mailbot.quarantine import ReviewRefused, dismiss, read_stored, retry
 
 app = typer.Typer(no_args_is_help=True, help="The mails that reached the inbox.")
 MailId = Annotated[int, typer.Argument(help="The mail's number, as `mailbot mails list` shows.")]
@@ -73,7 +73,7 @@ def retry_mail(mail_id: MailId, config: ConfigOption = None) -> None:
     with Session(engine) as session:
         try:
             retry(session, _mail(session, mail_id))
-        except NotInQuarantine as exc:
+        except ReviewRefused as exc:
             fail(str(exc))
         session.commit()
     typer.echo(f"mail {mail_id} is pending again: the worker handles it on its next round")
@@ -91,7 +91,7 @@ def dismiss_mail(
     with Session(engine) as session:
         try:
             dismiss(session, _mail(session, mail_id), actor, reason, settings.sealer(), utcnow())
-        except (NotInQuarantine, ValueError) as exc:
+        except ValueError as exc:
             fail(str(exc))
         session.commit()
     typer.echo(

@@ -165,20 +165,20 @@ class ImapSource:
         if held and keywords:
             client.add_flags(held, [QUARANTINED])
 
-    def remove(self, uidvalidity: int | None, uid: int | None, source_ref: str | None) -> bool:
+    def remove(self, uidvalidity: int | None, uid: int | None, source_ref: str | None) -> None:
         if uid is None:
-            return True
+            return
         client = self._connect()
         if uidvalidity != self._uidvalidity:
-            # The UID names another mail now. Ingest reads the renumbered folder again and
-            # records this mail's new UID (mailbot.ingest): removed on a later round.
-            return False
+            # The UID names another mail now. Ingest, earlier in this round, read the
+            # renumbered folder again and gave every mail still there its new UID
+            # (mailbot.ingest): this one is no longer in the folder.
+            return
         client.delete_messages([uid])
         if b"UIDPLUS" in client.capabilities():
             client.uid_expunge([uid])  # only this mail, not what others marked \\Deleted
         else:
             client.expunge()
-        return True
 
     def wait_for_mail(self, timeout: float, stop: threading.Event) -> None:
         client = self._connect()

@@ -51,14 +51,13 @@ class MaildirSource:
     def mark_handled(self, uidvalidity: int | None, handled: list[tuple[int, bool]]) -> None:
         return None  # marked when stored: a Maildir has no UIDs to mark later
 
-    def remove(self, uidvalidity: int | None, uid: int | None, source_ref: str | None) -> bool:
+    def remove(self, uidvalidity: int | None, uid: int | None, source_ref: str | None) -> None:
         if not source_ref or "/" in source_ref:
-            return True
+            return
         for folder in ("new", "cur"):
             for file in (self.path / folder).glob(f"{source_ref}*"):
                 if file.name.partition(":2,")[0] == source_ref:
                     file.unlink(missing_ok=True)
-        return True
 
     def start_position(self) -> Position | None:
         return None  # a Maildir has no positions: unseen files are what is new

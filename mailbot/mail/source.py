@@ -53,10 +53,9 @@ class MailSource(Protocol):
         """Flag (uid, quarantined) pairs as done in the source folder."""
         ...
 
-    def remove(self, uidvalidity: int | None, uid: int | None, source_ref: str | None) -> bool:
+    def remove(self, uidvalidity: int | None, uid: int | None, source_ref: str | None) -> None:
         """Delete a mail from the source folder (an ID copy whose check is done, an erased
-        mail). False when it cannot be found now but may be later: the folder was
-        renumbered and the mail will be read again under its new UID."""
+        mail). Called after a complete ingest of the folder in the same round."""
         ...
 
     def wait_for_mail(self, timeout: float, stop: threading.Event) -> None:

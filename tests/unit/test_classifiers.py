@@ -135,6 +135,9 @@ def test_result_obeys_the_contract(classifier: Classifier) -> None:
         ("Auskunft nach § 19 DSG-EKD", {"access"}),
         ("Antrag nach §§ 21 und 25 DSG-EKD", {"erasure", "objection"}),
         ("Einschränkung nach § 20 KDR-OG", {"restriction"}),
+        ("Auskunft und Berichtigung nach §§ 17 bis 18 KDG", {"access", "rectification"}),
+        ("Auskunft nach § 19 DSG EKD", {"access"}),
+        ("Löschung nach § 21 EKD-Datenschutzgesetz", {"erasure"}),
     ],
 )
 def test_citations_name_rights(text: str, rights: set[str]) -> None:
@@ -154,6 +157,8 @@ def test_citations_name_rights(text: str, rights: set[str]) -> None:
         "Personenbezogene Daten im Sinne des § 4 Nr. 1 KDG",
         "Nach § 14 Abs. 3 KDG haben Sie mich zu informieren.",
         "§ 19 BGB und das KDG",
+        "Löschung nach § 19 der Satzung, ferner gilt das KDG.",
+        "§ 17 des Bundesdatenschutzgesetzes und das KDG",
         "§ 17 UWG",
     ],
 )

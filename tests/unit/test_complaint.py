@@ -20,6 +20,17 @@ from classifiers.complaint import lodges_complaint
         "Hiermit möchte ich Beschwerde nach § 48 KDG einreichen.",
         "I am hereby lodging a complaint under Article 77 GDPR about Jaimy NV.",
         "For your information: I have filed a complaint with the Data Protection Authority.",
+        # a date inside the sentence, an ordinary "als", "wurde" or "droit d'"
+        "Ich habe am 3. März Beschwerde bei der Datenschutzbehörde eingereicht.",
+        "Ik heb als klant een klacht ingediend bij de GBA.",
+        "Ich habe Beschwerde bei der Datenschutzaufsichtsbehörde eingereicht, da meine "
+        "Anfrage nicht beantwortet wurde.",
+        "J'ai déposé une plainte auprès de l'APD pour violation de mon droit d'accès.",
+        # lodged already, beside a condition; an open complaint; other authority names
+        "Faute de réponse à mes trois courriels, j'ai déposé une plainte auprès de l'APD.",
+        "My complaint with the supervisory authority has been open since April.",
+        "I've already complained to the Information Commissioner's Office.",
+        "Ich habe mich an den Landesbeauftragten für Datenschutz gewandt und Beschwerde erhoben.",
     ],
 )
 def test_a_lodged_complaint_is_recognised(text: str) -> None:
@@ -45,6 +56,25 @@ def test_a_lodged_complaint_is_recognised(text: str) -> None:
         # a complaint about the work, not to an authority
         "Hierbij dien ik een klacht in over de loodgieter die niet kwam opdagen.",
         "I hereby file a complaint about the quote I received.",
+        # a condition or a time limit in the present tense is still a threat
+        "If I do not receive an answer within a week, I file a complaint with the ICO.",
+        "Zonder antwoord binnen 14 dagen dien ik een klacht in bij de GBA.",
+        "Zo niet dien ik klacht in bij de Gegevensbeschermingsautoriteit.",
+        "Wenn ich bis Freitag keine Antwort habe, reiche ich Beschwerde bei der "
+        "Datenschutzbehörde ein.",
+        "Sans réponse sous huit jours, je dépose une plainte auprès de l'APD.",
+        "Next week I file a complaint with the Data Protection Authority.",
+        # questions, with or without a question mark
+        "Should I file a complaint with the ICO or with you?",
+        "Bij wie dien ik een klacht in: bij u of bij de GBA?",
+        "Ik wil weten of ik een klacht kan indienen bij de GBA.",
+        # the right to complain, inside an access request
+        "Hierbij verzoek ik u om inzage op grond van artikel 15 AVG, met inbegrip van het "
+        "recht om een klacht in te dienen bij de GBA.",
+        # not lodged yet
+        "Ik heb nog geen klacht ingediend bij de GBA, maar het formulier is klaar.",
+        # the authority handles complaints: not the writer's
+        "The ICO handles complaints about data protection.",
     ],
 )
 def test_threats_rights_and_service_complaints_are_not(text: str) -> None:
@@ -54,5 +84,17 @@ def test_threats_rights_and_service_complaints_are_not(text: str) -> None:
 def test_the_complaint_article_stays_inside_its_sentence() -> None:
     # "Art." ends with a full stop: the sentence must not be cut there.
     assert lodges_complaint("Hiermit möchte ich Beschwerde nach Art. 77 DSGVO einreichen.")
-    # but a lodging verb in one sentence and the authority in another is no complaint
-    assert not lodges_complaint("I hereby ask for a copy. The ICO will hear of any complaint.")
+    # but lodging words in one sentence and the authority in another are no complaint
+    assert not lodges_complaint("I hereby lodge my request. Complaints go to the ICO.")
+
+
+def test_the_authoritys_acknowledgement_forwarded_is_a_complaint() -> None:
+    forwarded = (
+        "Ter informatie.\n\n---------- Doorgestuurd bericht ---------\n"
+        "Van: Gegevensbeschermingsautoriteit <noreply@gba.example.org>\n"
+        "Onderwerp: Ontvangstbevestiging\n\n"
+        "Geachte heer Smets,\n\nWij bevestigen de ontvangst van uw klacht tegen Jaimy NV."
+    )
+    assert lodges_complaint(forwarded)
+    # the same words from Jaimy's customer service, no authority anywhere: not one
+    assert not lodges_complaint("Wij bevestigen de ontvangst van uw klacht over de dakwerker.")

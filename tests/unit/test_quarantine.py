@@ -181,3 +181,70 @@ def test_mails_without_a_case_are_erased_after_the_retention_period(tmp_path: Pa
     # A quarantined mail waits for the DPO, however old.
     (held,) = _mails(stuck)
     assert held.erased_at is None and b"kaart.jpg" in stored_raw(held, stuck.bot.sealer)
+
+
+def test_a_mail_stored_without_its_content_cannot_be_retried(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    source = worker.source
+    assert isinstance(source, MaildirSource)
+    big = request_mail(sender=ANNA, language="nl", body="Verwijder mijn gegevens. " * 400)
+    (source.path / "new" / "big").write_bytes(big)
+    ingest(worker.engine, source, 2_000, worker.bot.sealer)  # over the size limit
+    worker.handle_pending()
+    (mail,) = _mails(worker)
+    assert mail.disposition == "quarantined" and "only its headers" in (mail.reason or "")
+
+    code, output = _mailbot(tmp_path, "mails", "retry", str(mail.id))
+    assert code == 2 and "stored without its content" in output
+    (after,) = _mails(worker)
+    assert after.disposition == "quarantined"  # not opened as a case from headers alone
+
+
+def test_show_keeps_the_terminal_safe_and_the_id_copy_unprinted(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    card = render_sample(3, "eid_front", "clean", "png", holder=("Peeters", "Anna"))
+    parts = [("kaart.png", "image/png", card.data)] + [
+        (f"p{n}.png", "image/png", card.data[:200]) for n in range(120)
+    ]
+    mail = request_mail(
+        sender=ANNA,
+        language="nl",
+        subject="Gegevens \x1b]0;pwned\x07 wissen",
+        body="Verwijder mijn gegevens.",
+        attachments=parts,
+    )
+    _deliver(worker, mail)  # too many parts: our parser refuses it
+    (held,) = _mails(worker)
+    assert held.disposition == "quarantined"
+    code, output = _mailbot(tmp_path, "mails", "show", str(held.id))
+    assert code == 0, output
+    assert "\x1b" not in output and "\x07" not in output
+    assert "anna.peeters@example.org" in output  # read from the headers
+    assert "Verwijder mijn gegevens." in output
+    assert "[encoded attachment data]" in output
+    assert "iVBORw0KGgo" not in output  # the PNG's base64 never reaches the screen
+
+
+def test_a_copy_of_a_dismissed_mail_is_dismissed_and_erased_too(tmp_path: Path) -> None:
+    worker = _request_with_card(tmp_path)
+    (first,) = _mails(worker)
+    assert first.id is not None
+    _mailbot(tmp_path, "mails", "dismiss", str(first.id), "--as", "Dana DPO", "--reason", "spam")
+    # The same mail again (a Cc delivered twice): same Message-ID, other bytes.
+    fixed = _worker(tmp_path)
+    card = render_sample(3, "eid_front", "clean", "jpeg", holder=("Peeters", "Anna"))
+    with transaction(fixed.engine) as session:
+        message_id = session.get_one(InboundMessage, first.id).message_id
+    copy = request_mail(
+        sender=ANNA,
+        language="nl",
+        body="Verwijder al mijn gegevens (nogmaals).",
+        message_id=message_id,
+        attachments=[("kaart.jpg", "image/jpeg", card.data)],
+    )
+    _deliver(fixed, copy)
+    _, second = _mails(fixed)
+    assert second.disposition == "dismissed" and second.erased_at is not None
+    assert stored_raw(second, fixed.bot.sealer) == b""
+    with transaction(fixed.engine) as session:
+        assert session.exec(select(Case)).all() == []
