@@ -27,16 +27,18 @@ _SENTENCE_END: Final = re.compile(r"(?<=[.!?])(?<!\d\.)\s+(?=[^\W\d_a-z])|\n\s*\
 _AUTHORITY: Final = re.compile(
     r"§\s*4[68]\s*(?:kdg|dsg-ekd|des|der)\b"
     r"|\bart(?:ikel|icle|\.)?\s*77\b"
-    r"|supervisory authority|data protection (?:authority|commission)|information commissioner"
-    r"|\b(?:ico|dpa|dpc|cnil|cnpd|apd|gba|bfdi|lfdi|ldi|baylda|edpb|edps)\b"
-    r"|gegevensbeschermingsautoriteit|autoriteit persoonsgegevens|toezichthoud"
-    r"|autorite de protection des donnees|autorite de controle"
+    r"|supervisory authority|data protection (?:authority|autority|commission)|regulator"
+    r"|information commissioner|\b(?:ico|dpa|dpc|cnil|cnpd|apd|gba|ap|bfdi|lfdi|ldi|baylda)\b"
+    r"|gegevens ?beschermings ?autoriteit|autoriteit persoonsgegevens|toezichthoud"
+    r"|privacywaakhond|privacy ?toezicht"
+    r"|autorite de protection des donnees|autorite de controle|gendarme de la vie privee"
     r"|commission nationale (?:pour la protection des donnees|de l'informatique)"
-    r"|aufsichtsbehorde|datenschutzbehorde|datenschutzaufsicht"
-    r"|(?:landes|bundes)(?:datenschutz)?beauftragt|beauftragten fur (?:den )?datenschutz"
+    r"|aufsichtsbehorde|datenschutz ?beh(?:o|oe)rde|datenschutzaufsicht"
+    r"|(?:landes|bundes)(?:datenschutz)?beauftragt|datenschutzbeauftragten? des landes"
+    r"|beauftragten? fur (?:den )?datenschutz"
 )
 _COMPLAINT: Final = re.compile(
-    r"\b(?:complain\w*|klacht\w*|plainte|reclamation|beschwerde\w*|eingabe)"
+    r"\b(?:compl(?:ai|a)n\w*|klacht\w*|plainte|reclamation|\w*beschwerde\w*|eingabe)"
     r"|\b(?:saisi[rst]?|saisine|ingeschakeld|inschakel\w*|schakel\w* .{0,30}\bin"
     r"|gemeldet|reported you|report(?:ed)? (?:this|it|the matter)|referred)\b"
 )
@@ -55,6 +57,7 @@ _LISTED_RIGHT: Final = re.compile(
 # What the writer will, would, could or might do: a threat or an intention.
 _FUTURE: Final = re.compile(
     r"\b(?:will|shall|would|going to|intend\w*|consider\w*|next|can|could|may|might|forced"
+    r"|hesit\w*|aarzel\w*|gezogert"
     r"|zal|zullen|zou|ga|gaan|overweeg\w*|van plan|volgende|kan|kunnen|genoodzaakt"
     r"|vais|allons|\w+erai|\w+erons|envisage\w*|prochaine|peux|peut|pourrai\w*|contraint"
     r"|werde|werden|wird|uberlege\w*|beabsichtige\w*|nachste\w*|kann|konnte|gezwungen)\b"
@@ -62,23 +65,29 @@ _FUTURE: Final = re.compile(
 )
 # A condition or a reservation.
 _CONDITION: Final = re.compile(
-    r"\b(?:if|unless|otherwise|failing|before|without|reserve"
+    r"\b(?:if|unless|otherwise|failing|before|reserve"
+    r"|without (?:a |an |any )?(?:answer|reply|response)"
     r"|tenzij|anders|zo niet|bij gebrek|voordat|behoud\w*|voorbehoud\w*"
-    r"|zonder (?:\w+ )?(?:antwoord|reactie|bericht)"
-    r"|si|sinon|a defaut|faute de|sans|avant"
-    r"|falls|wenn|sollte\w*|andernfalls|widrigenfalls|ohne|bevor|sonst|vorbehalten|behalte)\b"
-    r"|\bals (?:u|jullie|het|je|er|ik (?:geen|niet|niets))\b"
+    r"|zonder (?:\w+ )?(?:antwoord|reactie|bericht)|als (?:u|jullie|het|je|er)"
+    r"|si|sinon|a defaut|faute de|avant|sans (?:\w+ )?(?:reponse|retour|nouvelles)"
+    r"|falls|wenn|sollte\w*|andernfalls|widrigenfalls|bevor|sonst|vorbehalten|behal?t\w*"
+    r"|ohne (?:\w+ )?(?:antwort|ruckmeldung|reaktion))\b"
+    r"|\bals ik\b.{0,40}\b(?:geen|niet|niets)\b"
 )
 _NOT_YET: Final = re.compile(
-    r"\b(?:not yet|haven't|have not|nog geen|nog niet|noch nicht|noch keine|pas encore)\b"
+    r"\b(?:not yet|haven't|have not|so far not|nog geen|nog niet|tot nu toe niet|noch nicht"
+    r"|noch keine|bislang nicht|bisher nicht|bislang keine|pas encore|pas encore)\b"
 )
 # Lodged already: stands beside a condition ("faute de réponse, j'ai déposé plainte").
 _DONE: Final = re.compile(
-    r"\b(?:filed|lodged|submitted|complained|reported|referred|escalated"
-    r"|ingediend|neergelegd|ingeschakeld|gemeld|ingestuurd|verstuurd|aanhangig"
-    r"|(?:ai|avons|a|ont) (?:(?:deja|donc|alors) )?"
-    r"(?:depose|introduit|saisi|adresse|signale|envoye|porte)"
+    r"\b(?:filed|lodged|submitted|complained|reported|referred|escalated|made|is with"
+    r"|ingediend|ingedient|neergelegd|ingeschakeld|gemeld|ingestuurd|verstuurd|aanhangig"
+    r"|gedaan|gemaakt|ligt"
+    r"|(?:ai|avons|a|ont|jai) (?:(?:deja|donc|alors|fait) )?"
+    r"(?:depose|deposer|introduit|saisi|adresse|signale|envoye|porte|fait)"
+    r"|introduite|deposee|partie|est chez"
     r"|eingereicht|eingelegt|erhoben|gemeldet|gewandt|abgegeben|eingegangen|weitergeleitet"
+    r"|eingebracht|gemacht|liegt"
     r"|received|registered|ontvangen|enregistree?|recue?)\b"
 )
 # Lodging by this very mail ("hereby"), or in the present tense ("ik dien ... in"); only
@@ -122,11 +131,13 @@ def _sentences(text: str) -> list[str]:
 
 
 def _is_complaint(sentence: str) -> bool:
-    if not (_AUTHORITY.search(sentence) and _COMPLAINT.search(sentence) and _OWN.search(sentence)):
-        return False
-    if _QUESTION.search(sentence) or _NOT_YET.search(sentence):
+    if not (_AUTHORITY.search(sentence) and _COMPLAINT.search(sentence)):
         return False
     done = _near_complaint(_DONE, sentence)
+    if not (done or _OWN.search(sentence)):
+        return False  # "the ICO handles complaints": nobody's complaint
+    if _QUESTION.search(sentence) or _NOT_YET.search(sentence):
+        return False
     hereby = _near_complaint(_HEREBY, sentence)
     if _FUTURE.search(sentence) and not done:
         return False

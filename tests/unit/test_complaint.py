@@ -31,6 +31,13 @@ from classifiers.complaint import lodges_complaint
         "My complaint with the supervisory authority has been open since April.",
         "I've already complained to the Information Commissioner's Office.",
         "Ich habe mich an den Landesbeauftragten für Datenschutz gewandt und Beschwerde erhoben.",
+        # passive, short, typed on a phone, in a second language
+        "Er is gisteren een klacht ingediend bij de privacywaakhond.",
+        "Die Beschwerde ist bei der BfDI eingereicht.",
+        "hab beschwerde bei datenschutzbehoerde gemacht wegen eure anrufe",
+        "i have made a complant to the data protection autority about ur company",
+        "moi j'ai fait plainte a l'APD deja, ils regardent le dossier",
+        "Une plainte a été introduite auprès du gendarme de la vie privée cet après-midi.",
     ],
 )
 def test_a_lodged_complaint_is_recognised(text: str) -> None:
@@ -71,8 +78,12 @@ def test_a_lodged_complaint_is_recognised(text: str) -> None:
         # the right to complain, inside an access request
         "Hierbij verzoek ik u om inzage op grond van artikel 15 AVG, met inbegrip van het "
         "recht om een klacht in te dienen bij de GBA.",
-        # not lodged yet
+        # not lodged yet, hesitating, reserving
         "Ik heb nog geen klacht ingediend bij de GBA, maar het formulier is klaar.",
+        "Eine Beschwerde bei der Aufsichtsbehörde habe ich bislang nicht eingereicht.",
+        "J'ai longtemps hésité à saisir l'APD, je vous laisse une dernière chance.",
+        "Unsere Mandantin behält sich vor, Beschwerde bei der Aufsichtsbehörde einzulegen.",
+        "Als ik binnen 7 dagen geen bevestiging krijg, dien ik klacht in bij de GBA.",
         # the authority handles complaints: not the writer's
         "The ICO handles complaints about data protection.",
     ],
