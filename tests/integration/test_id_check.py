@@ -25,7 +25,8 @@ from PIL import Image
 from mailbot.mail.content import sniff_type
 from mailbot.triage.id_check import check_attachment
 from mailbot.triage.id_evidence import IDENTITY_KINDS, IdCheck
-from tests.idcards.documents import SPECIMEN_HOLDER, draw_eid_front
+from tests.idcards.documents import draw_eid_front
+from tests.idcards.holders import SPECIMEN_HOLDER
 from tests.idcards.render import Sample, render_sample
 
 REPO = Path(__file__).resolve().parents[2]

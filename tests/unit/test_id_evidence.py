@@ -17,7 +17,7 @@ from mailbot.triage.id_evidence import (
     ocr_unavailable,
 )
 from mailbot.triage.mrz import check_digit, read_mrz
-from tests.idcards.documents import SPECIMEN_HOLDER, td1_lines, td3_lines
+from tests.idcards.holders import SPECIMEN_HOLDER, td1_lines, td3_lines
 
 # ICAO 9303's specimen documents (the imaginary state Utopia, an invented holder).
 TD3 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"

