@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from classifiers.labels import ClassifierUnavailable
-from mailbot.commands import admin, cases, drafts, mails
+from mailbot.commands import admin, cases, drafts, mails, report
 from mailbot.commands.common import ConfigOption, JsonFlag, emit, settings_from
 from mailbot.config import ConfigError
 
@@ -27,6 +27,7 @@ app.add_typer(admin.accounts_app, name="accounts")
 app.add_typer(admin.suppression_app, name="suppression")
 app.command()(admin.keygen)
 app.command()(admin.purge)
+app.command()(report.report)
 app.add_typer(mails.app, name="mails")
 
 

@@ -39,12 +39,18 @@ def approval_problems(draft: OutboundMessage) -> list[str]:
     problems = [f"fill in: {text or '...'}" for text in unfilled(draft.body)]
     spec = CATALOGUE.get(draft.kind)
     if spec is not None and spec.closes_with_remedies:
-        body = draft.body
-        if not any(word in body for word in _AUTHORITY) or not any(a in body for a in _ADDRESS):
-            problems.append("the right to complain to the GBA/APD, with its address, is missing")
-        court = _COURT.get(draft.language)
-        if court is None or not court.search(body):
-            problems.append("the right to a judicial remedy is missing")
+        problems += missing_remedies(draft.body, draft.language)
+    return problems
+
+
+def missing_remedies(body: str, language: str) -> list[str]:
+    """What a letter closing with the remedies (LEGAL.md §3.4) lacks; empty when whole."""
+    problems = []
+    if not any(word in body for word in _AUTHORITY) or not any(a in body for a in _ADDRESS):
+        problems.append("the right to complain to the GBA/APD, with its address, is missing")
+    court = _COURT.get(language)
+    if court is None or not court.search(body):
+        problems.append("the right to a judicial remedy is missing")
     return problems
 
 

@@ -12,18 +12,16 @@ import pytest
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
-from classifiers import Classification, load_classifier
+from classifiers import Classification, Classifier
 from mailbot.cases.models import Attachment, Case, InboundMessage, utcnow
 from mailbot.cases.retention import purge_caseless_mails
 from mailbot.cli import app
-from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.ingest import ingest, stored_raw
 from mailbot.mail.maildir import MaildirSource
-from mailbot.pipeline import Bot
-from mailbot.runtime import open_database
 from mailbot.worker import Worker
 from tests.idcards.render import render_sample
+from tests.maildir_worker import deliver, maildir_worker
 from tests.mailfactory import bounce, request_mail
 
 ANNA = "Anna Peeters <anna.peeters@example.org>"
@@ -38,27 +36,12 @@ class FallsOver:
         raise RuntimeError("index out of range")
 
 
-def _worker(tmp_path: Path, classifier: object | None = None) -> Worker:
-    inbox = tmp_path / "inbox"
-    for sub in ("new", "cur", "tmp"):
-        (inbox / sub).mkdir(parents=True, exist_ok=True)
-    config = Settings(
-        maildir=inbox,
-        smtp_url="smtp://127.0.0.1:9",
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        dpo_address="dpo@example.test",
-    )
-    bot = Bot(config, classifier or load_classifier("baseline"), config.sealer())  # type: ignore[arg-type]
-    return Worker(open_database(config), MaildirSource(inbox), bot)
+def _worker(tmp_path: Path, classifier: Classifier | None = None) -> Worker:
+    return maildir_worker(tmp_path, classifier)
 
 
 def _deliver(worker: Worker, raw: bytes) -> None:
-    source = worker.source
-    assert isinstance(source, MaildirSource)
-    (source.path / "new" / f"mail{len(list(source.path.rglob('*')))}").write_bytes(raw)
-    ingest(worker.engine, source, 10_000_000, worker.bot.sealer)
-    worker.handle_pending()
+    deliver(worker, raw)
 
 
 def _mails(worker: Worker) -> list[InboundMessage]:

@@ -1,0 +1,77 @@
+"""`mailbot report`: the SLA figures compliance reviews (LEGAL.md §6, mailbot.metrics)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from mailbot.cases.models import utcnow
+from mailbot.commands.common import ConfigOption, JsonFlag, database, fail
+from mailbot.metrics import Duration, Share, load_facts, sla_figures
+
+
+def report(
+    config: ConfigOption = None,
+    json_output: JsonFlag = False,
+    first: Annotated[
+        str | None, typer.Option("--from", help="First receipt date, YYYY-MM-DD.")
+    ] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last receipt date, YYYY-MM-DD.")] = None,
+) -> None:
+    """SLA figures over the cases received in a period (all of them by default)."""
+    first_day, last_day = _day(first), _day(last)
+    _, engine = database(config)
+    figures = sla_figures(load_facts(engine, first_day, last_day), utcnow(), first_day, last_day)
+    if json_output:
+        typer.echo(json.dumps(figures.as_json()))
+        return
+    period = f"{first_day or 'the first case'} to {last_day or 'today'}"
+    lines = [
+        f"Cases received from {period}: {figures.cases}, closed {figures.closed}",
+        _share("closed by the legal deadline", figures.closed_by_legal_deadline, "goal 100 %"),
+        _share("closed by the internal target", figures.closed_by_target),
+        _share("extended", figures.extended),
+        _share(
+            "extensions notified in the first month",
+            figures.extensions_notified_in_first_month,
+            "must be 100 %",
+        ),
+        _share("ID copy requested", figures.id_requested),
+        f"{'ID copies kept after their check':<42} {figures.id_copies_kept_after_check}"
+        "  (must be 0)",
+        _share(
+            "refusals with complaint and court", figures.refusals_with_remedies, "must be 100 %"
+        ),
+        _duration("time to acknowledge", figures.time_to_acknowledge),
+        _duration("time to suppress marketing", figures.time_to_suppress),
+        f"{'open and past their deadline':<42} {len(figures.open_overdue)}"
+        + (f"  ({', '.join(figures.open_overdue)})" if figures.open_overdue else ""),
+    ]
+    lines += [f"  extension reason: {reason}" for reason in figures.extension_reasons]
+    typer.echo("\n".join(lines))
+
+
+def _share(name: str, share: Share, goal: str = "") -> str:
+    percent = "-" if share.percent is None else f"{share.percent:.1f} %"
+    return f"{name:<42} {share.count}/{share.of}  {percent}" + (f"  ({goal})" if goal else "")
+
+
+def _duration(name: str, duration: Duration) -> str:
+    if duration.median_hours is None:
+        return f"{name:<42} -"
+    return (
+        f"{name:<42} median {duration.median_hours:.1f} h, max {duration.max_hours:.1f} h"
+        f" ({duration.cases} cases)"
+    )
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"not a date (YYYY-MM-DD): {text!r}")

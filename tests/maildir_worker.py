@@ -1,0 +1,38 @@
+"""A worker on a Maildir and SQLite in a test's directory, with the real stages: for tests
+that drive the bot mail by mail without mail servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from classifiers import Classifier, load_classifier
+from mailbot.config import Settings
+from mailbot.ingest import ingest
+from mailbot.mail.maildir import MaildirSource
+from mailbot.pipeline import Bot
+from mailbot.runtime import open_database
+from mailbot.worker import Worker
+
+
+def maildir_worker(tmp_path: Path, classifier: Classifier | None = None) -> Worker:
+    inbox = tmp_path / "inbox"
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True, exist_ok=True)
+    config = Settings(
+        maildir=inbox,
+        smtp_url="smtp://127.0.0.1:9",
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        dpo_address="dpo@example.test",
+    )
+    bot = Bot(config, classifier or load_classifier("baseline"), config.sealer())
+    return Worker(open_database(config), MaildirSource(inbox), bot)
+
+
+def deliver(worker: Worker, raw: bytes) -> None:
+    """Drop a mail into the Maildir, store it and run it through the pipeline."""
+    source = worker.source
+    assert isinstance(source, MaildirSource)
+    (source.path / "new" / f"mail{len(list(source.path.rglob('*')))}").write_bytes(raw)
+    ingest(worker.engine, source, 10_000_000, worker.bot.sealer)
+    worker.handle_pending()

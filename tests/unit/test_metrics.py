@@ -1,0 +1,148 @@
+"""The SLA figures of LEGAL.md §6, from case facts built by hand (each figure checked
+against the cases that make it), and `mailbot report` on a real worker's database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage
+from mailbot.cli import app
+from mailbot.metrics import CaseFacts, sla_figures
+from tests.maildir_worker import deliver, maildir_worker
+from tests.mailfactory import request_mail
+
+RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday; due 2 April, target 30 March
+
+
+def _case(number: int, **facts: object) -> Case:
+    values: dict[str, object] = {
+        "reference": f"JAIMY-PRIV-2026-{number:04d}",
+        "requester": f"requester{number}@example.org",
+        "language": "en",
+        "detected_language": "en",
+        "primary": "access",
+        "labels": "access",
+        "confidence": 0.9,
+        "status": CaseStatus.IN_PROGRESS,
+        "received_at": RECEIVED,
+        "receipt_date": date(2026, 3, 2),
+        "legal_due": date(2026, 4, 2),
+        "target_due": date(2026, 3, 30),
+        "extended_due": date(2026, 6, 2),
+        "rule_version": "test",
+    }
+    values.update(facts)
+    return Case(id=number, **values)  # type: ignore[arg-type]
+
+
+def _closed(number: int, day: date, **facts: object) -> Case:
+    at = datetime(day.year, day.month, day.day, 15, 0, tzinfo=UTC)
+    facts.setdefault("outcome", CaseOutcome.ANSWERED)
+    return _case(number, status=CaseStatus.CLOSED, closed_at=at, **facts)
+
+
+def _reply(case: Case, kind: str, hours: float, body: str = "Dear requester") -> OutboundMessage:
+    return OutboundMessage(
+        case_id=case.id or 0,
+        kind=kind,
+        template=kind,
+        language="en",
+        status="sent",
+        to_address=case.requester,
+        subject="Re",
+        body=body,
+        message_id=f"<{case.id}-{kind}@example.test>",
+        sent_at=case.received_at + timedelta(hours=hours),
+    )
+
+
+def _facts(case: Case, *replies: OutboundMessage, kept: int = 0, suppressed: float | None = None):  # type: ignore[no-untyped-def]
+    at = None if suppressed is None else case.received_at + timedelta(hours=suppressed)
+    return CaseFacts(case, tuple(replies), kept, at)
+
+
+def test_each_figure_counts_the_cases_it_should() -> None:
+    refusal = (
+        "We cannot grant your request. You may lodge a complaint with the GBA/APD, "
+        "Rue de la Presse 35, 1000 Brussels, or bring the matter before a court."
+    )
+    on_time = _closed(1, date(2026, 3, 20))
+    late_for_target = _closed(2, date(2026, 4, 1), id_requested_at=RECEIVED)
+    late = _closed(3, date(2026, 4, 3), id_requested_at=RECEIVED)
+    extended = _closed(
+        4,
+        date(2026, 5, 20),
+        extension_notified_on=date(2026, 3, 25),
+        extension_reason="three accounts, two languages",
+    )
+    extended_too_late = _case(
+        5, extension_notified_on=date(2026, 4, 10), extension_reason="complex"
+    )
+    overdue = _case(6)
+    objection = _closed(7, date(2026, 3, 2), primary="objection", labels="objection")
+    redirected = _closed(8, date(2026, 3, 3), outcome=CaseOutcome.NOT_A_REQUEST)
+    facts = [
+        _facts(on_time, _reply(on_time, "acknowledgement", 0.5)),
+        _facts(late_for_target, _reply(late_for_target, "acknowledgement", 2.5)),
+        _facts(late, _reply(late, "refusal", 700, refusal), kept=1),
+        _facts(extended, _reply(extended, "refusal", 1500, "We refuse. Goodbye.")),
+        _facts(extended_too_late),
+        _facts(overdue),
+        _facts(objection, _reply(objection, "objection_confirmation", 1), suppressed=0.25),
+        _facts(redirected, _reply(redirected, "redirect", 1), kept=5),
+    ]
+    now = datetime(2026, 4, 20, tzinfo=UTC)
+    figures = sla_figures(facts, now, None, None).as_json()
+
+    assert figures["cases"] == 7 and figures["closed"] == 5  # the redirect is no request
+    assert figures["closed_by_legal_deadline"] == {"count": 4, "of": 5, "percent": 80.0}
+    # Cases 1 and 7 only: case 4 met its extended deadline, not the target.
+    assert figures["closed_by_target"]["count"] == 2  # type: ignore[index]
+    assert figures["extended"]["count"] == 2  # type: ignore[index]
+    assert figures["extension_reasons"] == ["complex", "three accounts, two languages"]
+    assert figures["extensions_notified_in_first_month"] == {
+        "count": 1,
+        "of": 2,
+        "percent": 50.0,
+    }
+    assert figures["id_requested"]["count"] == 2  # type: ignore[index]
+    assert figures["id_copies_kept_after_check"] == 1  # case 3 is closed, its copy stayed
+    assert figures["refusals_with_remedies"] == {"count": 1, "of": 2, "percent": 50.0}
+    assert figures["time_to_acknowledge"] == {"cases": 5, "median_hours": 2.5, "max_hours": 1500.0}
+    assert figures["time_to_suppress"] == {"cases": 1, "median_hours": 0.25, "max_hours": 0.25}
+    assert figures["open_overdue"] == ["JAIMY-PRIV-2026-0006"]  # case 5 is extended to June
+
+
+def test_no_cases_gives_no_percentages_rather_than_a_division_by_zero() -> None:
+    figures = sla_figures([], datetime(2026, 4, 20, tzinfo=UTC), None, None).as_json()
+    assert figures["closed_by_legal_deadline"] == {"count": 0, "of": 0, "percent": None}
+    assert figures["time_to_acknowledge"] == {"cases": 0, "median_hours": None, "max_hours": None}
+
+
+def test_report_command_on_a_real_database(tmp_path: Path) -> None:
+    worker = maildir_worker(tmp_path)
+    deliver(worker, request_mail(sender="Anna Peeters <anna.peeters@example.org>", language="nl"))
+    deliver(
+        worker,
+        request_mail(
+            sender="Piet Claes <piet.claes@example.org>",
+            language="nl",
+            subject="Geen reclame meer",
+            body="Stuur mij geen nieuwsbrieven of reclame meer.",
+        ),
+    )
+    env = {"MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    done = CliRunner().invoke(app, ["report", "--json"], env=env)
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.output)
+    assert figures["cases"] == 2
+    assert figures["id_requested"]["count"] == 1  # Anna, an unknown address, asks access
+    assert figures["time_to_suppress"]["cases"] == 1  # Piet's objection, at once
+    human = CliRunner().invoke(app, ["report", "--from", "2000-01-01"], env=env)
+    assert human.exit_code == 0 and "closed by the legal deadline" in human.output
+    bad = CliRunner().invoke(app, ["report", "--from", "yesterday"], env=env)
+    assert bad.exit_code == 2 and "not a date" in bad.output
