@@ -1,9 +1,13 @@
 """The SLA figures compliance reviews (LEGAL.md §6), computed from the case records.
 
 `sla_figures` is pure: it takes the facts of the cases received in a period (loaded by
-`load_facts`) and the day they are looked at, and returns every figure with its
-numerator and denominator, so a reader can check each one against `mailbot cases list`.
-Shared by `mailbot report` and, later, the web app.
+mailbot.reports.load_facts) and the moment they are looked at, and returns every figure
+with its numerator and denominator, so a reader can check each one against `mailbot
+cases list`. Shared by `mailbot report` and, later, the web app.
+
+Each case is held to the deadline that applies to it: a refusal to the unpaused,
+unextended month (LEGAL.md §1.7, §3.4); a case whose clock is still stopped for an ID
+copy to the month plus the days waited so far; any other to its current deadline.
 """
 
 from __future__ import annotations
@@ -12,26 +16,12 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Final
 
-from sqlalchemy import Engine
-from sqlmodel import col, select
-
-from mailbot.cases.deadlines import is_late
+from mailbot.cases.deadlines import deadlines_for, is_late, paused_due, receipt_date
 from mailbot.cases.lifecycle import current_due
-from mailbot.cases.models import (
-    Attachment,
-    Case,
-    CaseOutcome,
-    CaseStatus,
-    InboundMessage,
-    OutboundMessage,
-    OutboundStatus,
-    Suppression,
-)
-from mailbot.database import transaction
+from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage
 from mailbot.replies.approval import missing_remedies
-from mailbot.replies.catalogue import CATALOGUE
-from mailbot.triage.id_evidence import IDENTITY_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +30,17 @@ class CaseFacts:
 
     case: Case
     replies_sent: tuple[OutboundMessage, ...]  # oldest first
-    id_copies_kept: int  # ID-document attachments not (yet) deleted
-    suppressed_at: datetime | None  # when its address joined the suppression list
+    mails_received: tuple[datetime, ...]  # the case's inbound mails, oldest first
+    objection_suppressed_at: datetime | None  # its address joined the list for an objection
+    late_extension_notice: bool  # an extension notice went out after the deadline
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCopies:
+    """ID copies that should be gone, whatever the period (LEGAL.md §2.5: must be 0)."""
+
+    after_check: int  # attachments of checked or closed cases not yet cut out
+    awaiting_removal_from_mailbox: int  # originals the worker has still to delete
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +87,10 @@ class SlaFigures:
     extension_reasons: list[str]
     extensions_notified_in_first_month: Share  # must be 100 %
     id_requested: Share
-    id_copies_kept_after_check: int  # must be 0
+    copies: StoredCopies  # must be 0
     refusals_with_remedies: Share  # must be 100 %
     time_to_acknowledge: Duration
+    not_acknowledged: list[str]  # references of cases no first answer has gone to yet
     time_to_suppress: Duration
 
     def as_json(self) -> dict[str, object]:
@@ -110,15 +110,21 @@ class SlaFigures:
                 self.extensions_notified_in_first_month.as_json()
             ),
             "id_requested": self.id_requested.as_json(),
-            "id_copies_kept_after_check": self.id_copies_kept_after_check,
+            "id_copies_kept_after_check": self.copies.after_check,
+            "id_copies_awaiting_removal_from_mailbox": self.copies.awaiting_removal_from_mailbox,
             "refusals_with_remedies": self.refusals_with_remedies.as_json(),
             "time_to_acknowledge": self.time_to_acknowledge.as_json(),
+            "not_acknowledged": self.not_acknowledged,
             "time_to_suppress": self.time_to_suppress.as_json(),
         }
 
 
 def sla_figures(
-    facts: Sequence[CaseFacts], now: datetime, first_day: date | None, last_day: date | None
+    facts: Sequence[CaseFacts],
+    copies: StoredCopies,
+    now: datetime,
+    first_day: date | None,
+    last_day: date | None,
 ) -> SlaFigures:
     """Every LEGAL.md §6 figure over the cases received from `first_day` to `last_day`.
 
@@ -127,13 +133,15 @@ def sla_figures(
     requests = [f for f in facts if f.case.outcome != CaseOutcome.NOT_A_REQUEST]
     closed = [f for f in requests if f.case.closed_at is not None]
     extended = [f.case for f in requests if f.case.extension_notified_on is not None]
+    late_notices = sum(f.late_extension_notice for f in requests)
     refusals = [
         reply
         for f in requests
         if f.case.purged_at is None  # retention emptied the texts
         for reply in f.replies_sent
-        if (spec := CATALOGUE.get(reply.kind)) is not None and spec.closes_with_remedies
+        if reply.kind == "refusal"
     ]
+    first_answers = {f.case.reference: _first_answer(f) for f in requests}
     return SlaFigures(
         first_day=first_day,
         last_day=last_day,
@@ -144,92 +152,79 @@ def sla_figures(
             for f in requests
             if f.case.closed_at is None
             and f.case.status != CaseStatus.ANSWERED
-            and is_late(now, current_due(f.case))
+            and is_late(now, due_for(f.case, now))
         ],
-        closed_by_legal_deadline=_on_time(closed, current_due),
-        closed_by_target=_on_time(closed, lambda case: case.target_due),
+        closed_by_legal_deadline=_on_time(closed, due_for),
+        closed_by_target=_on_time(closed, lambda case, _: case.target_due),
         extended=Share(len(extended), len(requests)),
         extension_reasons=sorted({c.extension_reason for c in extended if c.extension_reason}),
-        extensions_notified_in_first_month=Share(
-            sum(
-                c.extension_notified_on <= c.legal_due for c in extended if c.extension_notified_on
-            ),
-            len(extended),
-        ),
+        # A notice sent too late extends nothing (lifecycle refuses it) but is counted here.
+        extensions_notified_in_first_month=Share(len(extended), len(extended) + late_notices),
         id_requested=Share(
             sum(f.case.id_requested_at is not None for f in requests), len(requests)
         ),
-        id_copies_kept_after_check=sum(f.id_copies_kept for f in requests if _checked(f.case)),
+        copies=copies,
         refusals_with_remedies=Share(
             sum(not missing_remedies(r.body, r.language) for r in refusals), len(refusals)
         ),
         time_to_acknowledge=Duration.of(
             [
-                _hours(f.case.received_at, f.replies_sent[0].sent_at)
+                _hours(f.case.received_at, answered)
                 for f in requests
-                if f.replies_sent and f.replies_sent[0].sent_at is not None
+                if (answered := first_answers[f.case.reference]) is not None
             ]
         ),
+        not_acknowledged=[ref for ref, answered in first_answers.items() if answered is None],
         time_to_suppress=Duration.of(
             [
-                _hours(f.case.received_at, f.suppressed_at)
+                _hours(asked, f.objection_suppressed_at)
                 for f in requests
-                if f.suppressed_at is not None
+                if f.objection_suppressed_at is not None
+                and (asked := _asked_before(f, f.objection_suppressed_at)) is not None
             ]
         ),
     )
 
 
-def _on_time(closed: Sequence[CaseFacts], due: Callable[[Case], date]) -> Share:
+def due_for(case: Case, now: datetime) -> date:
+    """The legal deadline `case` is measured against (module docstring)."""
+    if case.outcome == CaseOutcome.REFUSED:
+        return deadlines_for(case.receipt_date).legal_due
+    if case.clock_paused and case.id_requested_at is not None and case.id_received_at is None:
+        asked_on = max(receipt_date(case.id_requested_at), case.receipt_date)
+        stopped_until = max(receipt_date(case.closed_at or now), asked_on)
+        return paused_due(case.receipt_date, asked_on, stopped_until)
+    return current_due(case)
+
+
+# The first answer a requester gets: the acknowledgement, or for a marketing objection
+# or a consent withdrawal the confirmation that replaces it. Never the DPO's warnings.
+_FIRST_ANSWERS: Final = frozenset({"acknowledgement", "objection_done", "consent_withdrawn"})
+
+
+def _first_answer(facts: CaseFacts) -> datetime | None:
+    return next(
+        (r.sent_at for r in facts.replies_sent if r.kind in _FIRST_ANSWERS and r.sent_at),
+        None,
+    )
+
+
+def _asked_before(facts: CaseFacts, suppressed_at: datetime) -> datetime | None:
+    """When the mail asking for it arrived: the case's last mail before the suppression
+    (an objection in a follow-up counts from the follow-up, not from the case)."""
+    earlier = [at for at in facts.mails_received if at <= suppressed_at]
+    return max(earlier) if earlier else facts.case.received_at
+
+
+def _on_time(closed: Sequence[CaseFacts], due: Callable[[Case, datetime], date]) -> Share:
     """Closed within the day `due` names (Brussels time), out of the closed cases."""
     on_time = sum(
-        not is_late(f.case.closed_at, due(f.case)) for f in closed if f.case.closed_at is not None
+        not is_late(f.case.closed_at, due(f.case, f.case.closed_at))
+        for f in closed
+        if f.case.closed_at is not None
     )
     return Share(on_time, len(closed))
 
 
-def _checked(case: Case) -> bool:
-    """The identity check is over: the copies should be gone (LEGAL.md §2.5)."""
-    return case.identity_checked_at is not None or case.closed_at is not None
-
-
 def _hours(start: datetime, end: datetime) -> float:
     return max((end - start).total_seconds(), 0.0) / 3600
-
-
-def load_facts(engine: Engine, first_day: date | None, last_day: date | None) -> list[CaseFacts]:
-    """The facts of the cases received in the period (Brussels receipt dates, inclusive)."""
-    with transaction(engine) as session:
-        query = select(Case).order_by(col(Case.id))
-        if first_day is not None:
-            query = query.where(Case.receipt_date >= first_day)
-        if last_day is not None:
-            query = query.where(Case.receipt_date <= last_day)
-        cases = session.exec(query).all()
-        ids = [case.id for case in cases]
-        replies = session.exec(
-            select(OutboundMessage)
-            .where(col(OutboundMessage.case_id).in_(ids))
-            .where(OutboundMessage.status == OutboundStatus.SENT)
-            .order_by(col(OutboundMessage.sent_at))
-        ).all()
-        kept = session.exec(
-            select(InboundMessage.case_id)
-            .join(Attachment, col(Attachment.inbound_id) == col(InboundMessage.id))
-            .where(col(InboundMessage.case_id).in_(ids))
-            .where(col(Attachment.kind).in_(IDENTITY_KINDS))
-            .where(col(Attachment.purged_at).is_(None))
-        ).all()
-        suppressions = session.exec(
-            select(Suppression).where(col(Suppression.case_id).in_(ids))
-        ).all()
-    suppressed = {s.case_id: s.created_at for s in suppressions}
-    return [
-        CaseFacts(
-            case=case,
-            replies_sent=tuple(r for r in replies if r.case_id == case.id),
-            id_copies_kept=sum(1 for case_id in kept if case_id == case.id),
-            suppressed_at=suppressed.get(case.id),
-        )
-        for case in cases
-    ]

@@ -1,20 +1,27 @@
-"""Figures and listings read from the database: `mailbot status` and `mailbot cases list`."""
+"""Figures and listings read from the database: `mailbot status`, `mailbot cases list`,
+`mailbot mails list`, and the facts behind `mailbot report` (mailbot.metrics)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import col, func, select
+from sqlalchemy import Engine, or_
+from sqlmodel import Session, col, func, select
 
 from mailbot.cases.models import (
+    Attachment,
     Case,
+    CaseEvent,
     Disposition,
     InboundMessage,
     OutboundMessage,
     OutboundStatus,
+    Suppression,
 )
 from mailbot.database import transaction
+from mailbot.metrics import CaseFacts, StoredCopies
+from mailbot.triage.id_evidence import IDENTITY_KINDS
 
 
 def status_counts(engine: Engine) -> dict[str, Any]:
@@ -88,3 +95,77 @@ def inbound_rows(engine: Engine, only: str | None = None) -> list[dict[str, Any]
         }
         for row in rows
     ]
+
+
+def load_facts(
+    engine: Engine, first_day: date | None, last_day: date | None
+) -> tuple[list[CaseFacts], StoredCopies]:
+    """The facts of the cases received in the period (Brussels receipt dates, inclusive),
+    and the ID copies still stored, whatever the period."""
+    in_period = select(Case.id)
+    if first_day is not None:
+        in_period = in_period.where(Case.receipt_date >= first_day)
+    if last_day is not None:
+        in_period = in_period.where(Case.receipt_date <= last_day)
+    with transaction(engine) as session:
+        cases = session.exec(
+            select(Case).where(col(Case.id).in_(in_period)).order_by(col(Case.id))
+        ).all()
+        replies = session.exec(
+            select(OutboundMessage)
+            .where(col(OutboundMessage.case_id).in_(in_period))
+            .where(OutboundMessage.status == OutboundStatus.SENT)
+            .order_by(col(OutboundMessage.sent_at))
+        ).all()
+        mails = session.exec(
+            select(InboundMessage.case_id, InboundMessage.received_at)
+            .where(col(InboundMessage.case_id).in_(in_period))
+            .order_by(col(InboundMessage.received_at))
+        ).all()
+        objections = dict(
+            session.exec(
+                select(Suppression.case_id, Suppression.created_at)
+                .where(col(Suppression.case_id).in_(in_period))
+                .where(Suppression.reason == "objection")
+            ).all()
+        )
+        late = set(
+            session.exec(
+                select(CaseEvent.case_id)
+                .where(col(CaseEvent.case_id).in_(in_period))
+                .where(CaseEvent.kind == "extension_notice_late")
+            ).all()
+        )
+        copies = _stored_copies(session)
+    return [
+        CaseFacts(
+            case=case,
+            replies_sent=tuple(r for r in replies if r.case_id == case.id),
+            mails_received=tuple(at for case_id, at in mails if case_id == case.id),
+            objection_suppressed_at=objections.get(case.id),
+            late_extension_notice=case.id in late,
+        )
+        for case in cases
+    ], copies
+
+
+def _stored_copies(session: Session) -> StoredCopies:
+    checked = select(Case.id).where(
+        or_(col(Case.identity_checked_at).is_not(None), col(Case.closed_at).is_not(None))
+    )
+    after_check = session.exec(
+        select(func.count())
+        .select_from(Attachment)
+        .join(InboundMessage, col(Attachment.inbound_id) == col(InboundMessage.id))
+        .where(col(InboundMessage.case_id).in_(checked))
+        .where(col(Attachment.kind).in_(IDENTITY_KINDS))
+        .where(col(Attachment.purged_at).is_(None))
+    ).one()
+    awaiting = session.exec(
+        select(func.count())
+        .select_from(InboundMessage)
+        .join(Attachment, col(Attachment.inbound_id) == col(InboundMessage.id))
+        .where(col(InboundMessage.remove_from_source).is_(True))
+        .where(col(Attachment.kind).in_(IDENTITY_KINDS))
+    ).one()
+    return StoredCopies(after_check=after_check, awaiting_removal_from_mailbox=awaiting)

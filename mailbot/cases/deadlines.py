@@ -131,19 +131,20 @@ def pause_applies(receipt: date, id_requested: date, has_doubt_reason: bool) -> 
     return id_requested <= next_working_day(receipt + _ONE_DAY)
 
 
-def paused_due(receipt: date, id_requested: date, id_received: date) -> date:
+def paused_due(receipt: date, id_requested: date, id_received: date, months: int = 1) -> date:
     """Legal deadline extended by the days spent waiting for an ID copy (LEGAL.md §1.7).
 
     The pause is added to the unrolled one-month date and only then rolled, so a
     pause never stacks on top of an earlier weekend roll. Call it only when
-    `pause_applies` is true.
+    `pause_applies` is true. `months=3`: the extended deadline, moved by the same pause
+    (a clock that stood still stood still for the extension too).
     """
     if id_requested < receipt:
         raise ValueError("an ID cannot be requested before the request was received")
     if id_received < id_requested:
         raise ValueError("an ID cannot be received before it was requested")
     waited = id_received - id_requested
-    return next_working_day(add_months(receipt, 1) + waited)
+    return next_working_day(add_months(receipt, months) + waited)
 
 
 def can_extend(today: date, legal_due: date, reason: str) -> bool:

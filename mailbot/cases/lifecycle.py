@@ -84,16 +84,22 @@ def record_identity_check(
         case.id_received_at = case.id_received_at or now
     if case.clock_paused and case.id_requested_at is not None and case.id_received_at:
         asked_on = max(receipt_date(case.id_requested_at), case.receipt_date)
-        case.legal_due = paused_due(
-            case.receipt_date, asked_on, max(receipt_date(case.id_received_at), asked_on)
-        )
+        got_on = max(receipt_date(case.id_received_at), asked_on)
+        case.legal_due = paused_due(case.receipt_date, asked_on, got_on)
+        case.extended_due = paused_due(case.receipt_date, asked_on, got_on, months=3)
+        case.target_due += got_on - asked_on
         case.clock_paused = False
     _record(
         session,
         case,
         "identity_checked",
         actor,
-        {"verified": verified, "method": method, "legal_due": case.legal_due.isoformat()},
+        {
+            "verified": verified,
+            "method": method,
+            "legal_due": case.legal_due.isoformat(),
+            "extended_due": case.extended_due.isoformat(),
+        },
     )
     if verified and case.status == S.AWAITING_IDENTITY:
         transition(session, case, S.IN_PROGRESS, actor, "identity verified")

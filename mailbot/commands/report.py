@@ -10,7 +10,8 @@ import typer
 
 from mailbot.cases.models import utcnow
 from mailbot.commands.common import ConfigOption, JsonFlag, database, fail
-from mailbot.metrics import Duration, Share, load_facts, sla_figures
+from mailbot.metrics import Duration, Share, sla_figures
+from mailbot.reports import load_facts
 
 
 def report(
@@ -24,7 +25,8 @@ def report(
     """SLA figures over the cases received in a period (all of them by default)."""
     first_day, last_day = _day(first), _day(last)
     _, engine = database(config)
-    figures = sla_figures(load_facts(engine, first_day, last_day), utcnow(), first_day, last_day)
+    facts, copies = load_facts(engine, first_day, last_day)
+    figures = sla_figures(facts, copies, utcnow(), first_day, last_day)
     if json_output:
         typer.echo(json.dumps(figures.as_json()))
         return
@@ -40,13 +42,16 @@ def report(
             "must be 100 %",
         ),
         _share("ID copy requested", figures.id_requested),
-        f"{'ID copies kept after their check':<42} {figures.id_copies_kept_after_check}"
-        "  (must be 0)",
+        f"{'ID copies kept after their check':<42} {figures.copies.after_check}  (must be 0)",
+        f"{'  originals still in the mailbox folder':<42} "
+        f"{figures.copies.awaiting_removal_from_mailbox}  (the worker removes them)",
         _share(
             "refusals with complaint and court", figures.refusals_with_remedies, "must be 100 %"
         ),
         _duration("time to acknowledge", figures.time_to_acknowledge),
-        _duration("time to suppress marketing", figures.time_to_suppress),
+        f"{'  not acknowledged yet':<42} {len(figures.not_acknowledged)}"
+        + (f"  ({', '.join(figures.not_acknowledged)})" if figures.not_acknowledged else ""),
+        _duration("time to suppress marketing (objections)", figures.time_to_suppress),
         f"{'open and past their deadline':<42} {len(figures.open_overdue)}"
         + (f"  ({', '.join(figures.open_overdue)})" if figures.open_overdue else ""),
     ]

@@ -89,6 +89,9 @@ def test_a_timely_id_request_pauses_the_clock_by_the_days_waited(engine: Engine)
         )
         # 5 April + 6 days waited = 11 April, a Saturday: rolled to Monday 13 April.
         assert case.legal_due == date(2026, 4, 13) and not case.clock_paused
+        # The extension (5 June + 6 days = 11 June) and the target move by the same days.
+        assert case.extended_due == date(2026, 6, 11)
+        assert case.target_due == date(2026, 4, 8)
         assert case.status == CaseStatus.IN_PROGRESS
         assert _kinds(session)[-2:] == ["identity_checked", "status_changed"]
 

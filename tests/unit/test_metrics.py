@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage
 from mailbot.cli import app
-from mailbot.metrics import CaseFacts, sla_figures
+from mailbot.metrics import CaseFacts, StoredCopies, sla_figures
+from tests.idcards.render import render_sample
 from tests.maildir_worker import deliver, maildir_worker
 from tests.mailfactory import request_mail
 
@@ -60,16 +62,33 @@ def _reply(case: Case, kind: str, hours: float, body: str = "Dear requester") ->
     )
 
 
-def _facts(case: Case, *replies: OutboundMessage, kept: int = 0, suppressed: float | None = None):  # type: ignore[no-untyped-def]
+def _facts(
+    case: Case,
+    *replies: OutboundMessage,
+    suppressed: float | None = None,
+    follow_up: float | None = None,
+    late_notice: bool = False,
+) -> CaseFacts:
+    mails = [case.received_at]
+    if follow_up is not None:
+        mails.append(case.received_at + timedelta(hours=follow_up))
     at = None if suppressed is None else case.received_at + timedelta(hours=suppressed)
-    return CaseFacts(case, tuple(replies), kept, at)
+    return CaseFacts(case, tuple(replies), tuple(mails), at, late_notice)
+
+
+NO_COPIES = StoredCopies(after_check=0, awaiting_removal_from_mailbox=0)
+REMEDIES = (
+    "We cannot grant your request. You may lodge a complaint with the GBA/APD, "
+    "Rue de la Presse 35, 1000 Brussels, or bring the matter before a court."
+)
+
+
+def _figures(facts: list[CaseFacts], now: datetime | None = None) -> dict[str, Any]:
+    moment = now or datetime(2026, 4, 20, tzinfo=UTC)
+    return sla_figures(facts, NO_COPIES, moment, None, None).as_json()
 
 
 def test_each_figure_counts_the_cases_it_should() -> None:
-    refusal = (
-        "We cannot grant your request. You may lodge a complaint with the GBA/APD, "
-        "Rue de la Presse 35, 1000 Brussels, or bring the matter before a court."
-    )
     on_time = _closed(1, date(2026, 3, 20))
     late_for_target = _closed(2, date(2026, 4, 1), id_requested_at=RECEIVED)
     late = _closed(3, date(2026, 4, 3), id_requested_at=RECEIVED)
@@ -79,46 +98,76 @@ def test_each_figure_counts_the_cases_it_should() -> None:
         extension_notified_on=date(2026, 3, 25),
         extension_reason="three accounts, two languages",
     )
-    extended_too_late = _case(
-        5, extension_notified_on=date(2026, 4, 10), extension_reason="complex"
-    )
+    notice_too_late = _case(5)
     overdue = _case(6)
     objection = _closed(7, date(2026, 3, 2), primary="objection", labels="objection")
     redirected = _closed(8, date(2026, 3, 3), outcome=CaseOutcome.NOT_A_REQUEST)
     facts = [
         _facts(on_time, _reply(on_time, "acknowledgement", 0.5)),
         _facts(late_for_target, _reply(late_for_target, "acknowledgement", 2.5)),
-        _facts(late, _reply(late, "refusal", 700, refusal), kept=1),
-        _facts(extended, _reply(extended, "refusal", 1500, "We refuse. Goodbye.")),
-        _facts(extended_too_late),
-        _facts(overdue),
-        _facts(objection, _reply(objection, "objection_confirmation", 1), suppressed=0.25),
-        _facts(redirected, _reply(redirected, "redirect", 1), kept=5),
+        _facts(late, _reply(late, "acknowledgement", 1), _reply(late, "refusal", 700, REMEDIES)),
+        _facts(extended, _reply(extended, "acknowledgement", 4)),
+        _facts(notice_too_late, late_notice=True),
+        _facts(overdue, _reply(overdue, "dpo_warning", 600)),
+        _facts(objection, _reply(objection, "objection_done", 1), suppressed=0.25),
+        _facts(redirected, _reply(redirected, "redirect", 1)),
     ]
-    now = datetime(2026, 4, 20, tzinfo=UTC)
-    figures = sla_figures(facts, now, None, None).as_json()
+    figures = _figures(facts)
 
     assert figures["cases"] == 7 and figures["closed"] == 5  # the redirect is no request
     assert figures["closed_by_legal_deadline"] == {"count": 4, "of": 5, "percent": 80.0}
     # Cases 1 and 7 only: case 4 met its extended deadline, not the target.
-    assert figures["closed_by_target"]["count"] == 2  # type: ignore[index]
-    assert figures["extended"]["count"] == 2  # type: ignore[index]
-    assert figures["extension_reasons"] == ["complex", "three accounts, two languages"]
-    assert figures["extensions_notified_in_first_month"] == {
-        "count": 1,
-        "of": 2,
-        "percent": 50.0,
-    }
-    assert figures["id_requested"]["count"] == 2  # type: ignore[index]
-    assert figures["id_copies_kept_after_check"] == 1  # case 3 is closed, its copy stayed
-    assert figures["refusals_with_remedies"] == {"count": 1, "of": 2, "percent": 50.0}
-    assert figures["time_to_acknowledge"] == {"cases": 5, "median_hours": 2.5, "max_hours": 1500.0}
+    assert figures["closed_by_target"]["count"] == 2
+    assert figures["extended"]["count"] == 1
+    assert figures["extension_reasons"] == ["three accounts, two languages"]
+    # Case 5's notice went out after the deadline: it extended nothing and counts against.
+    assert figures["extensions_notified_in_first_month"] == {"count": 1, "of": 2, "percent": 50.0}
+    assert figures["id_requested"]["count"] == 2
+    assert figures["refusals_with_remedies"] == {"count": 1, "of": 1, "percent": 100.0}
+    # The DPO's warning to case 6 is no acknowledgement: 6 is listed as not acknowledged.
+    assert figures["time_to_acknowledge"] == {"cases": 5, "median_hours": 1.0, "max_hours": 4.0}
+    assert figures["not_acknowledged"] == ["JAIMY-PRIV-2026-0005", "JAIMY-PRIV-2026-0006"]
     assert figures["time_to_suppress"] == {"cases": 1, "median_hours": 0.25, "max_hours": 0.25}
-    assert figures["open_overdue"] == ["JAIMY-PRIV-2026-0006"]  # case 5 is extended to June
+    assert figures["open_overdue"] == ["JAIMY-PRIV-2026-0005", "JAIMY-PRIV-2026-0006"]
+
+
+def test_a_refusal_is_held_to_the_first_month_even_when_paused_or_extended() -> None:
+    refused = _closed(
+        1,
+        date(2026, 5, 4),
+        outcome=CaseOutcome.REFUSED,
+        extension_notified_on=date(2026, 3, 23),
+    )
+    figures = _figures([_facts(refused, _reply(refused, "refusal", 1500, "No. Goodbye."))])
+    assert figures["closed_by_legal_deadline"]["count"] == 0
+    # and a refusal without the complaint and court paragraph is counted as such
+    assert figures["refusals_with_remedies"] == {"count": 0, "of": 1, "percent": 0.0}
+
+
+def test_a_clock_stopped_for_an_id_copy_is_not_overdue_while_it_waits() -> None:
+    waiting = _case(1, clock_paused=True, id_requested_at=RECEIVED + timedelta(hours=1))
+    # 40 days after receipt: past the unpaused month, but the clock has stood still.
+    figures = _figures([_facts(waiting)], now=RECEIVED + timedelta(days=40))
+    assert figures["open_overdue"] == []
+    closed_unidentified = _closed(
+        2,
+        date(2026, 4, 10),
+        outcome=CaseOutcome.NOT_IDENTIFIED,
+        clock_paused=True,
+        id_requested_at=RECEIVED + timedelta(hours=1),
+    )
+    assert _figures([_facts(closed_unidentified)])["closed_by_legal_deadline"]["count"] == 1
+
+
+def test_an_objection_in_a_follow_up_is_timed_from_the_follow_up() -> None:
+    case = _case(1)
+    # The access request came on day 0; the objection 20 days later, suppressed in 6 min.
+    facts = _facts(case, suppressed=480.1, follow_up=480.0)
+    assert _figures([facts])["time_to_suppress"]["max_hours"] == 0.1
 
 
 def test_no_cases_gives_no_percentages_rather_than_a_division_by_zero() -> None:
-    figures = sla_figures([], datetime(2026, 4, 20, tzinfo=UTC), None, None).as_json()
+    figures = _figures([])
     assert figures["closed_by_legal_deadline"] == {"count": 0, "of": 0, "percent": None}
     assert figures["time_to_acknowledge"] == {"cases": 0, "median_hours": None, "max_hours": None}
 
@@ -146,3 +195,32 @@ def test_report_command_on_a_real_database(tmp_path: Path) -> None:
     assert human.exit_code == 0 and "closed by the legal deadline" in human.output
     bad = CliRunner().invoke(app, ["report", "--from", "yesterday"], env=env)
     assert bad.exit_code == 2 and "not a date" in bad.output
+    nothing = CliRunner().invoke(app, ["report", "--from", "2999-01-01", "--json"], env=env)
+    assert json.loads(nothing.output)["cases"] == 0
+
+
+def test_the_report_sees_an_id_copy_until_the_mailbox_original_is_gone(tmp_path: Path) -> None:
+    worker = maildir_worker(tmp_path)
+    card = render_sample(3, "eid_front", "clean", "png", holder=("Peeters", "Anna"))
+    deliver(
+        worker,
+        request_mail(
+            sender="Anna Peeters <anna.peeters@example.org>",
+            language="nl",
+            body="Graag een kopie van mijn gegevens; mijn identiteitskaart zit erbij.",
+            attachments=[("kaart.png", "image/png", card.data)],
+        ),
+    )
+    env = {"MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+
+    def stored() -> tuple[int, int]:
+        figures = json.loads(CliRunner().invoke(app, ["report", "--json"], env=env).output)
+        return (
+            figures["id_copies_kept_after_check"],
+            figures["id_copies_awaiting_removal_from_mailbox"],
+        )
+
+    # Checked and cut out of the stored mail at once; the Maildir file goes next round.
+    assert stored() == (0, 1)
+    worker.remove_from_source()
+    assert stored() == (0, 0)
