@@ -27,8 +27,9 @@ _SENTENCE_END: Final = re.compile(r"(?<=[.!?])(?<!\d\.)\s+(?=[^\W\d_a-z])|\n\s*\
 _AUTHORITY: Final = re.compile(
     r"§\s*4[68]\s*(?:kdg|dsg-ekd|des|der)\b"
     r"|\bart(?:ikel|icle|\.)?\s*77\b"
-    r"|supervisory authority|data protection (?:authority|autority|commission)|regulator"
-    r"|information commissioner|\b(?:ico|dpa|dpc|cnil|cnpd|apd|gba|ap|bfdi|lfdi|ldi|baylda)\b"
+    r"|supervisory authority|data protection (?:authority|autority|commission)"
+    r"|\b(?:the|data|privacy) regulator"  # not "the gas regulator the plumber fitted"
+    r"|information commissioner|\b(?:ico|dpa|dpc|cnil|cnpd|apd|gba|bfdi|lfdi|ldi|baylda)\b"
     r"|gegevens ?beschermings ?autoriteit|autoriteit persoonsgegevens|toezichthoud"
     r"|privacywaakhond|privacy ?toezicht"
     r"|autorite de protection des donnees|autorite de controle|gendarme de la vie privee"

@@ -86,6 +86,8 @@ def test_a_lodged_complaint_is_recognised(text: str) -> None:
         "Als ik binnen 7 dagen geen bevestiging krijg, dien ik klacht in bij de GBA.",
         # the authority handles complaints: not the writer's
         "The ICO handles complaints about data protection.",
+        # a regulator of another kind
+        "I complained to the plumber about the gas regulator he fitted.",
     ],
 )
 def test_threats_rights_and_service_complaints_are_not(text: str) -> None:
