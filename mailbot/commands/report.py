@@ -65,12 +65,22 @@ def _share(name: str, share: Share, goal: str = "") -> str:
 
 
 def _duration(name: str, duration: Duration) -> str:
-    if duration.median_hours is None:
+    if duration.median_hours is None or duration.max_hours is None:
         return f"{name:<42} -"
+    cases = f"{duration.cases} case" + ("" if duration.cases == 1 else "s")
     return (
-        f"{name:<42} median {duration.median_hours:.1f} h, max {duration.max_hours:.1f} h"
-        f" ({duration.cases} cases)"
+        f"{name:<42} median {_span(duration.median_hours)}, longest"
+        f" {_span(duration.max_hours)} ({cases})"
     )
+
+
+def _span(hours: float) -> str:
+    """Minutes under two hours, hours under three days, days beyond."""
+    if hours < 2:
+        return f"{hours * 60:.0f} min"
+    if hours < 72:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
 
 
 def _day(text: str | None) -> date | None:
