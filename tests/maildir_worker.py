@@ -14,7 +14,10 @@ from mailbot.runtime import open_database
 from mailbot.worker import Worker
 
 
-def maildir_worker(tmp_path: Path, classifier: Classifier | None = None) -> Worker:
+def maildir_worker(
+    tmp_path: Path, classifier: Classifier | None = None, **settings: object
+) -> Worker:
+    """`settings`: any Settings field to change (id_policy, retention_days, ...)."""
     inbox = tmp_path / "inbox"
     for sub in ("new", "cur", "tmp"):
         (inbox / sub).mkdir(parents=True, exist_ok=True)
@@ -24,6 +27,7 @@ def maildir_worker(tmp_path: Path, classifier: Classifier | None = None) -> Work
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         dpo_address="dpo@example.test",
+        **settings,  # type: ignore[arg-type]
     )
     bot = Bot(config, classifier or load_classifier("baseline"), config.sealer())
     return Worker(open_database(config), MaildirSource(inbox), bot)

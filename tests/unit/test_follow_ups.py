@@ -12,7 +12,6 @@ import pytest
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
-from classifiers import load_classifier
 from mailbot.cases.models import (
     Attachment,
     Case,
@@ -24,45 +23,22 @@ from mailbot.cases.models import (
     utcnow,
 )
 from mailbot.cli import app
-from mailbot.config import Settings
 from mailbot.database import transaction
-from mailbot.ingest import ingest
-from mailbot.mail.maildir import MaildirSource
-from mailbot.pipeline import Bot
-from mailbot.runtime import open_database
 from mailbot.schedule import run_scheduled_work
 from mailbot.worker import Worker
 from tests.idcards.render import render_sample
+from tests.maildir_worker import deliver, maildir_worker
 from tests.mailfactory import request_mail
 
 ANNA = "Anna Peeters <anna.peeters@example.org>"
 
 
 def _worker(tmp_path: Path, **settings: object) -> Worker:
-    inbox = tmp_path / "inbox"
-    for sub in ("new", "cur", "tmp"):
-        (inbox / sub).mkdir(parents=True, exist_ok=True)
-    config = Settings(
-        maildir=inbox,
-        smtp_url="smtp://127.0.0.1:9",
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        dpo_address="dpo@example.test",
-        **settings,  # type: ignore[arg-type]
-    )
-    bot = Bot(config, load_classifier("baseline"), config.sealer())
-    return Worker(open_database(config), MaildirSource(inbox), bot)
+    return maildir_worker(tmp_path, **settings)
 
 
 def _deliver(worker: Worker, raw: bytes) -> None:
-    source = worker.source
-    assert isinstance(source, MaildirSource)
-    name = (
-        f"{len(list((source.path / 'new').iterdir())) + len(list((source.path / 'cur').iterdir()))}"
-    )
-    (source.path / "new" / name).write_bytes(raw)
-    ingest(worker.engine, source, 10_000_000, worker.bot.sealer)
-    worker.handle_pending()
+    deliver(worker, raw)
 
 
 def _reply(
