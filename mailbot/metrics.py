@@ -139,7 +139,7 @@ def sla_figures(
         for f in requests
         if f.case.purged_at is None  # retention emptied the texts
         for reply in f.replies_sent
-        if reply.kind == "refusal"
+        if reply.kind in _REFUSALS
     ]
     first_answers = {f.case.reference: _first_answer(f) for f in requests}
     return SlaFigures(
@@ -155,9 +155,11 @@ def sla_figures(
             and is_late(now, due_for(f.case, now))
         ],
         closed_by_legal_deadline=_on_time(closed, due_for),
-        closed_by_target=_on_time(closed, lambda case, _: case.target_due),
+        closed_by_target=_on_time(closed, target_for),
         extended=Share(len(extended), len(requests)),
-        extension_reasons=sorted({c.extension_reason for c in extended if c.extension_reason}),
+        extension_reasons=sorted(
+            {c.extension_reason for c in extended if c.extension_reason and c.purged_at is None}
+        ),
         # A notice sent too late extends nothing (lifecycle refuses it) but is counted here.
         extensions_notified_in_first_month=Share(len(extended), len(extended) + late_notices),
         id_requested=Share(
@@ -190,12 +192,24 @@ def due_for(case: Case, now: datetime) -> date:
     """The legal deadline `case` is measured against (module docstring)."""
     if case.outcome == CaseOutcome.REFUSED:
         return deadlines_for(case.receipt_date).legal_due
-    if case.clock_paused and case.id_requested_at is not None and case.id_received_at is None:
+    if case.clock_paused and case.id_requested_at is not None:
+        # Stopped from the ID request until the copy came (a copy waiting for the DPO's
+        # eye counts as come), or until now if none has.
         asked_on = max(receipt_date(case.id_requested_at), case.receipt_date)
-        stopped_until = max(receipt_date(case.closed_at or now), asked_on)
-        return paused_due(case.receipt_date, asked_on, stopped_until)
+        came = case.id_received_at or case.closed_at or now
+        return paused_due(case.receipt_date, asked_on, max(receipt_date(came), asked_on))
     return current_due(case)
 
+
+def target_for(case: Case, now: datetime) -> date:
+    """The internal target, on the same footing as `due_for` (a refusal's is unpaused)."""
+    if case.outcome == CaseOutcome.REFUSED:
+        return deadlines_for(case.receipt_date).target_due
+    return case.target_due
+
+
+# Letters refusing to act (Art. 12(4)); "not identified" refuses for want of identity.
+_REFUSALS: Final = frozenset({"refusal", "not_identified"})
 
 # The first answer a requester gets: the acknowledgement, or for a marketing objection
 # or a consent withdrawal the confirmation that replaces it. Never the DPO's warnings.

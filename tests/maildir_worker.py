@@ -3,6 +3,7 @@ that drive the bot mail by mail without mail servers."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from classifiers import Classifier, load_classifier
@@ -37,6 +38,7 @@ def deliver(worker: Worker, raw: bytes) -> None:
     """Drop a mail into the Maildir, store it and run it through the pipeline."""
     source = worker.source
     assert isinstance(source, MaildirSource)
-    (source.path / "new" / f"mail{len(list(source.path.rglob('*')))}").write_bytes(raw)
+    # A fresh name each time: a count of the files would repeat after a removal.
+    (source.path / "new" / f"mail-{uuid.uuid4().hex}").write_bytes(raw)
     ingest(worker.engine, source, 10_000_000, worker.bot.sealer)
     worker.handle_pending()

@@ -86,7 +86,9 @@ def record_identity_check(
         asked_on = max(receipt_date(case.id_requested_at), case.receipt_date)
         got_on = max(receipt_date(case.id_received_at), asked_on)
         case.legal_due = paused_due(case.receipt_date, asked_on, got_on)
-        case.extended_due = paused_due(case.receipt_date, asked_on, got_on, months=3)
+        if case.extension_notified_on is None:
+            # Once notified, the extended date is the one the requester was told.
+            case.extended_due = paused_due(case.receipt_date, asked_on, got_on, months=3)
         case.target_due += got_on - asked_on
         case.clock_paused = False
     _record(

@@ -57,12 +57,16 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
 
 def _extended(session: Session, case: Case, reply: OutboundMessage, at: datetime) -> None:
     actor = reply.approved_by or "bot"
+    assert case.id is not None
+    if case.extension_notified_on is not None:
+        # A second notice: the case was extended already; not a late notice.
+        append_event(session, case.id, "extension_notice_repeated", "bot", {})
+        return
     try:
         extend(session, case, case.extension_reason or "", receipt_date(at), actor)
     except IllegalTransition as refused:
         # Sent after the deadline (a retry, a late approval): it extends nothing, and
         # compliance must see it (LEGAL.md §6: extensions notified within the month).
-        assert case.id is not None
         append_event(session, case.id, "extension_notice_late", "bot", {"why": str(refused)})
 
 

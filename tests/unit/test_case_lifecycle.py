@@ -248,6 +248,30 @@ def test_a_notice_that_leaves_after_the_deadline_extends_nothing(engine: Engine)
         assert _kinds(session)[-1] == "extension_notice_late"
 
 
+def test_a_second_notice_of_an_extended_case_is_not_a_late_one(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session, status=CaseStatus.AWAITING_APPROVAL, extension_reason="complex")
+        first = _draft(session, case, "extension_notice", "We need until 5 June.\n")
+        approve(session, first, "Dana", date(2026, 3, 20))
+        after_sent(session, case, first, datetime(2026, 3, 20, 9, tzinfo=UTC))
+        again = _draft(session, case, "extension_notice", "As said: 5 June.\n")
+        approve(session, again, "Dana", date(2026, 3, 25))
+        after_sent(session, case, again, datetime(2026, 3, 25, 9, tzinfo=UTC))
+        assert case.extension_notified_on == date(2026, 3, 20)
+        assert _kinds(session)[-1] == "extension_notice_repeated"
+
+
+def test_an_extension_told_during_a_pause_keeps_the_date_it_told(engine: Engine) -> None:
+    with transaction(engine) as session:
+        case = _case(session, extension_reason="complex")
+        request_identity(session, case, "unknown_address", RECEIVED + timedelta(hours=2), True)
+        extend(session, case, "complex", date(2026, 3, 10), "Dana")  # told: 5 June
+        record_identity_check(
+            session, case, True, "id-copy:eid_front", "bot", RECEIVED + timedelta(days=6)
+        )
+        assert case.extended_due == date(2026, 6, 5) and current_due(case) == date(2026, 6, 5)
+
+
 def test_sending_the_answer_closes_the_case_and_retires_other_drafts(engine: Engine) -> None:
     with transaction(engine) as session:
         case = _case(session, status=CaseStatus.AWAITING_APPROVAL)

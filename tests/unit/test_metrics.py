@@ -159,6 +159,37 @@ def test_a_clock_stopped_for_an_id_copy_is_not_overdue_while_it_waits() -> None:
     assert _figures([_facts(closed_unidentified)])["closed_by_legal_deadline"]["count"] == 1
 
 
+def test_a_copy_waiting_for_the_dpos_eye_stops_the_clock_until_it_came() -> None:
+    # The card came on day 30 and waits for `cases verify`: the clock stood still from
+    # the request to day 30, so on day 33 the case is not overdue.
+    waiting = _case(
+        1,
+        clock_paused=True,
+        id_requested_at=RECEIVED + timedelta(hours=1),
+        id_received_at=RECEIVED + timedelta(days=30),
+    )
+    assert _figures([_facts(waiting)], now=RECEIVED + timedelta(days=33))["open_overdue"] == []
+
+
+def test_a_not_identified_letter_counts_as_a_refusal_and_purged_reasons_are_not_shown() -> None:
+    unidentified = _closed(1, date(2026, 3, 20), outcome=CaseOutcome.NOT_IDENTIFIED)
+    purged = _closed(
+        2,
+        date(2026, 3, 20),
+        extension_notified_on=date(2026, 3, 10),
+        extension_reason="purged",
+        purged_at=datetime(2027, 3, 20, tzinfo=UTC),
+    )
+    figures = _figures(
+        [
+            _facts(unidentified, _reply(unidentified, "not_identified", 400, REMEDIES)),
+            _facts(purged),
+        ]
+    )
+    assert figures["refusals_with_remedies"] == {"count": 1, "of": 1, "percent": 100.0}
+    assert figures["extension_reasons"] == []
+
+
 def test_an_objection_in_a_follow_up_is_timed_from_the_follow_up() -> None:
     case = _case(1)
     # The access request came on day 0; the objection 20 days later, suppressed in 6 min.
