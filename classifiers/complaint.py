@@ -7,7 +7,8 @@ as that request again. It is not a new request but something the DPO must see at
 
 A sentence counts when it names an authority (by name or by the complaint article),
 speaks of a complaint (or of turning to the authority), is the writer's own ("I", "my",
-or "your complaint" in the authority's letter) and is not one of these: a question; a
+"your complaint" in the authority's letter) or says it was lodged ("Beschwerde ist
+eingereicht"), and is not one of these: a question; a
 threat or a condition ("otherwise I will complain", "sans réponse, je dépose plainte");
 a reservation ("ich behalte mir vor"); the right to complain listed in an access
 request. A complaint already lodged ("faute de réponse, j'ai déposé plainte") counts
@@ -77,7 +78,7 @@ _CONDITION: Final = re.compile(
 )
 _NOT_YET: Final = re.compile(
     r"\b(?:not yet|haven't|have not|so far not|nog geen|nog niet|tot nu toe niet|noch nicht"
-    r"|noch keine|bislang nicht|bisher nicht|bislang keine|pas encore|pas encore)\b"
+    r"|noch keine|bislang nicht|bisher nicht|bislang keine|pas encore)\b"
 )
 # Lodged already: stands beside a condition ("faute de réponse, j'ai déposé plainte").
 _DONE: Final = re.compile(

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
-from mailbot.cases.deadlines import deadlines_for, is_late, paused_due, receipt_date
-from mailbot.cases.lifecycle import current_due
+from mailbot.cases.deadlines import deadlines_for, is_late
+from mailbot.cases.lifecycle import current_due, due_after_pause
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage
 from mailbot.replies.approval import missing_remedies
 
@@ -179,10 +179,9 @@ def sla_figures(
         not_acknowledged=[ref for ref, answered in first_answers.items() if answered is None],
         time_to_suppress=Duration.of(
             [
-                _hours(asked, f.objection_suppressed_at)
+                _hours(_asked_before(f, f.objection_suppressed_at), f.objection_suppressed_at)
                 for f in requests
                 if f.objection_suppressed_at is not None
-                and (asked := _asked_before(f, f.objection_suppressed_at)) is not None
             ]
         ),
     )
@@ -195,9 +194,7 @@ def due_for(case: Case, now: datetime) -> date:
     if case.clock_paused and case.id_requested_at is not None:
         # Stopped from the ID request until the copy came (a copy waiting for the DPO's
         # eye counts as come), or until now if none has.
-        asked_on = max(receipt_date(case.id_requested_at), case.receipt_date)
-        came = case.id_received_at or case.closed_at or now
-        return paused_due(case.receipt_date, asked_on, max(receipt_date(came), asked_on))
+        return due_after_pause(case, case.id_received_at or case.closed_at or now)
     return current_due(case)
 
 
@@ -223,7 +220,7 @@ def _first_answer(facts: CaseFacts) -> datetime | None:
     )
 
 
-def _asked_before(facts: CaseFacts, suppressed_at: datetime) -> datetime | None:
+def _asked_before(facts: CaseFacts, suppressed_at: datetime) -> datetime:
     """When the mail asking for it arrived: the case's last mail before the suppression
     (an objection in a follow-up counts from the follow-up, not from the case)."""
     earlier = [at for at in facts.mails_received if at <= suppressed_at]

@@ -9,7 +9,7 @@ closing and the extension recorded beside the status. Deadlines come from the pu
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -58,9 +58,7 @@ def request_identity(
     transition(session, case, S.AWAITING_IDENTITY, actor, "identity to be verified")
     case.doubt_reason = doubt_reason
     case.id_requested_at = now
-    # A server clock behind the inbox's (INTERNALDATE) must not put the request first.
-    asked_on = max(receipt_date(now), case.receipt_date)
-    case.clock_paused = pause_applies(case.receipt_date, asked_on, pause_allowed)
+    case.clock_paused = pause_applies(case.receipt_date, _asked_on(case), pause_allowed)
     _record(
         session,
         case,
@@ -68,6 +66,24 @@ def request_identity(
         actor,
         {"doubt_reason": doubt_reason, "clock_paused": case.clock_paused},
     )
+
+
+def due_after_pause(case: Case, stopped_until: datetime, months: int = 1) -> date:
+    """The deadline of a case whose clock stood still from the ID request to
+    `stopped_until` (LEGAL.md §1.7); `months=3` for the extended one."""
+    asked_on = _asked_on(case)
+    got_on = max(receipt_date(stopped_until), asked_on)
+    return paused_due(case.receipt_date, asked_on, got_on, months)
+
+
+def _days_paused(case: Case, stopped_until: datetime) -> timedelta:
+    return max(receipt_date(stopped_until) - _asked_on(case), timedelta(0))
+
+
+def _asked_on(case: Case) -> date:
+    # A server clock behind the inbox's (INTERNALDATE) must not put the request first.
+    assert case.id_requested_at is not None
+    return max(receipt_date(case.id_requested_at), case.receipt_date)
 
 
 def record_identity_check(
@@ -83,13 +99,11 @@ def record_identity_check(
     if case.id_requested_at is not None:
         case.id_received_at = case.id_received_at or now
     if case.clock_paused and case.id_requested_at is not None and case.id_received_at:
-        asked_on = max(receipt_date(case.id_requested_at), case.receipt_date)
-        got_on = max(receipt_date(case.id_received_at), asked_on)
-        case.legal_due = paused_due(case.receipt_date, asked_on, got_on)
+        case.legal_due = due_after_pause(case, case.id_received_at)
         if case.extension_notified_on is None:
             # Once notified, the extended date is the one the requester was told.
-            case.extended_due = paused_due(case.receipt_date, asked_on, got_on, months=3)
-        case.target_due += got_on - asked_on
+            case.extended_due = due_after_pause(case, case.id_received_at, months=3)
+        case.target_due += _days_paused(case, case.id_received_at)
         case.clock_paused = False
     _record(
         session,
