@@ -39,7 +39,10 @@ def load_parts(
 
     tokenizer = AutoTokenizer.from_pretrained(source)
     config = AutoConfig.from_pretrained(source)
-    options = {"add_pooling_layer": False} if config.model_type in _POOLER_OPTIONAL else {}
+    # Typed as Any: from_pretrained's stubs type every keyword, and these are the model's.
+    options: dict[str, Any] = (
+        {"add_pooling_layer": False} if config.model_type in _POOLER_OPTIONAL else {}
+    )
     model = AutoModel.from_pretrained(source, config=config, dtype=torch.float32, **options)
     return tokenizer, model.eval(), _normaliser(source, tokenizer)
 
