@@ -19,16 +19,8 @@ from classifiers import Classification, Classifier
 from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import deadlines_for, receipt_date
 from mailbot.cases.handling import Handling, continue_case, respond_to_new_case
-from mailbot.cases.models import (
-    Case,
-    CaseStatus,
-    Disposition,
-    InboundMessage,
-    OutboundMessage,
-    utcnow,
-)
+from mailbot.cases.models import Case, CaseStatus, OutboundMessage
 from mailbot.cases.reference import next_reference
-from mailbot.cases.retention import erase_mail
 from mailbot.cases.verification import (
     check_documents,
     record_attachments,
@@ -36,10 +28,11 @@ from mailbot.cases.verification import (
     strongest_kind,
 )
 from mailbot.config import Settings
-from mailbot.ingest import stored_raw
 from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
 from mailbot.replies.drafts import mail_thread
 from mailbot.sealing import Sealer
+from mailbot.store.models import Disposition, InboundMessage, utcnow
+from mailbot.store.sealed import erase_mail, stored_raw
 from mailbot.triage.id_evidence import IdCheck
 from mailbot.triage.screen import Screening, screen
 from mailbot.triage.thread import ThreadClues, same_requester, thread_clues

@@ -9,18 +9,10 @@ from typing import Any
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, func, select
 
-from mailbot.cases.models import (
-    Attachment,
-    Case,
-    CaseEvent,
-    Disposition,
-    InboundMessage,
-    OutboundMessage,
-    OutboundStatus,
-    Suppression,
-)
+from mailbot.cases.models import Case, CaseEvent, OutboundMessage, OutboundStatus, Suppression
 from mailbot.database import transaction
 from mailbot.metrics import CaseFacts, StoredCopies
+from mailbot.store.models import Attachment, Disposition, InboundMessage
 from mailbot.triage.id_evidence import IDENTITY_KINDS
 
 

@@ -16,15 +16,16 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
-from mailbot.cases.models import Disposition, InboundMessage, utcnow
 from mailbot.database import transaction
-from mailbot.ingest import ingest, stored_raw
 from mailbot.lease import worker_lease
 from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
 from mailbot.pipeline import Bot, check_documents_first, handle, quarantine
 from mailbot.replies.outbox import next_retry_at, send_due
 from mailbot.schedule import run_scheduled_work
+from mailbot.store.ingest import ingest
+from mailbot.store.models import Disposition, InboundMessage, utcnow
+from mailbot.store.sealed import stored_raw
 
 log = logging.getLogger(__name__)
 

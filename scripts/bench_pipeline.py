@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mailbot.config import Settings
 from mailbot.demo import CapturingHandler
-from mailbot.ingest import ingest
 from mailbot.replies.outbox import send_due
 from mailbot.runtime import open_worker
 from mailbot.sealing import new_key_text
+from mailbot.store.ingest import ingest
 from tests.mailfactory import request_mail
 
 

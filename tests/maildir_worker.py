@@ -8,10 +8,10 @@ from pathlib import Path
 
 from classifiers import Classifier, load_classifier
 from mailbot.config import Settings
-from mailbot.ingest import ingest
 from mailbot.mail.maildir import MaildirSource
 from mailbot.pipeline import Bot
 from mailbot.runtime import open_database
+from mailbot.store.ingest import ingest
 from mailbot.worker import Worker
 
 

@@ -15,7 +15,8 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from mailbot.cases.models import CaseEvent, utcnow
+from mailbot.cases.models import CaseEvent
+from mailbot.store.models import utcnow
 
 GENESIS = "0" * 64
 CHAIN_LOCK = 0x6D61696C626F7401  # "mailbot" + 1: apart from the worker lease's key

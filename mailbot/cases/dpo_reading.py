@@ -17,12 +17,13 @@ from classifiers import LABELS, RIGHTS
 from mailbot.cases.audit import append_event
 from mailbot.cases.handling import IMMEDIATE, Handling, request_with_identity
 from mailbot.cases.lifecycle import IllegalTransition, transition
-from mailbot.cases.models import Attachment, Case, CaseStatus, InboundMessage
+from mailbot.cases.models import Case, CaseStatus
 from mailbot.cases.suppression import suppress
 from mailbot.cases.verification import settle_id_copies
-from mailbot.ingest import stored_raw
 from mailbot.mail.parse import parse_mail
 from mailbot.replies.drafts import draft_reply
+from mailbot.store.models import Attachment, InboundMessage
+from mailbot.store.sealed import stored_raw
 
 
 def decide_reading(

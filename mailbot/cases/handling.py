@@ -20,7 +20,7 @@ from classifiers.quoting import new_text
 from mailbot.accounts import AccountDirectory, account_key
 from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import request_identity, transition
-from mailbot.cases.models import Attachment, Case, CaseStatus, KnownAccount
+from mailbot.cases.models import Case, CaseStatus
 from mailbot.cases.suppression import suppress
 from mailbot.cases.verification import (
     VERIFYING_KINDS,
@@ -33,6 +33,7 @@ from mailbot.config import Settings
 from mailbot.mail.parse import ParsedMail
 from mailbot.replies.drafts import Letterhead, Thread, draft_reply
 from mailbot.sealing import Sealer
+from mailbot.store.models import Attachment, KnownAccount
 from mailbot.triage.identity_policy import (
     IdentityPolicy,
     identity_decision,

@@ -15,7 +15,8 @@ from sqlmodel import Session
 
 from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import can_extend, pause_applies, paused_due, receipt_date
-from mailbot.cases.models import Case, CaseOutcome, CaseStatus, utcnow
+from mailbot.cases.models import Case, CaseOutcome, CaseStatus
+from mailbot.store.models import utcnow
 
 S = CaseStatus
 ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {

@@ -15,16 +15,10 @@ from typing import Final
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
-from mailbot.cases.models import (
-    Attachment,
-    Case,
-    CaseStatus,
-    Disposition,
-    InboundMessage,
-    OutboundMessage,
-)
-from mailbot.ingest import sealing_context
+from mailbot.cases.models import Case, CaseStatus, OutboundMessage
 from mailbot.sealing import Sealer
+from mailbot.store.models import Disposition, InboundMessage
+from mailbot.store.sealed import erase_mail
 
 
 def purge_due(case: Case, now: datetime, retention_days: int) -> bool:
@@ -48,21 +42,6 @@ CASELESS: Final = frozenset(
         Disposition.NO_SENDER,
     }
 )
-
-
-def erase_mail(session: Session, inbound: InboundMessage, sealer: Sealer, now: datetime) -> None:
-    """Erase a stored mail's content, ID copies included, here and in the source folder;
-    the row (when, size, what became of it) stays."""
-    inbound.raw = sealer.seal(b"", sealing_context(inbound.message_key))
-    inbound.sender = None
-    inbound.erased_at = inbound.erased_at or now
-    inbound.remove_from_source = inbound.uid is not None or inbound.source_ref is not None
-    session.add(inbound)
-    attachments = session.exec(select(Attachment).where(Attachment.inbound_id == inbound.id))
-    for attachment in attachments.all():
-        attachment.filename = None
-        attachment.purged_at = attachment.purged_at or now
-        session.add(attachment)
 
 
 def purge_case(session: Session, case: Case, sealer: Sealer, now: datetime) -> None:

@@ -15,11 +15,12 @@ from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import record_identity_check
-from mailbot.cases.models import Attachment, Case, CaseStatus, InboundMessage
-from mailbot.ingest import sealing_context, stored_raw
+from mailbot.cases.models import Case, CaseStatus
 from mailbot.mail.parse import ParsedMail
 from mailbot.mail.redact import cut_attachments
 from mailbot.sealing import Sealer
+from mailbot.store.models import Attachment, InboundMessage
+from mailbot.store.sealed import sealing_context, stored_raw
 from mailbot.triage.id_evidence import IdCheck
 from mailbot.triage.identity import DOCUMENT_TYPES
 from mailbot.triage.identity import strongest_kind as strongest

@@ -53,8 +53,8 @@ def audit_verify(config: ConfigOption = None, json_output: JsonFlag = False) -> 
 def purge(config: ConfigOption = None) -> None:
     """Erase the personal data of cases closed longer than MAILBOT_RETENTION_DAYS, and of
     mails without a case (bounces, auto-replies, copies) received longer ago."""
-    from mailbot.cases.models import utcnow
     from mailbot.cases.retention import purge_caseless_mails, purge_closed_cases
+    from mailbot.store.models import utcnow
 
     settings, engine = database(config)
     days = settings.retention_days
@@ -75,7 +75,7 @@ def accounts_import(
 ) -> None:
     """Add the account addresses of a CSV export (existing ones are kept)."""
     from mailbot.accounts import AccountImportError, read_accounts_csv
-    from mailbot.cases.models import KnownAccount
+    from mailbot.store.models import KnownAccount
 
     try:
         found = read_accounts_csv(file)

@@ -15,18 +15,12 @@ from sqlmodel import Session, col, select
 from mailbot.cases.dpo_reading import decide_reading
 from mailbot.cases.handling import Handling, prepare_answer
 from mailbot.cases.lifecycle import IllegalTransition, current_due, transition
-from mailbot.cases.models import (
-    Case,
-    CaseEvent,
-    CaseStatus,
-    OutboundMessage,
-    OutboundStatus,
-    utcnow,
-)
+from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.cases.verification import mark_checked
 from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
 from mailbot.replies.approval import reject
 from mailbot.replies.drafts import Letterhead, draft_reply
+from mailbot.store.models import utcnow
 
 app = typer.Typer(no_args_is_help=True, help="The cases the bot opened.")
 Reference = Annotated[str, typer.Argument(help="The case reference, e.g. JAIMY-PRIV-2026-0042.")]

@@ -18,9 +18,10 @@ import typer
 from sqlmodel import Session, col, select
 
 from mailbot.cases.deadlines import receipt_date
-from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, utcnow
+from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
 from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
 from mailbot.replies.approval import ApprovalRefused, approval_problems, approve, edit, reject
+from mailbot.store.models import utcnow
 
 app = typer.Typer(no_args_is_help=True, help="Replies waiting for the DPO.")
 DraftId = Annotated[int, typer.Argument(help="The draft's number, from `mailbot drafts list`.")]

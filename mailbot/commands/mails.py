@@ -12,9 +12,10 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from mailbot.cases.models import InboundMessage, utcnow
 from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
-from mailbot.quarantine import ReviewRefused, dismiss, read_stored, retry
+from mailbot.quarantine import ReviewRefused, dismiss, retry
+from mailbot.store.models import InboundMessage, utcnow
+from mailbot.store.reading import read_stored
 
 app = typer.Typer(no_args_is_help=True, help="The mails that reached the inbox.")
 MailId = Annotated[int, typer.Argument(help="The mail's number, as `mailbot mails list` shows.")]

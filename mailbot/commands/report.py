@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from mailbot.cases.models import utcnow
 from mailbot.commands.common import ConfigOption, JsonFlag, database, fail
 from mailbot.metrics import Duration, Share, sla_figures
 from mailbot.reports import load_facts
+from mailbot.store.models import utcnow
 
 
 def report(

@@ -172,7 +172,7 @@ class ImapSource:
         if uidvalidity != self._uidvalidity:
             # The UID names another mail now. Ingest, earlier in this round, read the
             # renumbered folder again and gave every mail still there its new UID
-            # (mailbot.ingest): this one is no longer in the folder.
+            # (mailbot.store.ingest): this one is no longer in the folder.
             return
         client.delete_messages([uid])
         if b"UIDPLUS" in client.capabilities():

@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import mailbot.cases.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+# Both imported to register every table on SQLModel.metadata.
+import mailbot.cases.models
+import mailbot.store.models  # noqa: F401
 
 config = context.config
 engine = config.attributes.get("engine")

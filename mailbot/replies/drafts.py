@@ -16,11 +16,12 @@ from sqlmodel import Session, col, func, select
 from classifiers import RIGHTS
 from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import current_due
-from mailbot.cases.models import Case, InboundMessage, OutboundMessage, OutboundStatus, utcnow
+from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
 from mailbot.config import Settings
 from mailbot.mail.compose import new_message_id, thread_references
 from mailbot.replies.catalogue import spec
 from mailbot.replies.render import render_reply
+from mailbot.store.models import InboundMessage, utcnow
 
 ACKNOWLEDGEMENTS_PER_DAY = 3
 _MAX_REFERENCES = 10

@@ -17,11 +17,12 @@ import pytest
 from sqlmodel import select
 
 from deploy.mailservers import SmtpSink
-from mailbot.cases.models import Disposition, InboundMessage, OutboundMessage, OutboundStatus
+from mailbot.cases.models import OutboundMessage, OutboundStatus
 from mailbot.config import Settings
 from mailbot.database import transaction
-from mailbot.ingest import message_key
 from mailbot.runtime import open_worker
+from mailbot.store.ingest import message_key
+from mailbot.store.models import Disposition, InboundMessage
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mime"
 

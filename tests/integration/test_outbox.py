@@ -11,11 +11,12 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
 from deploy.mailservers import start_smtp_sink
-from mailbot.cases.models import OutboundMessage, OutboundStatus, utcnow
+from mailbot.cases.models import OutboundMessage, OutboundStatus
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.replies.outbox import retry_delay, send_due
 from mailbot.runtime import open_worker
+from mailbot.store.models import utcnow
 from mailbot.worker import Worker
 from tests.mailfactory import request_mail
 

@@ -29,13 +29,14 @@ import mailbot.cases.models  # noqa: F401  (registers every table on SQLModel.me
 from deploy.mailservers import SmtpSink
 from deploy.postgres import INSTALL_HINT, Postgres, find_bin_dir, start_postgres
 from mailbot.cases.audit import verify_chain
-from mailbot.cases.models import Case, CaseEvent, InboundMessage, MailboxCursor
+from mailbot.cases.models import Case, CaseEvent
 from mailbot.config import Settings
 from mailbot.database import alembic_config, migrate, open_engine, transaction
-from mailbot.ingest import message_key
 from mailbot.lease import WorkerAlreadyRunning, worker_lease
 from mailbot.reports import status_counts
 from mailbot.runtime import open_worker
+from mailbot.store.ingest import message_key
+from mailbot.store.models import InboundMessage, MailboxCursor
 from tests.integration.conftest import running_in_ci
 from tests.mailfactory import auto_reply, bounce, request_mail
 

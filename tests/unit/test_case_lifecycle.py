@@ -25,19 +25,19 @@ from mailbot.cases.models import (
     CaseEvent,
     CaseOutcome,
     CaseStatus,
-    InboundMessage,
     OutboundMessage,
     OutboundStatus,
 )
 from mailbot.cases.outcomes import after_sent
 from mailbot.cases.retention import purge_case, purge_due
 from mailbot.database import migrate, open_engine, transaction
-from mailbot.ingest import sealing_context, stored_raw
 from mailbot.mail.parse import parse_mail
 from mailbot.mail.redact import cut_attachments
 from mailbot.replies.approval import ApprovalRefused, approval_problems, approve, edit, reject
 from mailbot.schedule import Timing, due_work
 from mailbot.sealing import load_sealer
+from mailbot.store.models import InboundMessage
+from mailbot.store.sealed import sealing_context, stored_raw
 from tests.conftest import TEST_DATA_KEY
 
 SEALER = load_sealer(TEST_DATA_KEY, None)

@@ -12,19 +12,11 @@ import pytest
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
-from mailbot.cases.models import (
-    Attachment,
-    Case,
-    CaseEvent,
-    CaseStatus,
-    InboundMessage,
-    OutboundMessage,
-    Suppression,
-    utcnow,
-)
+from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage, Suppression
 from mailbot.cli import app
 from mailbot.database import transaction
 from mailbot.schedule import run_scheduled_work
+from mailbot.store.models import Attachment, InboundMessage, utcnow
 from mailbot.worker import Worker
 from tests.idcards.render import render_sample
 from tests.maildir_worker import deliver, maildir_worker

@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from mailbot.cases.models import Disposition, InboundMessage
 from mailbot.database import migrate, open_engine, transaction
-from mailbot.ingest import header_message_id, ingest, message_key, stored_raw
 from mailbot.lease import WorkerAlreadyRunning, worker_lease
 from mailbot.mail.maildir import MaildirSource
 from mailbot.sealing import Sealer, load_sealer
+from mailbot.store.ingest import header_message_id, ingest, message_key
+from mailbot.store.models import Disposition, InboundMessage
+from mailbot.store.sealed import stored_raw
 from tests.conftest import TEST_DATA_KEY
 from tests.mailfactory import request_mail
 

@@ -13,12 +13,14 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from classifiers import Classification, Classifier
-from mailbot.cases.models import Attachment, Case, InboundMessage, utcnow
+from mailbot.cases.models import Case
 from mailbot.cases.retention import purge_caseless_mails
 from mailbot.cli import app
 from mailbot.database import transaction
-from mailbot.ingest import ingest, stored_raw
 from mailbot.mail.maildir import MaildirSource
+from mailbot.store.ingest import ingest
+from mailbot.store.models import Attachment, InboundMessage, utcnow
+from mailbot.store.sealed import stored_raw
 from mailbot.worker import Worker
 from tests.idcards.render import render_sample
 from tests.maildir_worker import deliver, maildir_worker

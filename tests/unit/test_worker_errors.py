@@ -10,13 +10,13 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from classifiers import Classification, load_classifier
-from mailbot.cases.models import Disposition, InboundMessage
 from mailbot.config import Settings
 from mailbot.database import transaction
-from mailbot.ingest import ingest
 from mailbot.mail.maildir import MaildirSource
 from mailbot.pipeline import Bot
 from mailbot.runtime import open_database
+from mailbot.store.ingest import ingest
+from mailbot.store.models import Disposition, InboundMessage
 from mailbot.worker import Worker
 from tests.mailfactory import request_mail
 

@@ -11,13 +11,14 @@ import pytest
 from sqlmodel import select
 
 from classifiers import load_classifier
-from mailbot.cases.models import Attachment, Case
+from mailbot.cases.models import Case
 from mailbot.config import Settings
 from mailbot.database import transaction
-from mailbot.ingest import ingest
 from mailbot.mail.maildir import MaildirSource
 from mailbot.pipeline import Bot
 from mailbot.runtime import open_database
+from mailbot.store.ingest import ingest
+from mailbot.store.models import Attachment
 from mailbot.triage import id_check
 from mailbot.triage.id_evidence import IdCheck
 from mailbot.worker import Worker

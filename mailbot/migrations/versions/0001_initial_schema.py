@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import mailbot.cases.models
+import mailbot.store.models
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -41,15 +41,15 @@ def upgrade() -> None:
         sa.Column("confidence", sa.Float(), nullable=False),
         sa.Column("needs_triage", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
-        sa.Column("received_at", mailbot.cases.models.UTCDateTime(), nullable=False),
+        sa.Column("received_at", mailbot.store.models.UTCDateTime(), nullable=False),
         sa.Column("receipt_date", sa.Date(), nullable=False),
         sa.Column("legal_due", sa.Date(), nullable=False),
         sa.Column("target_due", sa.Date(), nullable=False),
         sa.Column("extended_due", sa.Date(), nullable=False),
         sa.Column("rule_version", sa.String(length=40), nullable=False),
         sa.Column("id_document", sa.String(length=32), nullable=False),
-        sa.Column("created_at", mailbot.cases.models.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", mailbot.cases.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", mailbot.store.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", mailbot.store.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("reference"),
     )
@@ -61,7 +61,7 @@ def upgrade() -> None:
         "case_event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("at", mailbot.cases.models.UTCDateTime(), nullable=False),
+        sa.Column("at", mailbot.store.models.UTCDateTime(), nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
@@ -88,14 +88,14 @@ def upgrade() -> None:
         sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("received_at", mailbot.cases.models.UTCDateTime(), nullable=False),
-        sa.Column("fetched_at", mailbot.cases.models.UTCDateTime(), nullable=False),
+        sa.Column("received_at", mailbot.store.models.UTCDateTime(), nullable=False),
+        sa.Column("fetched_at", mailbot.store.models.UTCDateTime(), nullable=False),
         sa.Column("sender", sa.String(length=320), nullable=True),
         sa.Column("disposition", sa.String(length=32), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("flags", sa.String(length=500), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=True),
-        sa.Column("handled_at", mailbot.cases.models.UTCDateTime(), nullable=True),
+        sa.Column("handled_at", mailbot.store.models.UTCDateTime(), nullable=True),
         sa.Column("marked_in_source", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
@@ -124,7 +124,7 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("purged_at", mailbot.cases.models.UTCDateTime(), nullable=True),
+        sa.Column("purged_at", mailbot.store.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["inbound_id"],
             ["inbound_message.id"],
@@ -149,12 +149,12 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=300), nullable=False),
         sa.Column("in_reply_to", sa.String(length=1000), nullable=True),
         sa.Column("references", sa.Text(), nullable=False),
-        sa.Column("created_at", mailbot.cases.models.UTCDateTime(), nullable=False),
+        sa.Column("created_at", mailbot.store.models.UTCDateTime(), nullable=False),
         sa.Column("approved_by", sa.String(length=200), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", mailbot.cases.models.UTCDateTime(), nullable=False),
+        sa.Column("next_attempt_at", mailbot.store.models.UTCDateTime(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("sent_at", mailbot.cases.models.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", mailbot.store.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["privacy_case.id"],

@@ -10,14 +10,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import mailbot.cases.models
+import mailbot.store.models
 
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_UTC = mailbot.cases.models.UTCDateTime
+_UTC = mailbot.store.models.UTCDateTime
 
 
 def upgrade() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import mailbot.cases.models
+import mailbot.store.models
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("inbound_message") as table:
-        table.add_column(sa.Column("erased_at", mailbot.cases.models.UTCDateTime(), nullable=True))
+        table.add_column(sa.Column("erased_at", mailbot.store.models.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:

@@ -16,17 +16,13 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from mailbot.cases.models import Disposition, InboundMessage, MailboxCursor
 from mailbot.database import transaction
 from mailbot.mail.source import FetchedMail, MailSource, Position
-from mailbot.sealing import Sealer, is_sealed
+from mailbot.sealing import Sealer
+from mailbot.store.models import Disposition, InboundMessage, MailboxCursor
+from mailbot.store.sealed import HEADERS_ONLY, NOT_FETCHED, UNFETCHED_KEY, sealing_context
 
 log = logging.getLogger(__name__)
-
-# Flags of a mail stored in part: the server refused it, or it was over the size limit.
-NOT_FETCHED = "not_fetched"
-HEADERS_ONLY = "headers_only"
-UNFETCHED_KEY = "unfetched:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,31 +57,6 @@ def header_message_id(raw: bytes) -> str | None:
 def load_position(session: Session, label: str) -> Position | None:
     cursor = session.exec(select(MailboxCursor).where(MailboxCursor.source == label)).first()
     return None if cursor is None else Position(cursor.uidvalidity, cursor.last_uid)
-
-
-def sealing_context(message_key: str) -> str:
-    """What a stored mail's sealed bytes are bound to: its own row, by its unique key."""
-    return f"inbound:{message_key}"
-
-
-def stored_whole(row: InboundMessage) -> bool:
-    """Whether the row holds the whole mail, not only its headers or nothing at all."""
-    flags = row.flags.split()
-    return (
-        NOT_FETCHED not in flags
-        and HEADERS_ONLY not in flags
-        and not row.message_key.startswith(UNFETCHED_KEY)
-        and not (row.reason or "").startswith("message too large")  # rows stored before flags
-    )
-
-
-def stored_raw(row: InboundMessage, sealer: Sealer) -> bytes:
-    """The mail's bytes as received (less any ID copy cut out after its check).
-
-    Rows stored before encryption existed (schema 0001) are read as they are."""
-    if not is_sealed(row.raw):
-        return row.raw
-    return sealer.open(row.raw, sealing_context(row.message_key))
 
 
 def ingest(engine: Engine, source: MailSource, max_bytes: int, sealer: Sealer) -> IngestSummary:

@@ -1,0 +1,1 @@
+"""Stored mail: its tables, its sealed bytes, and ingest into them."""
