@@ -40,9 +40,7 @@ def read_file(name: str, raw: bytes) -> ReadFile:
         text = raw[:200_000].decode("utf-8", errors="replace")
         return ReadFile(name, "", text, False, NO_DOCUMENT, exc.reason)
     automatic = screen(mail, own_addresses=frozenset()).verdict in AUTOMATIC
-    return ReadFile(
-        name, mail.subject, mail.text, automatic, find_id_document(mail.attachments), None
-    )
+    return ReadFile(name, mail.subject, mail.text, automatic, find_id_document(mail), None)
 
 
 def classify_files(

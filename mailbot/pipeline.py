@@ -1,40 +1,36 @@
-"""The stages one stored inbound mail goes through, inside one database transaction.
+"""The shell around handling one stored inbound mail: read it, gather, decide, record.
 
-parse -> screen -> thread -> classify -> identity -> case -> draft. The decisions are
-made by pure functions (mail.parse, triage.*, classifiers, cases.deadlines,
-replies.render); this module records them. Either everything a mail causes (the case,
-its audit events, the queued acknowledgement) is committed, or nothing is, and the
-worker quarantines the mail with the reason.
+parse -> screen -> thread -> classify -> identity -> case -> draft. `read_mail` parses
+and screens the mail once and runs the ID check of its documents (OCR, seconds per
+image) before any transaction; `handle` gathers the rows around it, asks the pure
+`mailbot.handling` decisions for a plan and records it, all in the caller's
+transaction. Either everything a mail causes (the case, its audit events, the queued
+acknowledgement) is committed, or nothing is, and the worker quarantines the mail.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from classifiers import Classification, Classifier
-from mailbot.cases.audit import append_event
-from mailbot.cases.deadlines import deadlines_for, receipt_date
-from mailbot.cases.handling import Handling, continue_case, respond_to_new_case
+from classifiers import Classifier
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage
-from mailbot.cases.reference import next_reference
-from mailbot.cases.verification import (
-    check_documents,
-    record_attachments,
-    settle_id_copies,
-    strongest_kind,
-)
 from mailbot.config import Settings
-from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
-from mailbot.replies.drafts import mail_thread
+from mailbot.handling.disposition import (
+    MailReading,
+    Surroundings,
+    decide_mail,
+    normalised_message_id,
+)
+from mailbot.handling.record import Handling, record_mail, settle
+from mailbot.mail.parse import MalformedMail, parse_mail
 from mailbot.sealing import Sealer
 from mailbot.store.models import Disposition, InboundMessage, utcnow
-from mailbot.store.sealed import erase_mail, stored_raw
-from mailbot.triage.id_evidence import IdCheck
-from mailbot.triage.screen import Screening, screen
+from mailbot.store.sealed import stored_raw
+from mailbot.triage.identity import check_documents
+from mailbot.triage.screen import screen
 from mailbot.triage.thread import ThreadClues, same_requester, thread_clues
 
 log = logging.getLogger(__name__)
@@ -53,130 +49,70 @@ class Bot:
         return Handling.of(self.settings, self.sealer)
 
 
-def check_documents_first(raw: bytes, bot: Bot) -> dict[int, IdCheck] | None:
-    """The ID check of an answerable mail's documents, run before its transaction (OCR
-    takes seconds); None when the mail will not get that far."""
+def read_mail(raw: bytes, settings: Settings) -> MailReading:
+    """Parse and screen the mail once; check its documents when the bot will answer it.
+    No database: the worker calls this before the mail's write transaction."""
     try:
         mail = parse_mail(raw)
-    except MalformedMail:
-        return None
-    if not mail.attachments or not _screening(mail, bot).answerable:
-        return None
-    return check_documents(mail)
+    except MalformedMail as exc:
+        return MailReading(None, exc.reason)
+    screening = screen(
+        mail,
+        own_addresses=frozenset({settings.sender}),
+        own_domains=frozenset({settings.message_id_domain}),
+    )
+    checks = check_documents(mail) if mail.attachments and screening.answerable else {}
+    return MailReading(mail, None, screening, checks)
 
 
 def handle(
-    session: Session,
-    inbound: InboundMessage,
-    bot: Bot,
-    checks: Mapping[int, IdCheck] | None = None,
+    session: Session, inbound: InboundMessage, bot: Bot, reading: MailReading | None = None
 ) -> None:
-    """Decide what `inbound` is and record it; sets its disposition. `checks`: the ID
-    check of its documents when the caller ran it already (check_documents_first)."""
-    inbound.handled_at = utcnow()
-    try:
-        mail = parse_mail(stored_raw(inbound, bot.sealer))
-    except MalformedMail as exc:
-        _settle(session, inbound, Disposition.QUARANTINED, exc.reason)
-        return
-    if mail.sender is not None and len(mail.sender) > 320:
-        _settle(
-            session,
-            inbound,
-            Disposition.QUARANTINED,
-            "sender address longer than 320 characters (RFC 5321 limit)",
-        )
-        return
-    inbound.sender = mail.sender
-    # The parser's normalised form, so copies and replies compare equal.
-    inbound.message_id = (
-        mail.message_id if mail.message_id and len(mail.message_id) <= 1000 else None
-    )
-    screening = _screening(mail, bot)
-    inbound.flags = " ".join(screening.flags)
-    if not screening.answerable:
-        _settle(session, inbound, Disposition(screening.verdict.value), screening.reason)
-        return
-    assert mail.sender is not None  # an answerable mail has a sender address
-    if not (mail.subject.strip() or mail.text.strip() or mail.attachments):
-        # Nothing to read or acknowledge; a person decides whether it meant something.
-        _settle(
-            session,
-            inbound,
-            Disposition.QUARANTINED,
-            "empty message: no subject, text or attachment",
-        )
-        return
-    copy_of = _earlier_copy(session, inbound)
-    if copy_of is not None and copy_of.disposition == Disposition.DISMISSED:
-        # The DPO set the first copy aside: the same decision erases this one at once
-        # (its attachments recorded as rows, unchecked, only to mark them gone).
-        record_attachments(session, inbound, mail, checks or {})
-        erase_mail(session, inbound, bot.sealer, utcnow())
-        _settle(session, inbound, Disposition.DISMISSED, f"copy of mail {copy_of.id}, dismissed")
-        return
-    if copy_of is not None:
-        inbound.case_id = copy_of.case_id
-        _settle(
-            session,
-            inbound,
-            Disposition.DUPLICATE,
-            f"same Message-ID as mail {copy_of.id}, already handled",
-        )
-        if copy_of.case_id is not None and mail.attachments:
-            # Its ID copy is the first copy's: it goes the same way.
-            record_attachments(session, inbound, mail, checks)
-            case = session.get_one(Case, copy_of.case_id)
-            settle_id_copies(session, case, bot.sealer, utcnow())
-        return
-    clues = thread_clues(mail, bot.settings.reference_prefix)
-    existing = _find_case(session, clues, mail.sender)
-    attachments = record_attachments(session, inbound, mail, checks)
+    """Decide what `inbound` is and record it; sets its disposition. `reading`: the mail
+    as `read_mail` read it (read here when the caller did not)."""
+    if reading is None:
+        reading = read_mail(stored_raw(inbound, bot.sealer), bot.settings)
+    handling = bot.handling
+    around = gather(session, inbound, reading, handling) if reading.mail else Surroundings()
     now = utcnow()
-    if existing is not None:
-        _join(session, inbound, existing)
-        reading = bot.classifier.classify(mail.subject, mail.text)
-        continue_case(session, existing, reading, attachments, bot.handling, inbound.received_at)
-        return
-    if _names_foreign_case(session, clues, mail.sender):
-        # Someone quoting another person's case reference: a case of its own, flagged.
-        inbound.flags = " ".join(filter(None, [inbound.flags, "foreign_reference"]))
-    classification = bot.classifier.classify(mail.subject, mail.text)
-    case = _open_case(session, inbound, mail, classification, strongest_kind(attachments), bot)
-    inbound.case_id = case.id
-    _settle(session, inbound, Disposition.CASE_OPENED, None)
-    thread = mail_thread(inbound.id, mail.message_id, mail.references, mail.subject)
-    respond_to_new_case(session, case, mail, attachments, thread, bot.handling, now)
-
-
-def _screening(mail: ParsedMail, bot: Bot) -> Screening:
-    return screen(
-        mail,
-        own_addresses=frozenset({bot.settings.sender}),
-        own_domains=frozenset({bot.settings.message_id_domain}),
-    )
+    plan = decide_mail(reading, around, inbound, bot.settings, bot.classifier.classify, now)
+    record_mail(session, inbound, plan, reading, handling, now)
 
 
 def quarantine(session: Session, inbound: InboundMessage, reason: str) -> None:
     inbound.handled_at = utcnow()
-    _settle(session, inbound, Disposition.QUARANTINED, reason)
+    settle(session, inbound, Disposition.QUARANTINED, reason)
 
 
-def _settle(
-    session: Session, inbound: InboundMessage, disposition: Disposition, reason: str | None
-) -> None:
-    inbound.disposition = disposition
-    inbound.reason = reason[:1000] if reason else None
-    session.add(inbound)
+def gather(
+    session: Session, inbound: InboundMessage, reading: MailReading, handling: Handling
+) -> Surroundings:
+    """The rows a decision about the mail needs."""
+    mail = reading.mail
+    assert mail is not None
+    copy = _earlier_copy(session, inbound, normalised_message_id(mail))
+    copy_case = session.get(Case, copy.case_id) if copy and copy.case_id else None
+    if mail.sender is None:
+        return Surroundings(copy, copy_case)
+    clues = thread_clues(mail, handling.settings.reference_prefix)
+    return Surroundings(
+        earlier_copy=copy,
+        copy_case=copy_case,
+        case=_find_case(session, clues, mail.sender),
+        foreign_reference=_names_foreign_case(session, clues, mail.sender),
+        sender_known=handling.sender_known(session, mail.sender),
+    )
 
 
-def _earlier_copy(session: Session, inbound: InboundMessage) -> InboundMessage | None:
+def _earlier_copy(
+    session: Session, inbound: InboundMessage, message_id: str | None
+) -> InboundMessage | None:
     """The first handled mail with the same Message-ID (a Cc delivered twice, a resend)."""
-    if inbound.message_id is None:
+    if message_id is None:
         return None
     return session.exec(
         select(InboundMessage)
-        .where(InboundMessage.message_id == inbound.message_id)
+        .where(InboundMessage.message_id == message_id)
         .where(InboundMessage.id != inbound.id)
         .where(InboundMessage.disposition != Disposition.PENDING)
         .where(InboundMessage.disposition != Disposition.QUARANTINED)
@@ -214,64 +150,3 @@ def _names_foreign_case(session: Session, clues: ThreadClues, sender: str) -> bo
         return False
     named = session.exec(select(Case.requester).where(col(Case.reference).in_(clues.references)))
     return any(not same_requester(requester, sender) for requester in named.all())
-
-
-def _join(session: Session, inbound: InboundMessage, case: Case) -> None:
-    assert case.id is not None
-    inbound.case_id = case.id
-    append_event(session, case.id, "follow_up_received", "bot", {"inbound_id": inbound.id})
-    _settle(session, inbound, Disposition.FOLLOW_UP, f"joined case {case.reference}")
-
-
-def _open_case(
-    session: Session,
-    inbound: InboundMessage,
-    mail: ParsedMail,
-    classification: Classification,
-    id_document: str,
-    bot: Bot,
-) -> Case:
-    assert mail.sender is not None
-    deadlines = deadlines_for(receipt_date(inbound.received_at), bot.settings.target_days)
-    case = Case(
-        reference=next_reference(
-            session, bot.settings.reference_prefix, deadlines.receipt_date.year
-        ),
-        requester=mail.sender,
-        requester_name=mail.sender_name[:300],
-        language=classification.reply_language,
-        detected_language=classification.language[:8],
-        primary=classification.primary,
-        labels=" ".join(classification.labels),
-        confidence=classification.confidence,
-        needs_triage=classification.needs_triage,
-        received_at=inbound.received_at,
-        receipt_date=deadlines.receipt_date,
-        legal_due=deadlines.legal_due,
-        target_due=deadlines.target_due,
-        extended_due=deadlines.extended_due,
-        rule_version=deadlines.rule_version,
-        id_document=id_document,
-    )
-    session.add(case)
-    session.flush()
-    assert case.id is not None
-    append_event(
-        session,
-        case.id,
-        "case_opened",
-        "bot",
-        {
-            "inbound_id": inbound.id,
-            "labels": list(classification.labels),
-            "language": case.language,
-            "confidence": round(classification.confidence, 3),
-            "needs_triage": classification.needs_triage,
-            "receipt_date": case.receipt_date.isoformat(),
-            "legal_due": case.legal_due.isoformat(),
-            "rule_version": case.rule_version,
-            "id_document": id_document,
-            "flags": inbound.flags,
-        },
-    )
-    return case

@@ -20,7 +20,7 @@ from mailbot.database import transaction
 from mailbot.lease import worker_lease
 from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
-from mailbot.pipeline import Bot, check_documents_first, handle, quarantine
+from mailbot.pipeline import Bot, handle, quarantine, read_mail
 from mailbot.replies.outbox import next_retry_at, send_due
 from mailbot.schedule import run_scheduled_work
 from mailbot.store.ingest import ingest
@@ -142,11 +142,12 @@ class Worker:
             try:
                 with transaction(self.engine) as session:
                     raw = stored_raw(session.get_one(InboundMessage, inbound_id), self.bot.sealer)
-                # The OCR of ID copies outside the write transaction: seconds per image.
-                checks = check_documents_first(raw, self.bot)
+                # Parsed, screened and its ID copies read (OCR: seconds per image) once,
+                # outside the write transaction.
+                reading = read_mail(raw, self.bot.settings)
                 with transaction(self.engine) as session:
                     inbound = session.get_one(InboundMessage, inbound_id)
-                    handle(session, inbound, self.bot, checks)
+                    handle(session, inbound, self.bot, reading)
                     quarantined += inbound.disposition == Disposition.QUARANTINED
             except OperationalError:
                 raise  # the database is unwell: the round is retried, the mail stays pending

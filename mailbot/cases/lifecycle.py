@@ -16,6 +16,7 @@ from sqlmodel import Session
 from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import can_extend, pause_applies, paused_due, receipt_date
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus
+from mailbot.cases.refused import Refused
 from mailbot.store.models import utcnow
 
 S = CaseStatus
@@ -29,7 +30,7 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(Refused):
     """The requested change is not allowed from the case's current state."""
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel import Session, col, func, select
 
 from mailbot.cases.models import Case
@@ -11,11 +9,6 @@ from mailbot.cases.models import Case
 
 def format_reference(prefix: str, year: int, number: int) -> str:
     return f"{prefix}-{year}-{number:04d}"
-
-
-def reference_pattern(prefix: str) -> re.Pattern[str]:
-    """Finds a reference in free text such as a reply's subject line."""
-    return re.compile(rf"\b{re.escape(prefix)}-(\d{{4}})-(\d{{4,}})\b", re.IGNORECASE)
 
 
 def next_reference(session: Session, prefix: str, year: int) -> str:

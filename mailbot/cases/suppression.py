@@ -14,14 +14,14 @@ from mailbot.cases.audit import append_event
 from mailbot.cases.models import Case, Suppression
 
 
-def suppress(session: Session, case: Case, right: str) -> None:
+def suppress(session: Session, case: Case, right: str, actor: str = "bot") -> None:
     """The requester's address leaves every marketing list at once."""
     address = account_key(case.requester)
     known = session.exec(select(Suppression).where(Suppression.address == address)).first()
     if known is None:
         session.add(Suppression(address=address, reason=right, case_id=case.id))
     assert case.id is not None
-    append_event(session, case.id, "suppressed", "bot", {"reason": right})
+    append_event(session, case.id, "suppressed", actor, {"reason": right})
 
 
 def suppressed(session: Session) -> list[Suppression]:

@@ -1,8 +1,9 @@
 """`mailbot cases`: what the DPO does to a case besides approving drafts.
 
-`list` and `show` read; `verify` records the identity check the DPO made by eye (and
-deletes the copy); `extend` drafts the extension notice (approving it extends);
-`refuse` drafts the refusal (Art. 12(4)). Each change is one lifecycle function.
+`list` and `show` read; `decide` settles a triaged case; `verify` records the identity
+check the DPO made by eye (and deletes the copy); `extend` drafts the extension notice
+(approving it extends); `refuse` drafts the refusal (Art. 12(4)); `suppress` stops
+marketing to the requester. Each change is one function of `mailbot.actions.cases`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,20 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, col, select
 
-from mailbot.cases.dpo_reading import decide_reading
-from mailbot.cases.handling import Handling, prepare_answer
-from mailbot.cases.lifecycle import IllegalTransition, current_due, transition
-from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage, OutboundStatus
-from mailbot.cases.verification import mark_checked
-from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
-from mailbot.replies.approval import reject
-from mailbot.replies.drafts import Letterhead, draft_reply
+from mailbot.actions import Refused
+from mailbot.actions.cases import (
+    decide_case,
+    draft_extension,
+    draft_refusal,
+    find_case,
+    suppress_marketing,
+    verify_identity,
+)
+from mailbot.cases.lifecycle import current_due
+from mailbot.cases.models import Case, CaseEvent
+from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, act, database, emit, fail
+from mailbot.config import Settings
+from mailbot.handling.record import Handling
 from mailbot.store.models import utcnow
 
 app = typer.Typer(no_args_is_help=True, help="The cases the bot opened.")
@@ -77,28 +84,12 @@ def verify(
     config: ConfigOption = None,
 ) -> None:
     """Record the identity check you made on the ID copy; the copy is then deleted."""
-    settings, engine = database(config)
-    with Session(engine) as session:
-        case = _case(session, reference)
-        now = utcnow()
-        try:
-            handling = Handling.of(settings, settings.sealer())
-            mark_checked(session, case, verified, "dpo-review", actor, now, handling.sealer)
-            pending_closure = _pending(session, case, "not_identified")
-            if verified:
-                for draft in pending_closure:  # drafted by the clock; pointless now
-                    reject(session, draft, actor, "identity verified")
-                transition(session, case, CaseStatus.IN_PROGRESS, actor, "identity verified")
-                prepare_answer(session, case, handling)
-            elif not pending_closure:
-                # Art. 12(2): we cannot act; the letter saying so (with the remedies)
-                # waits for the DPO's approval like every refusal.
-                draft_reply(session, case, "not_identified", {}, handling.letterhead)
-                transition(session, case, CaseStatus.AWAITING_APPROVAL, actor, "not identified")
-        except IllegalTransition as exc:
-            fail(str(exc), 1)
-        session.commit()
-    typer.echo(f"{reference}: identity {'verified' if verified else 'not verified'}; copy deleted")
+    act(
+        config,
+        lambda session, settings: verify_identity(
+            session, reference, verified, actor, _handling(settings), utcnow()
+        ),
+    )
 
 
 @app.command()
@@ -111,17 +102,13 @@ def decide(
     config: ConfigOption = None,
 ) -> None:
     """Settle a triaged case's reading; the bot then goes on as for any request."""
-    settings, engine = database(config)
     labels = [label.strip() for label in rights.split(",") if label.strip()]
-    with Session(engine) as session:
-        case = _case(session, reference)
-        try:
-            handling = Handling.of(settings, settings.sealer())
-            decide_reading(session, case, labels, actor, handling, utcnow())
-        except IllegalTransition as exc:
-            fail(str(exc), 1)
-        session.commit()
-        typer.echo(f"{reference}: {', '.join(labels)}; now {case.status}")
+    act(
+        config,
+        lambda session, settings: decide_case(
+            session, reference, labels, actor, _handling(settings), utcnow()
+        ),
+    )
 
 
 @app.command()
@@ -132,16 +119,12 @@ def extend(
     config: ConfigOption = None,
 ) -> None:
     """Draft the extension notice; approving it (before the deadline) extends the case."""
-    settings, engine = database(config)
-    with Session(engine) as session:
-        case = _case(session, reference)
-        if not reason.strip():
-            fail("an extension needs a written reason (LEGAL.md §1.5)", 1)
-        case.extension_reason = reason.strip()
-        extra = {"extended_due": case.extended_due, "extension_reason": case.extension_reason}
-        draft = draft_reply(session, case, "extension_notice", extra, Letterhead.of(settings))
-        session.commit()
-        typer.echo(f"{reference}: extension notice drafted as draft {draft.id} ({actor})")
+    act(
+        config,
+        lambda session, settings: draft_extension(
+            session, reference, reason, actor, _handling(settings), utcnow()
+        ),
+    )
 
 
 @app.command()
@@ -153,30 +136,38 @@ def refuse(
     config: ConfigOption = None,
 ) -> None:
     """Draft the refusal (reasons, complaint to the GBA/APD, judicial remedy)."""
-    if not reasons.strip():
-        fail("a refusal must give its reasons (Art. 12(4), LEGAL.md §3.4)", 1)
-    settings, engine = database(config)
-    with Session(engine) as session:
-        case = _case(session, reference)
-        extra = {"refusal_reasons": reasons.strip(), "partial": partial}
-        draft = draft_reply(session, case, "refusal", extra, Letterhead.of(settings))
-        session.commit()
-        typer.echo(f"{reference}: refusal drafted as draft {draft.id} ({actor})")
-
-
-def _pending(session: Session, case: Case, kind: str) -> list[OutboundMessage]:
-    """The case's drafts of `kind` waiting for approval."""
-    waiting = session.exec(
-        select(OutboundMessage)
-        .where(OutboundMessage.case_id == case.id)
-        .where(OutboundMessage.kind == kind)
-        .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
+    act(
+        config,
+        lambda session, settings: draft_refusal(
+            session, reference, reasons, partial, actor, _handling(settings), utcnow()
+        ),
     )
-    return list(waiting.all())
+
+
+@app.command()
+def suppress(
+    reference: Reference,
+    actor: ActorOption,
+    right: Annotated[
+        str, typer.Option(help="objection (direct marketing) or withdraw_consent.")
+    ] = "objection",
+    config: ConfigOption = None,
+) -> None:
+    """Put the case's requester on the suppression list (an objection the bot missed)."""
+    act(
+        config,
+        lambda session, settings: suppress_marketing(
+            session, reference, right, actor, _handling(settings), utcnow()
+        ),
+    )
+
+
+def _handling(settings: Settings) -> Handling:
+    return Handling.of(settings, settings.sealer())
 
 
 def _case(session: Session, reference: str) -> Case:
-    case = session.exec(select(Case).where(Case.reference == reference.upper())).first()
-    if case is None:
-        fail(f"no case {reference}", 1)
-    return case
+    try:
+        return find_case(session, reference)
+    except Refused as exc:
+        fail(str(exc), 1)

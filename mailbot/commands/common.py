@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from sqlalchemy import Engine
+from sqlmodel import Session
 
+from mailbot.actions import Done, Refused
 from mailbot.config import ConfigError, Settings, load_settings
+from mailbot.database import transaction
 
 ConfigOption = Annotated[
     Path | None,
@@ -53,3 +56,16 @@ def emit(row: Mapping[str, Any], json_output: bool, line: str) -> None:
 def fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"mailbot: {message}", err=True)
     raise typer.Exit(code)
+
+
+def act(config: Path | None, action: Callable[[Session, Settings], Done]) -> Done:
+    """Run a person's action (mailbot.actions) in one transaction and print what it did;
+    a refusal is printed as the reason and exits with status 1, changing nothing."""
+    settings, engine = database(config)
+    try:
+        with transaction(engine) as session:
+            done = action(session, settings)
+    except Refused as refused:
+        fail(str(refused), 1)
+    typer.echo(done.summary)
+    return done

@@ -17,10 +17,10 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, col, select
 
-from mailbot.cases.deadlines import receipt_date
+from mailbot.actions import Refused, drafts
 from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
-from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
-from mailbot.replies.approval import ApprovalRefused, approval_problems, approve, edit, reject
+from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, act, database, emit, fail
+from mailbot.replies.approval import approval_problems
 from mailbot.store.models import utcnow
 
 app = typer.Typer(no_args_is_help=True, help="Replies waiting for the DPO.")
@@ -75,30 +75,14 @@ def edit_draft(draft_id: DraftId, actor: ActorOption, config: ConfigOption = Non
     """Open the draft's text in $EDITOR (or $VISUAL); saving changes it."""
     _, engine = database(config)
     with Session(engine) as session:
-        draft = _draft(session, draft_id)
-        text = _edited(draft.body)
-        try:
-            changed = edit(session, draft, text, actor)
-        except ApprovalRefused as exc:
-            fail(str(exc), 1)
-        session.commit()
-    typer.echo(f"draft {draft_id} {'changed' if changed else 'unchanged'}")
+        text = _edited(_draft(session, draft_id).body)
+    act(config, lambda session, _: drafts.edit_draft(session, draft_id, text, actor))
 
 
 @app.command("approve")
 def approve_draft(draft_id: DraftId, actor: ActorOption, config: ConfigOption = None) -> None:
     """Send the draft (the worker sends it on its next round)."""
-    _, engine = database(config)
-    with Session(engine) as session:
-        try:
-            # The Brussels date: deadlines end at midnight there, not on the host's clock.
-            approve(session, _draft(session, draft_id), actor, receipt_date(utcnow()))
-        except ApprovalRefused as exc:
-            fail(str(exc), 1)
-        except ValueError as exc:  # an extension the rules no longer allow
-            fail(str(exc), 1)
-        session.commit()
-    typer.echo(f"draft {draft_id} approved by {actor}; it goes out with the next round")
+    act(config, lambda session, _: drafts.approve_draft(session, draft_id, actor, utcnow()))
 
 
 @app.command("reject")
@@ -109,21 +93,14 @@ def reject_draft(
     config: ConfigOption = None,
 ) -> None:
     """Never send the draft."""
-    _, engine = database(config)
-    with Session(engine) as session:
-        try:
-            reject(session, _draft(session, draft_id), actor, why)
-        except ApprovalRefused as exc:
-            fail(str(exc), 1)
-        session.commit()
-    typer.echo(f"draft {draft_id} rejected")
+    act(config, lambda session, _: drafts.reject_draft(session, draft_id, actor, why))
 
 
 def _draft(session: Session, draft_id: int) -> OutboundMessage:
-    draft = session.get(OutboundMessage, draft_id)
-    if draft is None or draft.kind == "dpo_warning":
-        fail(f"no draft {draft_id}", 1)
-    return draft
+    try:
+        return drafts.find_draft(session, draft_id)
+    except Refused as exc:
+        fail(str(exc), 1)
 
 
 def _edited(text: str) -> str:

@@ -2,7 +2,7 @@
 
 `list` says what became of every stored mail; `show` lets the DPO read one; a
 quarantined mail is handed back to the bot with `retry` or set aside with `dismiss`
-(its content, ID copies included, is then erased: mailbot.quarantine).
+(its content, ID copies included, is then erased: mailbot.actions.mails).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, database, emit, fail
-from mailbot.quarantine import ReviewRefused, dismiss, retry
+from mailbot.actions import Refused, mails
+from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, act, database, emit, fail
 from mailbot.store.models import InboundMessage, utcnow
 from mailbot.store.reading import read_stored
 
@@ -68,16 +68,9 @@ def show(mail_id: MailId, config: ConfigOption = None, json_output: JsonFlag = F
 
 
 @app.command("retry")
-def retry_mail(mail_id: MailId, config: ConfigOption = None) -> None:
+def retry_mail(mail_id: MailId, actor: ActorOption, config: ConfigOption = None) -> None:
     """Hand a quarantined mail back to the bot (once what stopped it is fixed)."""
-    _, engine = database(config)
-    with Session(engine) as session:
-        try:
-            retry(session, _mail(session, mail_id))
-        except ReviewRefused as exc:
-            fail(str(exc))
-        session.commit()
-    typer.echo(f"mail {mail_id} is pending again: the worker handles it on its next round")
+    act(config, lambda session, _: mails.retry_mail(session, mail_id, actor))
 
 
 @app.command("dismiss")
@@ -88,21 +81,16 @@ def dismiss_mail(
     config: ConfigOption = None,
 ) -> None:
     """Set a quarantined mail aside: its content, ID copies included, is erased."""
-    settings, engine = database(config)
-    with Session(engine) as session:
-        try:
-            dismiss(session, _mail(session, mail_id), actor, reason, settings.sealer(), utcnow())
-        except ValueError as exc:
-            fail(str(exc))
-        session.commit()
-    typer.echo(
-        f"mail {mail_id} dismissed; its content is erased (the worker also removes it "
-        "from the mailbox folder)"
+    act(
+        config,
+        lambda session, settings: mails.dismiss_mail(
+            session, mail_id, actor, reason, settings.sealer(), utcnow()
+        ),
     )
 
 
 def _mail(session: Session, mail_id: int) -> InboundMessage:
-    inbound = session.get(InboundMessage, mail_id)
-    if inbound is None:
-        fail(f"no stored mail numbered {mail_id}")
-    return inbound
+    try:
+        return mails.find_mail(session, mail_id)
+    except Refused as exc:
+        fail(str(exc), 1)

@@ -16,6 +16,7 @@ from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import add_months, can_extend, next_working_day
 from mailbot.cases.lifecycle import transition
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.cases.refused import Refused
 from mailbot.replies.catalogue import CATALOGUE, unfilled
 
 # Words that must survive in a letter closing with the remedies, per reply language:
@@ -30,7 +31,7 @@ _COURT = {
 }
 
 
-class ApprovalRefused(ValueError):
+class ApprovalRefused(Refused):
     """The draft cannot be approved (or changed) as it is; the message says why."""
 
 

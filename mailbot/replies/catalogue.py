@@ -1,4 +1,6 @@
-"""The catalogue of reply templates: what each one needs, and who must approve it.
+"""The catalogue of letters: what each template needs, who must approve it, which right
+it answers or confirms, and how its sending ends a case. The one table of letter facts:
+the bot's handling, the outbox and the DPO's actions all read it.
 
 Every template in templates/<lang>/ has one entry here, and every entry has a template in
 each of the four languages (tests/unit/test_templates.py holds both sides to that).
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from mailbot.cases.models import CaseOutcome
+
 
 @dataclass(frozen=True, slots=True)
 class TemplateSpec:
@@ -23,12 +27,20 @@ class TemplateSpec:
     `closes_with_remedies`: the letter always ends with the complaint-to-the-GBA/APD and
     judicial-remedy paragraph (templates/<lang>/_remedies.j2), so a DPO's edit of it
     must keep that paragraph (LEGAL.md §3.4).
+    `answers`: the rights whose answer this letter is (the DPO completes it).
+    `confirms`: the right that takes effect the moment the mail is read (objection,
+    withdrawal), which this letter confirms.
+    `closes`: the outcome its sending records; a confirmation closes only a case that
+    asks nothing but rights taking effect at once.
     """
 
     name: str
     needs_approval: bool
     required: frozenset[str]
     closes_with_remedies: bool
+    answers: frozenset[str] = frozenset()
+    confirms: str | None = None
+    closes: CaseOutcome | None = None
 
 
 # Why an ID copy is asked for (LEGAL.md §2.2); the templates phrase each one.
@@ -73,13 +85,22 @@ def _entry(
     automatic: bool,
     needs: frozenset[str],
     remedies: bool = False,
+    answers: frozenset[str] = frozenset(),
+    confirms: str | None = None,
+    closes: CaseOutcome | None = None,
 ) -> tuple[str, TemplateSpec]:
     return name, TemplateSpec(
         name=name,
         needs_approval=not automatic,
         required=needs,
         closes_with_remedies=remedies,
+        answers=answers,
+        confirms=confirms,
+        closes=closes,
     )
+
+
+_ANSWERED = CaseOutcome.ANSWERED
 
 
 CATALOGUE: Final[Mapping[str, TemplateSpec]] = MappingProxyType(
@@ -102,32 +123,96 @@ CATALOGUE: Final[Mapping[str, TemplateSpec]] = MappingProxyType(
                 automatic=False,
                 needs=_RECEIVED | {"legal_due", "extended_due", "extension_reason"},
             ),
-            _entry("objection_done", automatic=True, needs=_RECEIVED),
-            _entry("consent_withdrawn", automatic=True, needs=_RECEIVED),
+            _entry(
+                "objection_done",
+                automatic=True,
+                needs=_RECEIVED,
+                confirms="objection",
+                closes=_ANSWERED,
+            ),
+            _entry(
+                "consent_withdrawn",
+                automatic=True,
+                needs=_RECEIVED,
+                confirms="withdraw_consent",
+                closes=_ANSWERED,
+            ),
             _entry(
                 "rectification_done",
                 automatic=False,
                 needs=_RECEIVED | {"changes", "recipients_notified"},
+                answers=frozenset({"rectification"}),
+                closes=_ANSWERED,
             ),
             _entry(
                 "erasure_done",
                 automatic=False,
                 needs=_RECEIVED | {"erased", "kept", "recipients_notified"},
+                answers=frozenset({"erasure"}),
+                closes=_ANSWERED,
             ),
-            _entry("restriction_done", automatic=False, needs=_RECEIVED | {"restriction_scope"}),
-            _entry("access_answer", automatic=False, needs=_RECEIVED, remedies=True),
-            _entry("portability_answer", automatic=False, needs=_RECEIVED, remedies=True),
+            _entry(
+                "restriction_done",
+                automatic=False,
+                needs=_RECEIVED | {"restriction_scope"},
+                answers=frozenset({"restriction"}),
+                closes=_ANSWERED,
+            ),
+            _entry(
+                "access_answer",
+                automatic=False,
+                needs=_RECEIVED,
+                remedies=True,
+                answers=frozenset({"access"}),
+                closes=_ANSWERED,
+            ),
+            _entry(
+                "portability_answer",
+                automatic=False,
+                needs=_RECEIVED,
+                remedies=True,
+                answers=frozenset({"portability"}),
+                closes=_ANSWERED,
+            ),
             _entry(
                 "refusal",
                 automatic=False,
                 needs=_RECEIVED | {"rights", "refusal_reasons", "partial"},
                 remedies=True,
+                closes=CaseOutcome.REFUSED,
             ),
-            _entry("not_identified", automatic=False, needs=_RECEIVED, remedies=True),
-            _entry("redirect", automatic=False, needs=_RECEIVED | {"service_contact"}),
+            _entry(
+                "not_identified",
+                automatic=False,
+                needs=_RECEIVED,
+                remedies=True,
+                closes=CaseOutcome.NOT_IDENTIFIED,
+            ),
+            _entry(
+                "redirect",
+                automatic=False,
+                needs=_RECEIVED | {"service_contact"},
+                closes=CaseOutcome.NOT_A_REQUEST,
+            ),
         ]
     )
 )
+
+# The confirmation of each right that takes effect at once: objection -> objection_done.
+TAKES_EFFECT_AT_ONCE: Final[Mapping[str, str]] = MappingProxyType(
+    {spec.confirms: spec.name for spec in CATALOGUE.values() if spec.confirms}
+)
+
+
+def answer_letter(rights: list[str]) -> str | None:
+    """The letter the DPO completes for a case asking `rights`: the first right with an
+    answer decides (None when no right has one)."""
+    for right in rights:
+        for spec in CATALOGUE.values():
+            if right in spec.answers:
+                return spec.name
+    return None
+
 
 # A DPO fill-in: "[[ the retention period ]]". Line wrapping may split one over lines.
 FILL_IN: Final[re.Pattern[str]] = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)

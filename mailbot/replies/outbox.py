@@ -17,11 +17,11 @@ from sqlmodel import col, select
 
 from mailbot.cases.audit import append_event
 from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
-from mailbot.cases.outcomes import after_sent
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.mail.compose import Reply, compose
 from mailbot.mail.smtp import SendFailure, SmtpSession
+from mailbot.replies.outcomes import after_sent
 from mailbot.store.models import utcnow
 
 log = logging.getLogger(__name__)

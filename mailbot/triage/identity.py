@@ -8,13 +8,22 @@ document is where OCR is unavailable).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from mailbot.mail.parse import Attachment
-from mailbot.triage.id_evidence import ID_KINDS
+from mailbot.mail.parse import ParsedMail
+from mailbot.triage.id_evidence import ID_KINDS, IdCheck
 
-__all__ = ["DOCUMENT_TYPES", "ID_KINDS", "IdDocument", "find_id_document", "strongest_kind"]
+__all__ = [
+    "DOCUMENT_TYPES",
+    "ID_KINDS",
+    "Finding",
+    "IdDocument",
+    "check_documents",
+    "find_id_document",
+    "strongest_kind",
+    "surest_kind",
+]
 
 DOCUMENT_TYPES = frozenset(
     {
@@ -50,17 +59,46 @@ class IdDocument:
 NO_DOCUMENT = IdDocument(present=False, kind="none", filename=None)
 
 
-def find_id_document(attachments: tuple[Attachment, ...]) -> IdDocument:
-    """The attachment most telling of an ID copy, judged by its bytes, not its name."""
+def check_documents(mail: ParsedMail) -> dict[int, IdCheck]:
+    """The ID check of every attachment that could be a document, by part index: the
+    one judgement of what a mail carries, for the worker and `mailbot classify` alike.
+
+    The OCR takes seconds per image: the worker runs this before the mail's database
+    transaction, so that nobody else's write (a DPO's approval) waits for it."""
     from mailbot.triage.id_check import check_attachment  # Pillow and OCR: on demand
 
-    found = [
-        (check_attachment(a.data, a.sniffed_type).kind, a)
-        for a in attachments
-        if a.sniffed_type in DOCUMENT_TYPES
-    ]
-    if not found:
+    return {
+        index: check_attachment(part.data, part.sniffed_type, mail.sender_name)
+        for index, part in enumerate(mail.attachments)
+        if part.sniffed_type in DOCUMENT_TYPES
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What the check found in one attachment, as the identity decisions need it."""
+
+    kind: str
+    sure: bool  # enough evidence, or valid MRZ check digits
+    holder_match: bool | None  # shows the sender's display name (None: not compared)
+
+    @classmethod
+    def of(cls, check: IdCheck) -> Finding:
+        return cls(check.kind, check.verified, check.holder_match)
+
+
+def surest_kind(findings: Iterable[Finding]) -> str:
+    """The most telling finding the check is sure of, on a document that does not show
+    another name than the sender's ("none" when there is no such finding)."""
+    return strongest_kind(f.kind for f in findings if f.sure and f.holder_match is not False)
+
+
+def find_id_document(mail: ParsedMail, checks: Mapping[int, IdCheck] | None = None) -> IdDocument:
+    """The attachment most telling of an ID copy, judged by its bytes, not its name."""
+    if checks is None:
+        checks = check_documents(mail)
+    if not checks:
         return NO_DOCUMENT
-    kind = strongest_kind(kind for kind, _ in found)
-    attachment = next(a for found_kind, a in found if found_kind == kind)
-    return IdDocument(present=True, kind=kind, filename=attachment.filename)
+    kind = strongest_kind(check.kind for check in checks.values())
+    index = next(i for i, check in sorted(checks.items()) if check.kind == kind)
+    return IdDocument(present=True, kind=kind, filename=mail.attachments[index].filename)

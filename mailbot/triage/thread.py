@@ -7,9 +7,9 @@ requester. A reference quoted from another address is not enough: anyone can typ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from mailbot.cases.reference import reference_pattern
 from mailbot.mail.parse import ParsedMail
 
 
@@ -21,6 +21,11 @@ class ThreadClues:
     @property
     def empty(self) -> bool:
         return not (self.message_ids or self.references)
+
+
+def reference_pattern(prefix: str) -> re.Pattern[str]:
+    """Finds a reference in free text such as a reply's subject line."""
+    return re.compile(rf"\b{re.escape(prefix)}-(\d{{4}})-(\d{{4,}})\b", re.IGNORECASE)
 
 
 def thread_clues(mail: ParsedMail, reference_prefix: str) -> ThreadClues:

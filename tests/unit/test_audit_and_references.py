@@ -12,8 +12,9 @@ from sqlmodel import col, select
 from mailbot.cases.audit import append_event, verify_chain
 from mailbot.cases.lifecycle import IllegalTransition, transition
 from mailbot.cases.models import Case, CaseEvent, CaseStatus
-from mailbot.cases.reference import next_reference, reference_pattern
+from mailbot.cases.reference import next_reference
 from mailbot.database import migrate, open_engine, transaction
+from mailbot.triage.thread import reference_pattern
 
 
 @pytest.fixture

@@ -28,12 +28,12 @@ from mailbot.cases.models import (
     OutboundMessage,
     OutboundStatus,
 )
-from mailbot.cases.outcomes import after_sent
 from mailbot.cases.retention import purge_case, purge_due
 from mailbot.database import migrate, open_engine, transaction
 from mailbot.mail.parse import parse_mail
 from mailbot.mail.redact import cut_attachments
 from mailbot.replies.approval import ApprovalRefused, approval_problems, approve, edit, reject
+from mailbot.replies.outcomes import after_sent
 from mailbot.schedule import Timing, due_work
 from mailbot.sealing import load_sealer
 from mailbot.store.models import InboundMessage

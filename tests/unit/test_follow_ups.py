@@ -216,8 +216,8 @@ def test_a_card_with_another_name_waits_for_the_dpo(tmp_path: Path) -> None:
 
 
 def test_the_dpo_settles_a_triaged_case_and_the_bot_goes_on(tmp_path: Path) -> None:
-    from mailbot.cases.dpo_reading import decide_reading
-    from mailbot.cases.lifecycle import IllegalTransition
+    from mailbot.actions import Refused
+    from mailbot.actions.cases import decide_case
 
     worker = _worker(tmp_path)
     vague = request_mail(
@@ -230,10 +230,9 @@ def test_the_dpo_settles_a_triaged_case_and_the_bot_goes_on(tmp_path: Path) -> N
     (case,) = _cases(worker)
     assert case.needs_triage and case.status == CaseStatus.NEW
     with transaction(worker.engine) as session:
-        case = session.get_one(Case, case.id)
-        with pytest.raises(IllegalTransition):
-            decide_reading(session, case, ["acces"], "Dana", worker.bot.handling, utcnow())
-        decide_reading(session, case, ["access"], "Dana", worker.bot.handling, utcnow())
+        with pytest.raises(Refused):
+            decide_case(session, case.reference, ["acces"], "Dana", worker.bot.handling, utcnow())
+        decide_case(session, case.reference, ["access"], "Dana", worker.bot.handling, utcnow())
     (case,) = _cases(worker)
     assert not case.needs_triage and case.primary == "access"
     assert case.status == CaseStatus.AWAITING_IDENTITY  # an unknown sender: ID asked

@@ -87,7 +87,7 @@ def test_a_quarantined_mail_is_kept_whole_and_readable(tmp_path: Path) -> None:
 def test_retry_hands_the_mail_back_once_the_cause_is_fixed(tmp_path: Path) -> None:
     worker = _request_with_card(tmp_path)
     (mail,) = _mails(worker)
-    code, output = _mailbot(tmp_path, "mails", "retry", str(mail.id))
+    code, output = _mailbot(tmp_path, "mails", "retry", str(mail.id), "--as", "Dana DPO")
     assert code == 0, output
 
     fixed = _worker(tmp_path)  # the bug fixed: the usual classifier again
@@ -132,9 +132,9 @@ def test_only_a_quarantined_mail_can_be_retried_or_dismissed(tmp_path: Path, com
     _deliver(worker, request_mail(sender=ANNA, language="en"))
     (mail,) = _mails(worker)
     assert mail.disposition == "case_opened"
-    extra = ["--as", "Dana DPO", "--reason", "oops"] if command == "dismiss" else []
-    code, output = _mailbot(tmp_path, "mails", command, str(mail.id), *extra)
-    assert code == 2
+    extra = ["--reason", "oops"] if command == "dismiss" else []
+    code, output = _mailbot(tmp_path, "mails", command, str(mail.id), "--as", "Dana DPO", *extra)
+    assert code == 1
     assert "is case_opened, not quarantined" in output
     (after,) = _mails(worker)
     assert after.disposition == "case_opened" and after.erased_at is None
@@ -143,7 +143,7 @@ def test_only_a_quarantined_mail_can_be_retried_or_dismissed(tmp_path: Path, com
 def test_an_unknown_mail_number_is_a_clear_error(tmp_path: Path) -> None:
     _worker(tmp_path)
     code, output = _mailbot(tmp_path, "mails", "show", "999")
-    assert code == 2 and "no stored mail numbered 999" in output
+    assert code == 1 and "no stored mail numbered 999" in output
 
 
 def test_mails_without_a_case_are_erased_after_the_retention_period(tmp_path: Path) -> None:
@@ -179,8 +179,8 @@ def test_a_mail_stored_without_its_content_cannot_be_retried(tmp_path: Path) -> 
     (mail,) = _mails(worker)
     assert mail.disposition == "quarantined" and "only its headers" in (mail.reason or "")
 
-    code, output = _mailbot(tmp_path, "mails", "retry", str(mail.id))
-    assert code == 2 and "stored without its content" in output
+    code, output = _mailbot(tmp_path, "mails", "retry", str(mail.id), "--as", "Dana DPO")
+    assert code == 1 and "stored without its content" in output
     (after,) = _mails(worker)
     assert after.disposition == "quarantined"  # not opened as a case from headers alone
 

@@ -16,23 +16,10 @@ from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import receipt_date
 from mailbot.cases.lifecycle import IllegalTransition, close, extend, transition
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.replies.catalogue import CATALOGUE, TAKES_EFFECT_AT_ONCE
 
-# The letters that settle a case, and the outcome each records.
-CLOSING: dict[str, CaseOutcome] = {
-    "objection_done": CaseOutcome.ANSWERED,
-    "consent_withdrawn": CaseOutcome.ANSWERED,
-    "access_answer": CaseOutcome.ANSWERED,
-    "portability_answer": CaseOutcome.ANSWERED,
-    "rectification_done": CaseOutcome.ANSWERED,
-    "erasure_done": CaseOutcome.ANSWERED,
-    "restriction_done": CaseOutcome.ANSWERED,
-    "refusal": CaseOutcome.REFUSED,
-    "not_identified": CaseOutcome.NOT_IDENTIFIED,
-    "redirect": CaseOutcome.NOT_A_REQUEST,
-}
-# Confirmations that settle only these rights: a case asking more stays open.
-_IMMEDIATE_ONLY = {"objection_done", "consent_withdrawn"}
-_IMMEDIATE_RIGHTS = frozenset({"objection", "withdraw_consent"})
+# Confirmations of rights that take effect at once settle only those rights.
+_IMMEDIATE_RIGHTS = frozenset(TAKES_EFFECT_AT_ONCE)
 
 
 def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetime) -> None:
@@ -45,9 +32,10 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
     if kind == "extension_notice":
         _extended(session, case, reply, at)
         return
-    outcome = CLOSING.get(kind)
+    letter = CATALOGUE.get(kind)
+    outcome = letter.closes if letter is not None else None
     rights = {label for label in case.label_list if label in RIGHTS}
-    if outcome is None or (kind in _IMMEDIATE_ONLY and not rights <= _IMMEDIATE_RIGHTS):
+    if outcome is None or (letter and letter.confirms and not rights <= _IMMEDIATE_RIGHTS):
         return
     if outcome == CaseOutcome.ANSWERED:
         transition(session, case, CaseStatus.ANSWERED, "bot", f"{kind} sent")

@@ -1,0 +1,153 @@
+"""What the DPO does to a case: settle a triaged reading, record an identity checked by
+eye, draft an extension notice or a refusal, stop marketing to the requester."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from mailbot.actions import Done, NotFound, Refused, who
+from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.handling.decide import decide_reading, verify_by_eye
+from mailbot.handling.plan import Draft, SetExtensionReason, Step, Suppress
+from mailbot.handling.record import Handling, apply_steps
+from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
+from mailbot.store.models import Attachment, InboundMessage
+from mailbot.store.sealed import stored_raw
+from mailbot.triage.identity import Finding
+
+
+def find_case(session: Session, reference: str) -> Case:
+    case = session.exec(select(Case).where(Case.reference == reference.strip().upper())).first()
+    if case is None:
+        raise NotFound(f"no case {reference}")
+    return case
+
+
+def decide_case(
+    session: Session,
+    reference: str,
+    labels: Sequence[str],
+    actor: str,
+    handling: Handling,
+    now: datetime,
+) -> Done:
+    """Settle a triaged case's reading (primary first); the bot then goes on as for any
+    request: suppression, ID request, draft answer, or the redirect."""
+    name, case = who(actor), find_case(session, reference)
+    first = _first_mail(session, case)
+    mail = _parsed(first, handling) if first is not None else None
+    findings = _findings(session, first) if first is not None else []
+    known = handling.sender_known(session, case.requester)
+    steps = decide_reading(case, labels, name, mail, findings, known, handling.settings, now)
+    apply_steps(session, case, steps, handling, now)
+    return Done(f"{case.reference}: {', '.join(labels)}; now {case.status}")
+
+
+def verify_identity(
+    session: Session, reference: str, verified: bool, actor: str, handling: Handling, now: datetime
+) -> Done:
+    """Record the identity check the DPO made on the ID copy; the copy is then deleted."""
+    name, case = who(actor), find_case(session, reference)
+    closures = [d.id for d in _waiting(session, case, "not_identified") if d.id is not None]
+    apply_steps(session, case, verify_by_eye(case, verified, name, closures), handling, now)
+    verdict = "verified" if verified else "not verified"
+    return Done(f"{case.reference}: identity {verdict}; copy deleted")
+
+
+def draft_extension(
+    session: Session, reference: str, reason: str, actor: str, handling: Handling, now: datetime
+) -> Done:
+    """Draft the extension notice; approving it (before the deadline) extends the case."""
+    name, case = who(actor), find_case(session, reference)
+    if not reason.strip():
+        raise Refused("an extension needs a written reason (LEGAL.md §1.5)")
+    _still_open(case)
+    if case.extension_notified_on is not None:
+        raise Refused(f"{case.reference} was extended already")
+    extra = {"extended_due": case.extended_due, "extension_reason": reason.strip()}
+    steps: list[Step] = [SetExtensionReason(reason.strip()), Draft("extension_notice", extra)]
+    return _drafted(session, case, steps, handling, now, f"extension notice ({name})")
+
+
+def draft_refusal(
+    session: Session,
+    reference: str,
+    reasons: str,
+    partial: bool,
+    actor: str,
+    handling: Handling,
+    now: datetime,
+) -> Done:
+    """Draft the refusal: reasons, complaint to the GBA/APD, judicial remedy (Art. 12(4))."""
+    name, case = who(actor), find_case(session, reference)
+    if not reasons.strip():
+        raise Refused("a refusal must give its reasons (Art. 12(4), LEGAL.md §3.4)")
+    _still_open(case)
+    extra = {"refusal_reasons": reasons.strip(), "partial": partial}
+    return _drafted(session, case, [Draft("refusal", extra)], handling, now, f"refusal ({name})")
+
+
+def suppress_marketing(
+    session: Session, reference: str, right: str, actor: str, handling: Handling, now: datetime
+) -> Done:
+    """Put the requester on the suppression list when the bot did not (an objection or a
+    withdrawal the classifier missed)."""
+    name, case = who(actor), find_case(session, reference)
+    if right not in ("objection", "withdraw_consent"):
+        raise Refused(f"only an objection or a consent withdrawal suppresses, not {right!r}")
+    if case.purged_at is not None:
+        raise Refused(f"{case.reference} was purged: its address is gone")
+    apply_steps(session, case, [Suppress(right, name)], handling, now)
+    return Done(f"{case.reference}: the requester's address is on the suppression list")
+
+
+def _drafted(
+    session: Session, case: Case, steps: list[Step], handling: Handling, now: datetime, what: str
+) -> Done:
+    apply_steps(session, case, steps, handling, now)
+    draft = session.exec(
+        select(OutboundMessage)
+        .where(OutboundMessage.case_id == case.id)
+        .order_by(col(OutboundMessage.id).desc())
+    ).first()
+    assert draft is not None
+    return Done(f"{case.reference}: {what} drafted as draft {draft.id}", draft_id=draft.id)
+
+
+def _still_open(case: Case) -> None:
+    if case.status == CaseStatus.CLOSED:
+        raise Refused(f"{case.reference} is closed")
+
+
+def _waiting(session: Session, case: Case, kind: str) -> list[OutboundMessage]:
+    """The case's drafts of `kind` waiting for approval."""
+    waiting = session.exec(
+        select(OutboundMessage)
+        .where(OutboundMessage.case_id == case.id)
+        .where(OutboundMessage.kind == kind)
+        .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
+    )
+    return list(waiting.all())
+
+
+def _first_mail(session: Session, case: Case) -> InboundMessage | None:
+    return session.exec(
+        select(InboundMessage)
+        .where(InboundMessage.case_id == case.id)
+        .order_by(col(InboundMessage.received_at), col(InboundMessage.id))
+    ).first()
+
+
+def _parsed(inbound: InboundMessage, handling: Handling) -> ParsedMail | None:
+    try:
+        return parse_mail(stored_raw(inbound, handling.sealer))
+    except MalformedMail:
+        return None
+
+
+def _findings(session: Session, inbound: InboundMessage) -> list[Finding]:
+    rows = session.exec(select(Attachment).where(Attachment.inbound_id == inbound.id)).all()
+    return [Finding(row.kind, row.check_verified, row.holder_match) for row in rows]

@@ -1,0 +1,46 @@
+"""What the DPO does with a drafted reply (LEGAL.md §4): edit, approve, reject.
+
+A draft with fill-ins `[[ ... ]]`, or a letter whose edit lost the complaint or court
+paragraph, cannot be approved; nor can a draft of a closed case, or an extension
+notice once the deadline it would extend has passed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from mailbot.actions import Done, NotFound, who
+from mailbot.cases.deadlines import receipt_date
+from mailbot.cases.models import OutboundMessage
+from mailbot.replies import approval
+
+
+def find_draft(session: Session, draft_id: int) -> OutboundMessage:
+    draft = session.get(OutboundMessage, draft_id)
+    if draft is None or draft.kind == "dpo_warning":  # the DPO's own reminders are no drafts
+        raise NotFound(f"no draft {draft_id}")
+    return draft
+
+
+def edit_draft(session: Session, draft_id: int, text: str, actor: str) -> Done:
+    """Replace the draft's text (audited with the lengths before and after)."""
+    name, draft = who(actor), find_draft(session, draft_id)
+    changed = approval.edit(session, draft, text, name)
+    return Done(f"draft {draft_id} {'changed' if changed else 'unchanged'}", draft_id)
+
+
+def approve_draft(session: Session, draft_id: int, actor: str, now: datetime) -> Done:
+    """Queue the draft for sending; the worker sends it on its next round."""
+    name, draft = who(actor), find_draft(session, draft_id)
+    # The Brussels date: deadlines end at midnight there, not on the host's clock.
+    approval.approve(session, draft, name, receipt_date(now))
+    return Done(f"draft {draft_id} approved by {name}; it goes out with the next round", draft_id)
+
+
+def reject_draft(session: Session, draft_id: int, actor: str, why: str) -> Done:
+    """The draft never goes out."""
+    name, draft = who(actor), find_draft(session, draft_id)
+    approval.reject(session, draft, name, why.strip())
+    return Done(f"draft {draft_id} rejected", draft_id)

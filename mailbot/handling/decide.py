@@ -1,0 +1,313 @@
+"""What the bot does for a case, decided from values: pure functions returning steps.
+
+A new case: marketing objections and consent withdrawals take effect at once (the
+address goes on the suppression list and the confirmation goes out); otherwise the
+identity policy decides whether an ID copy is needed, the acknowledgement says so, and
+once nothing is missing the DPO gets the draft answer to complete and approve.
+A follow-up: an ID copy completes the verification and resumes the clock; anything else
+(a reminder, a complaint) is recorded on the case for the DPO. The DPO's own decisions
+on a case (its reading, an identity checked by eye) go on from there the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from classifiers import RIGHTS, Classification
+from classifiers.quoting import new_text
+from mailbot.cases.models import Case, CaseStatus
+from mailbot.cases.refused import Refused
+from mailbot.cases.verification import VERIFYING_KINDS
+from mailbot.config import Settings
+from mailbot.handling.plan import (
+    DiscardIdCopies,
+    Draft,
+    FlagForTriage,
+    IdReceived,
+    Note,
+    RecordIdentityCheck,
+    RejectDraft,
+    RequestIdentity,
+    SetDoubt,
+    SetReading,
+    Step,
+    Suppress,
+    Transition,
+)
+from mailbot.mail.parse import ParsedMail
+from mailbot.replies.catalogue import TAKES_EFFECT_AT_ONCE, answer_letter
+from mailbot.triage.identity import Finding, strongest_kind, surest_kind
+from mailbot.triage.identity_policy import (
+    IdentityPolicy,
+    identity_decision,
+    pause_eligible,
+    requester_facts,
+)
+
+# Doubts an ID copy alone does not settle: a mandate, or who gets the answer.
+NEEDS_THE_DPO = frozenset({"third_party", "other_reply_address"})
+# What the DPO looks at when there is doubt and the bot could not settle it.
+REVIEWABLE = frozenset({*VERIFYING_KINDS, "other_document"})
+# What the bot cannot know, left for the DPO as a fill-in of the draft.
+_FILL_IN = "[[ ... ]]"
+ANSWER_FILL_INS: dict[str, object] = {
+    "changes": [_FILL_IN],
+    "recipients_notified": [_FILL_IN],
+    "erased": [_FILL_IN],
+    "kept": [],
+    "restriction_scope": _FILL_IN,
+}
+
+
+def rights_of(labels: Sequence[str]) -> list[str]:
+    return [label for label in labels if label in RIGHTS]
+
+
+def respond_to_new_case(
+    case: Case,
+    mail: ParsedMail,
+    findings: Sequence[Finding],
+    sender_known: bool,
+    settings: Settings,
+    now: datetime,
+) -> list[Step]:
+    """Everything a newly opened case gets, its letters threaded to the mail."""
+    rights = rights_of(case.label_list)
+    immediate = [right for right in rights if right in TAKES_EFFECT_AT_ONCE]
+    # Even when the reading is unsure: a marketing stop nobody asked for costs little,
+    # one that waits for triage breaks Art. 21(3) (LEGAL.md §3.5).
+    steps: list[Step] = [Suppress(right) for right in immediate]
+    review = False
+    if case.needs_triage or not rights:
+        steps += acknowledge_or_redirect(case.primary, case.needs_triage, settings)
+    elif len(immediate) == len(rights):
+        # Nothing to verify or prepare: the confirmation is the answer.
+        steps.append(Transition(CaseStatus.IN_PROGRESS, "takes effect at once"))
+        steps += [Draft(TAKES_EFFECT_AT_ONCE[r], threaded=True) for r in immediate]
+    else:
+        identity, review = request_with_identity(
+            case.label_list, mail, findings, sender_known, settings, now, threaded=True
+        )
+        steps += identity
+        steps += [Draft(TAKES_EFFECT_AT_ONCE[r], threaded=True) for r in immediate]
+    return steps + settle_id_copies(review)
+
+
+def acknowledge_or_redirect(primary: str, needs_triage: bool, settings: Settings) -> list[Step]:
+    if primary == "not_a_request" and not needs_triage:
+        extra = {"service_contact": settings.service_contact}
+        return [
+            Draft("redirect", extra, threaded=True),
+            Transition(CaseStatus.AWAITING_APPROVAL, "redirect drafted"),
+        ]
+    return [Draft("acknowledgement", {"id_request": None}, threaded=True)]
+
+
+def request_with_identity(
+    labels: Sequence[str],
+    mail: ParsedMail,
+    findings: Sequence[Finding],
+    sender_known: bool,
+    settings: Settings,
+    now: datetime,
+    threaded: bool,
+) -> tuple[list[Step], bool]:
+    """The identity policy, then the acknowledgement (with the ID request when one is
+    needed) or, not `threaded` (acknowledged already), the ID request alone. Also says
+    whether a document now waits for the DPO's eye (and so must be kept)."""
+    rights = rights_of(labels)
+    kind = strongest_kind(f.kind for f in findings)
+    # Only what the sender wrote now: a quoted "on behalf of" is someone else's words.
+    text = new_text(mail.text, forwarded=False)
+    facts = requester_facts(mail, text, rights, sender_known=sender_known, id_attached_kind=kind)
+    decision = identity_decision(rights, facts, IdentityPolicy(settings.identity_policy))
+    steps: list[Step] = [
+        SetDoubt(decision.doubt_reason),
+        Note("identity_policy", {"why": decision.why}),
+    ]
+    verified = verify_with_attached_copy(surest_kind(findings), decision.doubt_reason)
+    steps += verified
+    # A document the check could not settle, while there is doubt: the DPO looks at it
+    # (`mailbot cases verify`) before anything is answered; it stays sealed until then.
+    review = not verified and decision.doubt_reason is not None and kind in REVIEWABLE
+    asking = decision.ask_for_id and not verified and not review
+    id_request = {"doubt_reason": decision.doubt_reason} if asking else None
+    if threaded:
+        steps.append(Draft("acknowledgement", {"id_request": id_request}, threaded=True))
+    elif id_request is not None:
+        steps.append(Draft("id_request", id_request))
+    if asking:
+        assert decision.doubt_reason is not None
+        steps.append(RequestIdentity(decision.doubt_reason, pause_eligible(decision)))
+    elif review:
+        steps += [
+            Transition(CaseStatus.AWAITING_IDENTITY, "ID copy to review"),
+            IdReceived(now),
+            Note("identity_needs_review", {"kind": kind}),
+        ]
+    else:
+        steps += prepare_answer(labels)
+    return steps, review
+
+
+def continue_case(
+    case: Case, reading: Classification, findings: Sequence[Finding], received_at: datetime
+) -> list[Step]:
+    """A follow-up joined `case` (it reached the inbox at `received_at`)."""
+    kind = strongest_kind(f.kind for f in findings)
+    steps: list[Step] = [
+        Note("follow_up_read", {"reading": reading.primary, "id_document": kind}),
+        *rights_in_follow_up(case.label_list, reading),
+    ]
+    review = awaits_review(case)
+    if case.status == CaseStatus.AWAITING_IDENTITY and case.identity_verified is None:
+        identity, review = identity_in_follow_up(case, findings, received_at)
+        steps += identity
+    return steps + settle_id_copies(review)
+
+
+def rights_in_follow_up(labels: Sequence[str], reading: Classification) -> list[Step]:
+    """A right the follow-up adds: marketing stops at once, anything else goes to the DPO."""
+    if reading.needs_triage:
+        return []
+    steps: list[Step] = []
+    for right in (label for label in reading.labels if label in TAKES_EFFECT_AT_ONCE):
+        steps.append(Suppress(right))
+        if right not in labels:
+            steps.append(Draft(TAKES_EFFECT_AT_ONCE[right]))
+    added = [r for r in rights_of(reading.labels) if r not in TAKES_EFFECT_AT_ONCE]
+    added = [right for right in added if right not in labels]
+    if added:
+        steps += [FlagForTriage(), Note("follow_up_new_rights", {"rights": added})]
+    return steps
+
+
+def identity_in_follow_up(
+    case: Case, findings: Sequence[Finding], received_at: datetime
+) -> tuple[list[Step], bool]:
+    """A document in a follow-up of a case waiting for one; also says whether a
+    document then waits for the DPO's eye."""
+    kind = strongest_kind(f.kind for f in findings)
+    if kind == "none":
+        return [], awaits_review(case)
+    if kind == "eid_back":
+        # Only the back: it goes at once and the requester is asked for the front.
+        extra = {"doubt_reason": case.doubt_reason or "unknown_address"}
+        return [Draft("id_request", extra)], awaits_review(case)
+    steps: list[Step] = [IdReceived(received_at)]  # the clock resumes from its arrival
+    verified = verify_with_attached_copy(surest_kind(findings), case.doubt_reason)
+    if verified:
+        return [*steps, *verified, Draft("id_received"), *prepare_answer(case.label_list)], False
+    return [*steps, Note("identity_needs_review", {"kind": kind})], True
+
+
+def verify_with_attached_copy(kind: str, doubt_reason: str | None) -> list[Step]:
+    """An ID copy the check read as such settles the doubts an ID can settle; a mandate
+    (third party) or another reply address need the DPO's eye. Empty: not verified."""
+    if kind not in VERIFYING_KINDS or doubt_reason in NEEDS_THE_DPO:
+        return []
+    return [RecordIdentityCheck(True, f"id-copy:{kind}"), DiscardIdCopies(every_document=True)]
+
+
+def prepare_answer(labels: Sequence[str]) -> list[Step]:
+    """Draft the letter the DPO completes and approves, and put the case on their list."""
+    template = answer_letter(list(labels))
+    if template is None:
+        return []
+    return [
+        Draft(template, ANSWER_FILL_INS),
+        Transition(CaseStatus.AWAITING_APPROVAL, f"{template} drafted"),
+    ]
+
+
+def awaits_review(case: Case) -> bool:
+    """A document waits for the DPO's eye (`mailbot cases verify`): keep it until then."""
+    return (
+        case.status == CaseStatus.AWAITING_IDENTITY
+        and case.identity_verified is None
+        and case.id_received_at is not None
+    )
+
+
+def settle_id_copies(review_pending: bool) -> list[Step]:
+    """After the bot handled a mail of the case: every ID copy goes, unless the DPO still
+    has to look at it. (Documents the check did not read as an ID stay sealed: a quote
+    or a photo of the works may be what a request is about.)"""
+    return [] if review_pending else [DiscardIdCopies()]
+
+
+def decide_reading(
+    case: Case,
+    labels: Sequence[str],
+    actor: str,
+    first_mail: ParsedMail | None,
+    findings: Sequence[Finding],
+    sender_known: bool,
+    settings: Settings,
+    now: datetime,
+) -> list[Step]:
+    """The DPO names what a triaged case asks; it then goes on as a new one would have:
+    marketing stops at once, the identity policy runs on the original mail, an ID
+    request or the draft answer follows; a misdirected mail gets the redirect."""
+    from classifiers import LABELS
+
+    unknown = [label for label in labels if label not in LABELS]
+    if not labels or unknown:
+        raise Refused(f"not labels of the vocabulary: {unknown or 'none given'}")
+    if not case.needs_triage:
+        raise Refused(f"{case.reference} is not waiting for triage")
+    if case.status not in (CaseStatus.NEW, CaseStatus.IN_PROGRESS):
+        raise Refused(f"{case.reference} is {case.status}: nothing to decide")
+    steps: list[Step] = [
+        SetReading(tuple(labels)),
+        Note("reading_decided", {"labels": list(labels)}, actor),
+    ]
+    rights = rights_of(labels)
+    immediate = [right for right in rights if right in TAKES_EFFECT_AT_ONCE]
+    for right in immediate:
+        steps += [Suppress(right), Draft(TAKES_EFFECT_AT_ONCE[right])]
+    review = False
+    if labels[0] == "not_a_request":
+        steps += [
+            Draft("redirect", {"service_contact": settings.service_contact}),
+            Transition(CaseStatus.AWAITING_APPROVAL, "redirect drafted", actor),
+        ]
+    elif len(immediate) < len(rights):
+        if first_mail is None:
+            raise Refused(f"{case.reference} has no mail to read")
+        identity, review = request_with_identity(
+            labels, first_mail, findings, sender_known, settings, now, threaded=False
+        )
+        steps += identity
+    elif rights:
+        steps.append(Transition(CaseStatus.IN_PROGRESS, "takes effect at once", actor))
+    return steps + settle_id_copies(review)
+
+
+def verify_by_eye(
+    case: Case, verified: bool, actor: str, pending_closures: Sequence[int]
+) -> list[Step]:
+    """The DPO checked the ID copy: the facts are recorded and every copy goes. Verified,
+    the answer is prepared (and the clock's "not identified" draft, pointless now,
+    rejected); not verified, the Art. 12(2) letter is drafted for approval."""
+    if case.status == CaseStatus.CLOSED:
+        raise Refused(f"{case.reference} is closed")
+    if case.identity_verified is not None:
+        raise Refused(f"{case.reference}: identity was already checked")
+    steps: list[Step] = [
+        RecordIdentityCheck(verified, "dpo-review", actor),
+        DiscardIdCopies(every_document=True, actor=actor),
+    ]
+    if verified:
+        steps += [RejectDraft(draft, "identity verified", actor) for draft in pending_closures]
+        steps.append(Transition(CaseStatus.IN_PROGRESS, "identity verified", actor))
+        steps += prepare_answer(case.label_list)
+    elif not pending_closures:
+        # Art. 12(2): we cannot act; the letter saying so (with the remedies) waits for
+        # the DPO's approval like every refusal.
+        steps += [
+            Draft("not_identified"),
+            Transition(CaseStatus.AWAITING_APPROVAL, "not identified", actor),
+        ]
+    return steps
