@@ -130,7 +130,8 @@ class Worker:
         )
 
     def handle_pending(self) -> tuple[int, int]:
-        """Run the pipeline over every stored, unhandled mail; one transaction each."""
+        """Run the pipeline over every stored, unhandled mail: each read once, outside any
+        transaction, then decided and recorded in one transaction of its own."""
         with transaction(self.engine) as session:
             pending = session.exec(
                 select(InboundMessage.id)

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from mailbot.actions import Done, NotFound, Refused, who
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
-from mailbot.handling.decide import decide_reading, verify_by_eye
 from mailbot.handling.plan import Draft, SetExtensionReason, Step, Suppress
 from mailbot.handling.record import Handling, apply_steps
+from mailbot.handling.review import decide_reading, verify_by_eye
 from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
 from mailbot.store.models import Attachment, InboundMessage
 from mailbot.store.sealed import stored_raw

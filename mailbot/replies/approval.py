@@ -66,7 +66,7 @@ def approve(session: Session, draft: OutboundMessage, approver: str, today: date
     if draft.kind == "extension_notice" and not can_extend(
         today, case.legal_due, case.extension_reason or ""
     ):
-        # The extension itself is recorded when the notice is sent (cases.outcomes).
+        # The extension itself is recorded when the notice is sent (replies.outcomes).
         raise ApprovalRefused(f"draft {draft.id}: too late to extend (due {case.legal_due})")
     if draft.kind == "refusal" and today > next_working_day(add_months(case.receipt_date, 1)):
         # LEGAL.md §3.4: a refusal is due within one month, never paused or extended.

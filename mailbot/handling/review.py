@@ -1,0 +1,109 @@
+"""The DPO's decisions on a case, decided from values: pure functions returning steps.
+
+Settling a triaged case's reading and an identity checked by eye go on from there the
+way the bot's own handling would (`mailbot.handling.decide`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from classifiers import LABELS
+from mailbot.cases.models import Case, CaseStatus
+from mailbot.cases.refused import Refused
+from mailbot.config import Settings
+from mailbot.handling.decide import (
+    prepare_answer,
+    request_with_identity,
+    rights_of,
+    settle_id_copies,
+)
+from mailbot.handling.plan import (
+    DiscardIdCopies,
+    Draft,
+    Note,
+    RecordIdentityCheck,
+    RejectDraft,
+    SetReading,
+    Step,
+    Suppress,
+    Transition,
+)
+from mailbot.mail.parse import ParsedMail
+from mailbot.replies.catalogue import TAKES_EFFECT_AT_ONCE
+from mailbot.triage.identity import Finding
+
+
+def decide_reading(
+    case: Case,
+    labels: Sequence[str],
+    actor: str,
+    first_mail: ParsedMail | None,
+    findings: Sequence[Finding],
+    sender_known: bool,
+    settings: Settings,
+    now: datetime,
+) -> list[Step]:
+    """The DPO names what a triaged case asks; it then goes on as a new one would have:
+    marketing stops at once, the identity policy runs on the original mail, an ID
+    request or the draft answer follows; a misdirected mail gets the redirect."""
+    unknown = [label for label in labels if label not in LABELS]
+    if not labels or unknown:
+        raise Refused(f"not labels of the vocabulary: {unknown or 'none given'}")
+    if not case.needs_triage:
+        raise Refused(f"{case.reference} is not waiting for triage")
+    if case.status not in (CaseStatus.NEW, CaseStatus.IN_PROGRESS):
+        raise Refused(f"{case.reference} is {case.status}: nothing to decide")
+    steps: list[Step] = [
+        SetReading(tuple(labels)),
+        Note("reading_decided", {"labels": list(labels)}, actor),
+    ]
+    rights = rights_of(labels)
+    immediate = [right for right in rights if right in TAKES_EFFECT_AT_ONCE]
+    for right in immediate:
+        steps += [Suppress(right), Draft(TAKES_EFFECT_AT_ONCE[right])]
+    review = False
+    if labels[0] == "not_a_request":
+        steps += [
+            Draft("redirect", {"service_contact": settings.service_contact}),
+            Transition(CaseStatus.AWAITING_APPROVAL, "redirect drafted", actor),
+        ]
+    elif len(immediate) < len(rights):
+        if first_mail is None:
+            raise Refused(f"{case.reference} has no mail to read")
+        identity, review = request_with_identity(
+            labels, first_mail, findings, sender_known, settings, now, threaded=False
+        )
+        steps += identity
+    elif rights:
+        steps.append(Transition(CaseStatus.IN_PROGRESS, "takes effect at once", actor))
+    return steps + settle_id_copies(review)
+
+
+def verify_by_eye(
+    case: Case, verified: bool, actor: str, pending_closures: Sequence[int]
+) -> list[Step]:
+    """The DPO checked the ID copy: the facts are recorded and every copy goes. Verified,
+    the answer is prepared (and the clock's "not identified" draft, pointless now,
+    rejected); not verified, the Art. 12(2) letter is drafted for approval."""
+    if case.status == CaseStatus.CLOSED:
+        raise Refused(f"{case.reference} is closed")
+    if case.identity_verified is not None:
+        raise Refused(f"{case.reference}: identity was already checked")
+    steps: list[Step] = [
+        RecordIdentityCheck(verified, "dpo-review", actor),
+        DiscardIdCopies(every_document=True, actor=actor),
+    ]
+    if verified:
+        steps += [RejectDraft(draft, "identity verified", actor) for draft in pending_closures]
+        steps.append(Transition(CaseStatus.IN_PROGRESS, "identity verified", actor))
+        steps += prepare_answer(case.label_list)
+    elif not pending_closures:
+        # Art. 12(2): we cannot act; the letter saying so (with the remedies) waits for
+        # the DPO's approval like every refusal.
+        steps += [
+            Draft("not_identified"),
+            Transition(CaseStatus.AWAITING_APPROVAL, "not identified", actor),
+        ]
+    return steps
