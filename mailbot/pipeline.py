@@ -28,7 +28,6 @@ from mailbot.handling.record import Handling, record_mail, settle
 from mailbot.mail.parse import MalformedMail, parse_mail
 from mailbot.sealing import Sealer
 from mailbot.store.models import Disposition, InboundMessage, utcnow
-from mailbot.store.sealed import stored_raw
 from mailbot.triage.identity import check_documents
 from mailbot.triage.screen import screen
 from mailbot.triage.thread import ThreadClues, same_requester, thread_clues
@@ -65,13 +64,9 @@ def read_mail(raw: bytes, settings: Settings) -> MailReading:
     return MailReading(mail, None, screening, checks)
 
 
-def handle(
-    session: Session, inbound: InboundMessage, bot: Bot, reading: MailReading | None = None
-) -> None:
+def handle(session: Session, inbound: InboundMessage, bot: Bot, reading: MailReading) -> None:
     """Decide what `inbound` is and record it; sets its disposition. `reading`: the mail
-    as `read_mail` read it (read here when the caller did not)."""
-    if reading is None:
-        reading = read_mail(stored_raw(inbound, bot.sealer), bot.settings)
+    as `read_mail` read it, before the transaction (so the OCR never runs inside one)."""
     handling = bot.handling
     around = gather(session, inbound, reading, handling) if reading.mail else Surroundings()
     now = utcnow()
