@@ -1,4 +1,4 @@
-"""Fixtures that put real mail servers (deploy.mailservers) under the integration tests."""
+"""Fixtures that put real mail servers (tests.servers.mailservers) under the integration tests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.mailservers import (
+from tests.servers.mailservers import (
     DOVECOT_BINARY,
     INSTALL_HINT,
     Dovecot,
