@@ -1,6 +1,6 @@
 """Benchmark of `mailbot classify` as a user runs it: 100 typical mails as .eml files.
 
-    .venv/bin/python scripts/bench_classifier.py [--classifier e5] [--count 100]
+    .venv/bin/python -m scripts.bench_classifier [--classifier e5] [--count 100]
 
 Typical mails are the held-out test split of classifiers/data (never trained on by the
 committed head's test figures, and the same kind of text the inbox receives). Prints
@@ -23,10 +23,7 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from classifiers.dataset import load_examples, split_of  # noqa: E402
+from classifiers.dataset import load_examples, split_of
 
 RUNS = 3
 

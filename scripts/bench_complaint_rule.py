@@ -1,6 +1,6 @@
 """Recall and precision of the complaint rule on the mails written to measure it.
 
-    .venv/bin/python scripts/bench_complaint_rule.py
+    .venv/bin/python -m scripts.bench_complaint_rule
 
 See classifiers/data/complaints/README.md: dev1 and dev2 were used to develop the rule,
 test.jsonl was not, and its figure is the one to quote.
@@ -9,15 +9,13 @@ test.jsonl was not, and its figure is the one to quote.
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from classifiers.complaint import lodges_complaint
+from classifiers.reading import read_mail
 
-from classifiers.complaint import lodges_complaint  # noqa: E402
-from classifiers.reading import read_mail  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 SETS = REPO / "classifiers" / "data" / "complaints"
 

@@ -1,6 +1,6 @@
 """Measures the sentence encoder: load time, mails per second and peak memory, per precision.
 
-    .venv/bin/python scripts/bench_encoder.py [--model DIR_OR_HUB_ID] [--precision compact]
+    .venv/bin/python -m scripts.bench_encoder [--model DIR_OR_HUB_ID] [--precision compact]
 
 Each precision runs in its own process, so the peak RSS is that configuration's alone. The
 100 mails are synthetic, in Dutch, French, German and English, 100 to 300 tokens long.
@@ -19,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SENTENCES = {
     "nl": [
@@ -149,7 +147,9 @@ def main() -> int:
     if "compact" in precisions and native_bf16():  # also what a CPU without bfloat16 gets
         runs.insert(precisions.index("compact") + 1, ("compact", {BF16_ENV: "0"}))
     for precision, environment in runs:
-        command = [sys.executable, __file__, "--in-process", "--precision", precision]
+        # The same module in a child, run like this one: from the repository root.
+        command = [sys.executable, "-m", "scripts.bench_encoder", "--in-process"]
+        command += ["--precision", precision]
         command += ["--model", arguments.model] if arguments.model else []
         result = subprocess.run(
             command, capture_output=True, text=True, check=False, env=os.environ | environment

@@ -1,6 +1,6 @@
 """Accuracy and cost of the ID-copy check on the synthetic ID test set.
 
-    .venv/bin/python scripts/bench_id_check.py [--count 120] [--seed 7] [--workers 1]
+    .venv/bin/python -m scripts.bench_id_check [--count 120] [--seed 7] [--workers 1]
 
 Renders the set (tests/idcards/render.py) into a temporary directory, sniffs each file's
 type from its bytes as the mail parser does, runs `check_attachment` on it and prints the
@@ -25,13 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from mailbot.mail.content import sniff_type
+from mailbot.triage.id_check import check_attachment
+from mailbot.triage.id_evidence import ID_KINDS, IdCheck
+from tests.idcards.render import Sample
 
-from mailbot.mail.content import sniff_type  # noqa: E402
-from mailbot.triage.id_check import check_attachment  # noqa: E402
-from mailbot.triage.id_evidence import ID_KINDS, IdCheck  # noqa: E402
-from tests.idcards.render import Sample  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Throughput of the whole worker on this machine: N synthetic mails from a Maildir through
 ingest, pipeline and outbox into a local SMTP server, SQLite in a temporary directory.
 
-    .venv/bin/python scripts/bench_pipeline.py [N] [CLASSIFIER]   (e5 or baseline)
+    .venv/bin/python -m scripts.bench_pipeline [N] [CLASSIFIER]   (e5 or baseline)
 
 Prints mails per second for each stage and the peak RSS; the README quotes the figures.
 """
@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mailbot.config import Settings
 from mailbot.demo import CapturingHandler

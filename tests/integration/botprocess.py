@@ -14,8 +14,8 @@ from typing import Any
 
 from imapclient import IMAPClient
 
-from deploy.mailservers import Dovecot, MailAccount, SmtpSink
 from tests.conftest import TEST_DATA_KEY
+from tests.servers.mailservers import Dovecot, MailAccount, SmtpSink
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ import json
 from email.message import EmailMessage
 from pathlib import Path
 
-from deploy.mailservers import Dovecot, MailAccount, SmtpSink
 from tests.integration.botprocess import bot_env, imap_flags, mailbot, status
 from tests.mailfactory import PNG_1PX, request_mail
+from tests.servers.mailservers import Dovecot, MailAccount, SmtpSink
 
 
 def _raw(text: str) -> bytes:

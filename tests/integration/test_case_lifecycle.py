@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from deploy.mailservers import Dovecot, MailAccount, SmtpSink
 from tests.idcards.render import render_sample
 from tests.integration.botprocess import bot_env, cases, mailbot
 from tests.mailfactory import request_mail
+from tests.servers.mailservers import Dovecot, MailAccount, SmtpSink
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/bin/tesseract").exists(), reason="the ID check needs tesseract"

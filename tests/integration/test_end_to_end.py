@@ -12,7 +12,6 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from deploy.mailservers import Dovecot, MailAccount, SmtpSink
 from tests.conftest import TEST_DATA_KEY
 from tests.integration.botprocess import (
     bot_env,
@@ -26,6 +25,7 @@ from tests.integration.botprocess import (
     wait_until,
 )
 from tests.mailfactory import auto_reply, bounce, request_mail
+from tests.servers.mailservers import Dovecot, MailAccount, SmtpSink
 
 REFERENCE = re.compile(r"\[(JAIMY-PRIV-\d{4}-\d{4})\]")
 

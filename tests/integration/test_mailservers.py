@@ -18,7 +18,7 @@ import imapclient
 import pytest
 from imapclient.exceptions import IMAPClientAbortError, LoginError
 
-from deploy.mailservers import Dovecot, MailAccount, SmtpSink, start_smtp_sink
+from tests.servers.mailservers import Dovecot, MailAccount, SmtpSink, start_smtp_sink
 
 TIMEOUT = 10.0
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from deploy.mailservers import SmtpSink
 from mailbot.cases.models import OutboundMessage, OutboundStatus
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.runtime import open_worker
 from mailbot.store.ingest import message_key
 from mailbot.store.models import Disposition, InboundMessage
+from tests.servers.mailservers import SmtpSink
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mime"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
-from deploy.mailservers import start_smtp_sink
 from mailbot.cases.models import OutboundMessage, OutboundStatus
 from mailbot.config import Settings
 from mailbot.database import transaction
@@ -19,6 +18,7 @@ from mailbot.runtime import open_worker
 from mailbot.store.models import utcnow
 from mailbot.worker import Worker
 from tests.mailfactory import request_mail
+from tests.servers.mailservers import start_smtp_sink
 
 
 def _worker(tmp_path: Path, smtp_url: str, max_attempts: int = 8) -> Worker:

@@ -1,6 +1,6 @@
 """The bot on PostgreSQL (MAILBOT_DATABASE_URL=postgresql+psycopg://...), not only SQLite.
 
-A throwaway cluster (deploy.postgres) runs for this module. The migrations must build the
+A throwaway cluster (tests.servers.postgres) runs for this module. The migrations must build the
 models' schema there, and the whole worker (Maildir -> pipeline -> outbox -> SMTP sink)
 must store cases, instants, large IMAP UIDs and the audit chain so they read back intact.
 """
@@ -26,8 +26,6 @@ from sqlalchemy import Engine
 from sqlmodel import SQLModel, col, select
 
 import mailbot.cases.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from deploy.mailservers import SmtpSink
-from deploy.postgres import INSTALL_HINT, Postgres, find_bin_dir, start_postgres
 from mailbot.cases.audit import verify_chain
 from mailbot.cases.models import Case, CaseEvent
 from mailbot.config import Settings
@@ -39,6 +37,8 @@ from mailbot.store.ingest import message_key
 from mailbot.store.models import InboundMessage, MailboxCursor
 from tests.integration.conftest import running_in_ci
 from tests.mailfactory import auto_reply, bounce, request_mail
+from tests.servers.mailservers import SmtpSink
+from tests.servers.postgres import INSTALL_HINT, Postgres, find_bin_dir, start_postgres
 
 REQUEST_LANGUAGES = ("nl", "fr", "de", "en")
 # Fixed arrival instants with microseconds, an hour apart, well inside one year everywhere.

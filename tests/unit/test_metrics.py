@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage
@@ -203,6 +204,8 @@ def test_no_cases_gives_no_percentages_rather_than_a_division_by_zero() -> None:
     assert figures["time_to_acknowledge"] == {"cases": 0, "median_hours": None, "max_hours": None}
 
 
+# Runs the worker's stages on a Maildir, so integration; the file stays with its unit tests.
+@pytest.mark.integration
 def test_report_command_on_a_real_database(tmp_path: Path) -> None:
     worker = maildir_worker(tmp_path)
     deliver(worker, request_mail(sender="Anna Peeters <anna.peeters@example.org>", language="nl"))
@@ -230,6 +233,8 @@ def test_report_command_on_a_real_database(tmp_path: Path) -> None:
     assert json.loads(nothing.output)["cases"] == 0
 
 
+# Runs the worker's stages on a Maildir, so integration; the file stays with its unit tests.
+@pytest.mark.integration
 def test_the_report_sees_an_id_copy_until_the_mailbox_original_is_gone(tmp_path: Path) -> None:
     worker = maildir_worker(tmp_path)
     card = render_sample(3, "eid_front", "clean", "png", holder=("Peeters", "Anna"))

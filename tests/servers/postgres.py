@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from deploy.mailservers import blocked_parent, free_ports
+from tests.servers.mailservers import blocked_parent, free_ports
 
 INSTALL_ROOT = Path("/usr/lib/postgresql")
 HOST = "127.0.0.1"
@@ -91,7 +91,7 @@ def server_settings(port: int, socket_dir: Path) -> str:
     return "\n".join(
         [
             "",
-            "# Throwaway test cluster (deploy/postgres.py).",
+            "# Throwaway test cluster (tests/servers/postgres.py).",
             f"listen_addresses = {quoted(HOST)}",
             f"port = {port}",
             f"unix_socket_directories = {quoted(str(socket_dir))}",

@@ -13,7 +13,7 @@ import pytest
 from mailbot.mail.parse import MalformedMail, parse_mail
 from mailbot.triage.screen import Verdict, screen
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mime"
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "mime"
 
 if not (CORPUS / "index.jsonl").is_file():
     pytest.skip("../shared/corpus/mime is absent", allow_module_level=True)

@@ -1,7 +1,7 @@
 """The SMTP capture sink: an aiosmtpd child process that files every mail it accepts in a maildir.
 
-`start_smtp_sink` runs `python -m deploy.smtp_sink` and hands back an SmtpSink that reads
-the captured mails; the command line is the child's entry point, not meant for people.
+`start_smtp_sink` runs `python -m tests.servers.smtp_sink` and hands back an SmtpSink that
+reads the captured mails; the command line is the child's entry point, not meant for people.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from deploy.processes import HOST, await_start, spawn, terminate
+from tests.servers.processes import HOST, await_start, spawn, terminate
 
 
 @dataclass
@@ -59,7 +59,7 @@ def start_smtp_sink(workdir: Path, fail_first: int = 0) -> SmtpSink:
     for box in ("tmp", "new", "cur"):
         (maildir / box).mkdir(parents=True, exist_ok=True)
     port_file.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "deploy.smtp_sink", "--maildir", str(maildir),
+    command = [sys.executable, "-m", "tests.servers.smtp_sink", "--maildir", str(maildir),
                "--fail-first", str(fail_first), "--port-file", str(port_file)]  # fmt: skip
     process = spawn(command, workdir / "smtp-sink.log")
     await_start("the SMTP sink", process, port_file.exists, workdir / "smtp-sink.log")
@@ -107,7 +107,7 @@ async def serve_sink(port: int, maildir: Path, fail_first: int, port_file: Path 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m deploy.smtp_sink", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.servers.smtp_sink", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--maildir", type=Path, required=True)
     parser.add_argument("--fail-first", type=int, default=0)

@@ -1,8 +1,8 @@
 """Real mail servers on 127.0.0.1 for the integration tests and a developer's local stack.
 
-A throwaway Dovecot (IMAP, IMAPS, LMTP) rendered from deploy/dovecot/dovecot.conf.in; the
-SMTP capture sink lives in deploy/smtp_sink.py. `python -m deploy.mailservers up DIR` starts
-both in the foreground.
+A throwaway Dovecot (IMAP, IMAPS, LMTP) rendered from tests/servers/dovecot/dovecot.conf.in;
+the SMTP capture sink lives in tests/servers/smtp_sink.py. `python -m tests.servers.mailservers
+up DIR`, run from the repository root, starts both in the foreground.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from pathlib import Path
 from string import Template
 from urllib.parse import quote
 
-from deploy.processes import HOST, accepts_connections, await_start, spawn, terminate
+from tests.servers.processes import HOST, accepts_connections, await_start, spawn, terminate
 
 # SmtpSink is re-exported: the integration tests import the whole rig from this module.
-from deploy.smtp_sink import SmtpSink as SmtpSink
-from deploy.smtp_sink import start_smtp_sink
+from tests.servers.smtp_sink import SmtpSink as SmtpSink
+from tests.servers.smtp_sink import start_smtp_sink
 
 DOVECOT_BINARY = Path("/usr/sbin/dovecot")
 DOVEADM_BINARY = Path("/usr/bin/doveadm")
@@ -232,7 +232,9 @@ def run_stack(directory: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m deploy.mailservers", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.servers.mailservers", description=__doc__
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="run Dovecot and the SMTP sink until Ctrl-C")
     up.add_argument("directory", type=Path, help="where both servers keep their files")

@@ -13,7 +13,7 @@ import pytest
 from classifiers.dataset import SPLITS, load_examples, split_of
 from classifiers.labels import LABELS, RIGHTS, SERVED_LANGUAGES
 
-LETTERS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "letters"
+LETTERS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "letters"
 
 
 def test_enough_labelled_mails_in_every_language_and_label() -> None:

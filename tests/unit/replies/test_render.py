@@ -466,7 +466,7 @@ def test_tidy_body_never_breaks_before_french_punctuation() -> None:
 
 
 def test_templates_dir_is_the_checkout_copy_when_the_package_has_none() -> None:
-    package = Path(__file__).resolve().parents[2] / "mailbot"
+    package = Path(__file__).resolve().parents[3] / "mailbot"
     if (package / "templates").is_dir():
         pytest.skip("running from an installed copy that carries its own templates")
 

@@ -28,9 +28,9 @@ from mailbot.cases.deadlines import (
     receipt_date,
 )
 
-VECTORS = Path(__file__).resolve().parents[1] / "data" / "deadline_vectors.csv"
+VECTORS = Path(__file__).resolve().parents[2] / "data" / "deadline_vectors.csv"
 SPEC_VECTORS = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "deadline_vectors.csv"
+    Path(__file__).resolve().parents[3].parent / "shared" / "spec" / "deadline_vectors.csv"
 )
 
 receipts = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
