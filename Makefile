@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-# Every install takes exact versions and hashes from a lock file (requirements/), written
-# from pyproject.toml by `make lock`: what a clone installs does not change when a
+# Every install takes exact versions and hashes from the lock files beside pyproject.toml,
+# written from it by `make lock`: what a clone installs does not change when a
 # dependency publishes a release. The project itself goes in without its dependencies
 # and without build isolation, so the build backend (hatchling) is the locked one too.
-RUNTIME_LOCK := requirements/runtime.lock
-DEV_LOCK     := requirements/dev.lock
+RUNTIME_LOCK := requirements.lock
+DEV_LOCK     := requirements-dev.lock
 PIP_INSTALL  := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # The tool that writes the locks, itself pinned; it lives in its own venv.
 PIP_TOOLS    := pip-tools==7.7.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Literal
 
 from mailbot.cases.models import CaseStatus
 from mailbot.store.models import Disposition
@@ -168,7 +169,7 @@ class MailPlan:
     sender: str | None = None
     message_id: str | None = None
     flags: tuple[str, ...] = ()
-    attachments: str | None = None
+    attachments: Literal["checked", "unchecked"] | None = None
     erase: bool = False
     case_id: int | None = None
     new_case: NewCase | None = None
