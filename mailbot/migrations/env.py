@@ -5,8 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-# Both imported to register every table on SQLModel.metadata.
+# Imported to register every table on SQLModel.metadata.
 import mailbot.cases.models
+import mailbot.staff.models
 import mailbot.store.models  # noqa: F401
 
 config = context.config

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from sqlmodel import SQLModel, col, select
 
 import mailbot.cases.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import mailbot.staff.models  # noqa: F401
 from mailbot.cases.audit import verify_chain
 from mailbot.cases.models import Case, CaseEvent
 from mailbot.config import Settings

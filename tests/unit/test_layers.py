@@ -17,13 +17,14 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"mail"}),
     frozenset({"store"}),
     frozenset({"triage"}),
-    frozenset({"cases"}),
+    frozenset({"cases", "staff"}),
     frozenset({"replies"}),
     frozenset({"handling"}),
     frozenset({"actions"}),
     frozenset(
         {"pipeline", "schedule", "worker", "runtime", "metrics", "reports", "classify", "demo"}
     ),
+    frozenset({"web"}),
     frozenset({"commands", "cli", "__main__", "migrations", "__init__"}),
 )
 

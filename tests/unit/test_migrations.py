@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import mailbot.cases.models  # noqa: F401
+import mailbot.staff.models  # noqa: F401
 from mailbot.database import migrate, open_engine
 
 

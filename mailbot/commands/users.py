@@ -1,0 +1,116 @@
+"""`mailbot users`: the people who sign in to the web app, and `mailbot web` itself.
+
+A password is asked for on a terminal (twice, hidden); otherwise one line is read from
+standard input, so a script can create users: `printf '%s\\n' "$PW" | mailbot users add
+...`. A password never appears on the command line, where `ps` would show it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from mailbot.actions import Done
+from mailbot.commands.common import ConfigOption, JsonFlag, act, database, emit, fail
+from mailbot.config import ConfigError, Settings
+from mailbot.staff.members import add_member, disable_member, members, reset_password
+from mailbot.store.models import utcnow
+
+if TYPE_CHECKING:
+    from mailbot.web.context import WebContext
+
+app = typer.Typer(no_args_is_help=True, help="People who sign in to the web app.")
+Name = Annotated[str, typer.Argument(help="The name they sign in with (and the audit shows).")]
+
+
+@app.command("add")
+def add(
+    name: Name,
+    role: Annotated[str, typer.Option(help="dpo, compliance or admin.")],
+    config: ConfigOption = None,
+) -> None:
+    """Create a user with a role; the password comes from the terminal or standard input."""
+    password = _password()
+    act(config, lambda s, _: _added(s, name, role, password))
+
+
+@app.command("list")
+def list_users(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
+    """Every user with role and state (never a password hash)."""
+    _, engine = database(config)
+    with Session(engine) as session:
+        for member in members(session):
+            state = "disabled" if member.disabled_at else "active"
+            row = {
+                "name": member.name,
+                "role": member.role,
+                "state": state,
+                "created_at": member.created_at.isoformat(),
+            }
+            emit(row, json_output, f"{member.name:<24} {member.role:<11} {state}")
+
+
+@app.command("disable")
+def disable(name: Name, config: ConfigOption = None) -> None:
+    """Stop a user from signing in; their open sessions end now."""
+    act(config, lambda s, _: _summary(f"{disable_member(s, name, utcnow()).name} disabled"))
+
+
+@app.command("reset-password")
+def reset(name: Name, config: ConfigOption = None) -> None:
+    """Set a new password (and enable a disabled user); their open sessions end now."""
+    password = _password()
+    act(
+        config,
+        lambda s, _: _summary(
+            f"password of {reset_password(s, name, password, utcnow()).name} set"
+        ),
+    )
+
+
+def _added(session: Session, name: str, role: str, password: str) -> Done:
+    member = add_member(session, name, role, password, utcnow())
+    return Done(f"{member.name} added as {member.role}")
+
+
+def _summary(text: str) -> Done:
+    return Done(text)
+
+
+def _password() -> str:
+    if sys.stdin.isatty():
+        password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password
+    line = sys.stdin.readline()
+    if not line:
+        fail("no password on standard input (one line expected)")
+    return line.rstrip("\r\n")
+
+
+def web(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app for the DPO, compliance and admins (behind TLS in production)."""
+    from mailbot.web.app import serve
+
+    settings, engine = database(config)
+    try:
+        context = web_context(settings, engine)
+    except ConfigError as exc:
+        fail(str(exc))
+    typer.echo(f"privacy-mailbot web app on http://{host}:{port}/ (Ctrl-C stops it)")
+    serve(context, host, port)
+
+
+def web_context(settings: Settings, engine: Engine) -> WebContext:
+    """The web app's share of the bot: the same settings, database and data key."""
+    from mailbot.handling.record import Handling
+    from mailbot.web.context import WebContext
+
+    return WebContext(settings, engine, Handling.of(settings, settings.sealer()))

@@ -1,0 +1,76 @@
+"""Assembling the web app: routes, static files, headers, and how errors are shown.
+
+`create_app` takes a `WebContext` (the same settings and database as the worker);
+`serve` runs it under uvicorn for `mailbot web`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mailbot.web.auth import SignInNeeded
+from mailbot.web.context import WebContext
+from mailbot.web.pages import STATIC, render
+from mailbot.web.routes import health, signin
+from mailbot.web.security import SecurityHeaders
+
+
+def create_app(context: WebContext) -> FastAPI:
+    # No OpenAPI pages: they would load scripts from a CDN and describe every route.
+    app = FastAPI(title="privacy-mailbot", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web = context
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (health, signin):
+        app.include_router(module.router)
+    app.add_exception_handler(SignInNeeded, _to_sign_in)
+    app.add_exception_handler(StarletteHTTPException, _error_page)
+    app.add_exception_handler(RequestValidationError, _bad_request)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+async def _to_sign_in(request: Request, _exc: Exception) -> Response:
+    target = request.url.path if request.method == "GET" else "/"
+    return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
+
+
+async def _error_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    return render(
+        request,
+        "error.html",
+        None,
+        status_code=exc.status_code,
+        status=exc.status_code,
+        message=str(exc.detail),
+    )
+
+
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    return render(
+        request,
+        "error.html",
+        None,
+        status_code=400,
+        status=400,
+        message="the form or address holds a value this page cannot use",
+    )
+
+
+def serve(context: WebContext, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        create_app(context),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,
+    )

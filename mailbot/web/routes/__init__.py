@@ -1,0 +1,1 @@
+"""One module per resource the app shows; each exposes `router`."""
