@@ -25,7 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlmodel import SQLModel, col, select
 
-import mailbot.cases.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import mailbot.cases.models
 import mailbot.staff.models  # noqa: F401
 from mailbot.cases.audit import verify_chain
 from mailbot.cases.models import Case, CaseEvent

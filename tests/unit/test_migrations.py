@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import mailbot.cases.models  # noqa: F401
+import mailbot.cases.models
 import mailbot.staff.models  # noqa: F401
 from mailbot.database import migrate, open_engine
 
