@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.cases.models import Case, CaseEvent, OutboundMessage
 from mailbot.cases.verification import ID_COPY_KINDS
+from mailbot.handling.decide import awaits_review
 from mailbot.sealing import Sealer
 from mailbot.store.models import Attachment, InboundMessage
 from mailbot.store.reading import StoredMail, read_stored
@@ -64,8 +65,9 @@ def case_timeline(session: Session, case: Case, sealer: Sealer) -> list[Entry]:
 
 
 def pending_id_copies(session: Session, case: Case) -> list[IdCopy]:
-    """The copies the DPO may look at: only while the identity check is pending."""
-    if case.identity_verified is not None or case.id_requested_at is None:
+    """The copies the DPO may look at: only while one waits for their check (also a copy
+    sent with the request, when nothing was asked for)."""
+    if not awaits_review(case):
         return []
     rows = session.exec(
         select(Attachment)
