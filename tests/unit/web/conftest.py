@@ -3,6 +3,7 @@ with cases from synthetic mails; three people, one per role, can sign in."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -207,3 +208,17 @@ def refused_to_others(
         answer = stranger.post(url, data=data or {}, follow_redirects=False)
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/signin")
+
+
+def editor_base(page: str) -> str:
+    """The version of the text a draft editor started from."""
+    found = re.search(r'name="base" value="([^"]+)"', page)
+    assert found is not None, "the page has no draft editor"
+    return found.group(1)
+
+
+def editor_text(page: str) -> str:
+    """The text in a draft editor, as the browser would send it back."""
+    found = re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found is not None, "the page has no draft editor"
+    return html.unescape(found.group(1))

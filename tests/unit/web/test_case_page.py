@@ -3,8 +3,6 @@ and events in order; the deadline explainer naming each rule that set the date."
 
 from __future__ import annotations
 
-import html
-import re
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -24,6 +22,8 @@ from tests.unit.web.conftest import (
     csrf_of,
     delivered,
     drafts_of,
+    editor_base,
+    editor_text,
     insert_case,
     refused_to_others,
     signed_in_as,
@@ -160,8 +160,8 @@ def test_the_explainer_names_the_extension_its_reason_and_the_notice_date(
         moved.headers["location"] + "/save",
         data={
             "csrf": csrf_of(editor),
-            "base": _base_of(editor),
-            "body": _text_of(editor),
+            "base": editor_base(editor),
+            "body": editor_text(editor),
             "intent": "approve",
         },
         follow_redirects=False,
@@ -191,15 +191,3 @@ def test_a_late_case_says_how_late(context: WebContext) -> None:
     late = (date.today() - case.legal_due).days
     assert f'<span class="badge red">{late} d late</span>' in page
     assert f"{late} day(s) late" in page
-
-
-def _base_of(page: str) -> str:
-    found = re.search(r'name="base" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)
-
-
-def _text_of(page: str) -> str:
-    found = re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', page, re.S)
-    assert found is not None
-    return html.unescape(found.group(1))
