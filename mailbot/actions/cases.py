@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from mailbot.actions import Done, NotFound, Refused, who
+from mailbot.cases.audit import append_event
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.handling.plan import Draft, SetExtensionReason, Step, Suppress
 from mailbot.handling.record import Handling, apply_steps
@@ -69,7 +70,7 @@ def draft_extension(
         raise Refused(f"{case.reference} was extended already")
     extra = {"extended_due": case.extended_due, "extension_reason": reason.strip()}
     steps: list[Step] = [SetExtensionReason(reason.strip()), Draft("extension_notice", extra)]
-    return _drafted(session, case, steps, handling, now, f"extension notice ({name})")
+    return _drafted(session, case, steps, handling, now, name, "extension notice")
 
 
 def draft_refusal(
@@ -87,7 +88,7 @@ def draft_refusal(
         raise Refused("a refusal must give its reasons (Art. 12(4), LEGAL.md §3.4)")
     _still_open(case)
     extra = {"refusal_reasons": reasons.strip(), "partial": partial}
-    return _drafted(session, case, [Draft("refusal", extra)], handling, now, f"refusal ({name})")
+    return _drafted(session, case, [Draft("refusal", extra)], handling, now, name, "refusal")
 
 
 def suppress_marketing(
@@ -105,7 +106,13 @@ def suppress_marketing(
 
 
 def _drafted(
-    session: Session, case: Case, steps: list[Step], handling: Handling, now: datetime, what: str
+    session: Session,
+    case: Case,
+    steps: list[Step],
+    handling: Handling,
+    now: datetime,
+    name: str,
+    what: str,
 ) -> Done:
     apply_steps(session, case, steps, handling, now)
     draft = session.exec(
@@ -113,8 +120,12 @@ def _drafted(
         .where(OutboundMessage.case_id == case.id)
         .order_by(col(OutboundMessage.id).desc())
     ).first()
-    assert draft is not None
-    return Done(f"{case.reference}: {what} drafted as draft {draft.id}", draft_id=draft.id)
+    assert draft is not None and case.id is not None
+    # The bot renders the letter; the decision to write it is the DPO's.
+    append_event(
+        session, case.id, "reply_asked_for", name, {"outbound_id": draft.id, "kind": draft.kind}
+    )
+    return Done(f"{case.reference}: {what} ({name}) drafted as draft {draft.id}", draft.id)
 
 
 def _still_open(case: Case) -> None:

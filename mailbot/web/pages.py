@@ -9,7 +9,6 @@ the notice on the next page (post, redirect, get: a reload never repeats an acti
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +55,6 @@ def render(
         menu=MENU[staff.role] if staff else (),
         path=request.url.path,
         notice=staff.notice if staff else None,
-        today=date.today(),
         **values,
     )
     return HTMLResponse(page, status_code=status_code)

@@ -38,7 +38,7 @@ from mailbot.store.sealed import stored_raw
 from mailbot.triage.id_images import UnreadableDocument, decoded_pages
 from mailbot.web.auth import Staff, dpo_only, form_of, text_field, web
 from mailbot.web.pages import after_action, render
-from mailbot.web.routes.queue import RIGHTS
+from mailbot.web.routes.queue import RIGHTS, days_left_band
 from mailbot.web.timeline import case_timeline, pending_id_copies
 
 router = APIRouter()
@@ -55,6 +55,7 @@ def case_page(
         case = _found(session, reference)
         timeline = case_timeline(session, case, context.handling.sealer)
         copies = pending_id_copies(session, case)
+    explanation = explain_deadline(case, now, context.settings.target_days)
     drafts = [
         (entry.reply, approval_problems(entry.reply))
         for entry in timeline
@@ -65,7 +66,8 @@ def case_page(
         "case.html",
         staff,
         case=case,
-        explanation=explain_deadline(case, now, context.settings.target_days),
+        explanation=explanation,
+        band=days_left_band(case, explanation.days_left, context.settings.dpo_warning_days),
         timeline=timeline,
         drafts=drafts,
         copies=copies,

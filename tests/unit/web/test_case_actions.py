@@ -170,11 +170,6 @@ def test_an_extension_is_drafted_with_its_reason(context: WebContext, worker: Wo
     assert dpo.get(target).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mailbot.actions.cases drafts extensions and refusals with no audit event naming "
-    "the DPO (reply_held says 'bot'); outside the web app, reported",
-)
 @pytest.mark.parametrize(
     ("action", "data"), [("extend", ACTIONS["extend"]), ("refuse", ACTIONS["refuse"])]
 )
