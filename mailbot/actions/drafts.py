@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from mailbot.actions import Done, NotFound, who
+from mailbot.actions import Done, NotFound, Refused, who
 from mailbot.cases.deadlines import receipt_date
 from mailbot.cases.models import OutboundMessage
 from mailbot.replies import approval
@@ -24,10 +24,13 @@ def find_draft(session: Session, draft_id: int) -> OutboundMessage:
     return draft
 
 
-def edit_draft(session: Session, draft_id: int, text: str, actor: str) -> Done:
-    """Replace the draft's text (audited with the lengths before and after)."""
+def edit_draft(
+    session: Session, draft_id: int, text: str, actor: str, based_on: str | None = None
+) -> Done:
+    """Replace the draft's text (audited with the lengths before and after); refused when
+    the text changed since the version `based_on` the editor started from."""
     name, draft = who(actor), find_draft(session, draft_id)
-    changed = approval.edit(session, draft, text, name)
+    changed = approval.edit(session, draft, text, name, based_on)
     return Done(f"draft {draft_id} {'changed' if changed else 'unchanged'}", draft_id)
 
 
@@ -40,7 +43,9 @@ def approve_draft(session: Session, draft_id: int, actor: str, now: datetime) ->
 
 
 def reject_draft(session: Session, draft_id: int, actor: str, why: str) -> Done:
-    """The draft never goes out."""
+    """The draft never goes out; the reason lands in the audit trail."""
     name, draft = who(actor), find_draft(session, draft_id)
+    if not why.strip():
+        raise Refused("say why the draft must not go out (--why): the audit trail keeps it")
     approval.reject(session, draft, name, why.strip())
     return Done(f"draft {draft_id} rejected", draft_id)

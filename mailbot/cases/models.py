@@ -121,6 +121,8 @@ class OutboundMessage(SQLModel, table=True):
     to_address: str = Field(max_length=320)
     subject: str = Field(sa_type=Text)
     body: str = Field(sa_type=Text)
+    # The text as the bot drafted it, so the DPO's edits show as a diff against it.
+    drafted_body: str | None = Field(default=None, sa_type=Text)
     # Fixed when the row is created, so a resend after a crash carries the same
     # Message-ID and the receiving side can recognise the duplicate.
     message_id: str = Field(unique=True, max_length=300)

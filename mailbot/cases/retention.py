@@ -53,6 +53,7 @@ def purge_case(session: Session, case: Case, sealer: Sealer, now: datetime) -> N
     replies = session.exec(select(OutboundMessage).where(OutboundMessage.case_id == case.id))
     for reply in replies.all():
         reply.subject = reply.body = ""
+        reply.drafted_body = None
         reply.to_address = "purged"
         session.add(reply)
     case.requester = f"purged-{case.id}@invalid"

@@ -7,6 +7,7 @@ says what is missing. Approving an extension notice is what extends the case.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 
@@ -101,9 +102,23 @@ def reject(session: Session, draft: OutboundMessage, approver: str, why: str) ->
         transition(session, case, CaseStatus.IN_PROGRESS, approver, "draft rejected")
 
 
-def edit(session: Session, draft: OutboundMessage, body: str, editor: str) -> bool:
-    """Replace the draft's text; False when nothing changed."""
+def text_digest(body: str) -> str:
+    """Names one version of a draft's text: an editor sends back the version it started
+    from, so a save over someone else's newer edit is refused instead of losing it."""
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def edit(
+    session: Session, draft: OutboundMessage, body: str, editor: str, based_on: str | None = None
+) -> bool:
+    """Replace the draft's text; False when nothing changed. `based_on`: the digest of
+    the text the editor started from (None: the command line, which reads it just before)."""
     _pending(draft)
+    if based_on is not None and based_on != text_digest(draft.body):
+        raise ApprovalRefused(
+            f"draft {draft.id} was changed by someone else after you opened it; your text "
+            "was not saved: compare it with theirs below and save again"
+        )
     text = body.replace("\r\n", "\n").rstrip() + "\n"
     if text == draft.body:
         return False

@@ -90,6 +90,7 @@ def draft_reply(
         to_address=case.requester,  # never Reply-To (DESIGN.md, Mail handling rules)
         subject=rendered.subject,
         body=rendered.body,
+        drafted_body=rendered.body if held else None,
         message_id=new_message_id(case.reference, letterhead.message_id_domain),
         in_reply_to=thread.in_reply_to,
         references=" ".join(thread.references),

@@ -81,8 +81,11 @@ def form_of(
     """A dependency for a state change: the role check, then the form with its CSRF token
     checked against the session's."""
 
+    # A default, not Annotated: the annotation is a string here (PEP 563) and `guard`,
+    # a local, could not be found when FastAPI resolves it.
     async def checked(
-        request: Request, staff: Annotated[Staff, Depends(guard)]
+        request: Request,
+        staff: Staff = Depends(guard),  # noqa: B008
     ) -> tuple[Staff, FormData]:
         form = await request.form()
         token = form.get("csrf")

@@ -67,21 +67,25 @@ def home_of(role: Role) -> str:
 
 
 def after_action(
-    request: Request, back_to: str, action: Callable[[Session], Done | str]
+    request: Request,
+    back_to: str,
+    action: Callable[[Session], Done],
+    forward: Callable[[Done], str | None] | None = None,
 ) -> RedirectResponse:
-    """Run `action` in one transaction; its summary or refusal becomes the notice."""
+    """Run `action` in one transaction; its summary or refusal becomes the notice. On
+    success the browser goes where `forward` says (else back), on a refusal back."""
     context = web(request)
     try:
         with transaction(context.engine) as session:
             done = action(session)
-        summary = done.summary if isinstance(done, Done) else done
-        notice = summary
     except NotFound as missing:
         raise HTTPException(404, str(missing)) from missing
     except Refused as refused:
-        notice = f"Refused: {refused}"
-    leave_notice(request, notice)
-    return RedirectResponse(back_to, status_code=303)
+        leave_notice(request, f"Refused: {refused}")
+        return RedirectResponse(back_to, status_code=303)
+    leave_notice(request, done.summary)
+    target = forward(done) if forward is not None else None
+    return RedirectResponse(target or back_to, status_code=303)
 
 
 def leave_notice(request: Request, notice: str) -> None:

@@ -1,4 +1,4 @@
-"""staff: web app members with a role, their sessions, failed sign-ins
+"""staff: web app members with a role, their sessions, failed sign-ins; drafted text
 
 Revision ID: 0004
 Revises: 0003
@@ -21,6 +21,8 @@ _UTC = mailbot.store.models.UTCDateTime
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("outbound_message") as table:
+        table.add_column(sa.Column("drafted_body", sa.Text(), nullable=True))
     op.create_table(
         "staff_member",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,6 +64,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbound_message") as table:
+        table.drop_column("drafted_body")
     op.drop_table("failed_sign_in")
     op.drop_table("staff_session")
     op.drop_table("staff_member")

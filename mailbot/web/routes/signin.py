@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from mailbot.database import transaction
 from mailbot.staff.models import Role
@@ -41,14 +42,16 @@ def sign_in_post(
         return _form(request, next, "The form expired; please sign in again.", 403)
     context = web(request)
     address = request.client.host if request.client else "unknown"
-    try:
-        with transaction(context.engine) as session:
+    with Session(context.engine) as session:
+        try:
             cookie, found = sign_in(
                 session, name, password, address, context.clock(), context.policy
             )
             role = Role(found.member.role)
-    except SignInRefused as refused:
-        return _form(request, next, str(refused), 401)
+        except SignInRefused as refused:
+            session.commit()  # the failure counts towards the throttle
+            return _form(request, next, str(refused), 401)
+        session.commit()
     target = next if _safe_next(next) and next != "/" else home_of(role)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from mailbot.database import transaction
 from mailbot.handling.record import Handling
+from mailbot.staff import passwords
 from mailbot.staff.members import add_member
 from mailbot.store.models import utcnow
 from mailbot.web.app import create_app
@@ -21,6 +23,13 @@ from tests.maildir_worker import maildir_worker
 
 PASSWORD = "correct horse battery staple"
 PEOPLE = {"dpo": "Dana DPO", "compliance": "Chris Compliance", "admin": "Ada Admin"}
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its lowest cost here: these tests sign in hundreds of times. The real
+    parameters are tested in tests/unit/staff."""
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture
