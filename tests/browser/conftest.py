@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
@@ -257,8 +258,11 @@ def page(browser: Browser, site: Site, console: Console) -> Iterator[Page]:
     page = context.new_page()
 
     def on_console(message: ConsoleMessage) -> None:
+        where = message.location.get("url") or page.url
+        if urlsplit(where).path == "/favicon.ico":
+            return  # Chromium asks for one by itself; the app has none (a 404 is harmless)
         if message.type in ("error", "assert"):
-            console.problems.append(f"console {message.type}: {message.text} ({page.url})")
+            console.problems.append(f"console {message.type}: {message.text} ({where})")
         elif message.type == "warning" and "Content Security Policy" in message.text:
             console.problems.append(f"console warning: {message.text} ({page.url})")
 
