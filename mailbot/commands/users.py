@@ -138,7 +138,7 @@ def serve_demo(
 
 
 def listen(host: str, first_port: int, tries: int = 20) -> socket.socket:
-    """A socket bound to the first free port from `first_port` on."""
+    """A listening socket on the first free port from `first_port` on."""
     for port in range(first_port, first_port + tries):
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -149,5 +149,6 @@ def listen(host: str, first_port: int, tries: int = 20) -> socket.socket:
             if exc.errno != errno.EADDRINUSE:
                 raise
             continue
+        listener.listen(128)  # a browser opened at once waits in the backlog, not refused
         return listener
     fail(f"no free port on {host} from {first_port} to {first_port + tries - 1}")

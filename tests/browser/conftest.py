@@ -1,9 +1,9 @@
 """The web app in a real browser: Debian's headless chromium driven by Playwright.
 
-One site per test session: a real bot (Maildir worker, baseline classifier) fills a
+One site per run of this package: a real bot (Maildir worker, baseline classifier) fills a
 SQLite database from synthetic mails, the SMTP sink of the integration tests waits for
 the replies, and the real app runs under uvicorn on 127.0.0.1 with production's cookie
-flags. One browser per session; every test gets a fresh browser context (no cookies,
+flags. One browser for the package; every test gets a fresh browser context (no cookies,
 no storage) and fails on any console error, uncaught page error or Content-Security-
 Policy violation (Chromium reports those as console errors "Refused to ...").
 """
@@ -181,7 +181,10 @@ class _Server(uvicorn.Server):
         pass
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the
+# test's thread while it is open, so the browser must close before tests outside this
+# package run asyncio.run (and the site's servers need not outlive these tests either).
+@pytest.fixture(scope="package")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with pytest.MonkeyPatch.context() as env:
         # Session-wide: the data key of every other test (tests/conftest.py).
@@ -219,7 +222,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             sink.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
