@@ -8,6 +8,7 @@ import pytest
 
 from mailbot.sealing import new_key_text
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--screenshots",

@@ -8,6 +8,7 @@ standard input, so a script can create users: `printf '%s\\n' "$PW" | mailbot us
 from __future__ import annotations
 
 import errno
+import getpass
 import socket
 import sys
 from typing import TYPE_CHECKING, Annotated
@@ -32,15 +33,27 @@ app = typer.Typer(no_args_is_help=True, help="People who sign in to the web app.
 Name = Annotated[str, typer.Argument(help="The name they sign in with (and the audit shows).")]
 
 
+# Who makes the change, for the staff events; the account running the command by default.
+AdminActor = Annotated[
+    str,
+    typer.Option("--as", envvar="MAILBOT_ACTOR", help="Your name, for the audit trail."),
+]
+
+
+def _operator() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
 @app.command("add")
 def add(
     name: Name,
     role: Annotated[str, typer.Option(help="dpo, compliance or admin.")],
+    actor: AdminActor = "",
     config: ConfigOption = None,
 ) -> None:
     """Create a user with a role; the password comes from the terminal or standard input."""
     password = _password()
-    act(config, lambda s, _: _added(s, name, role, password))
+    act(config, lambda s, _: _added(s, name, role, password, actor or _operator()))
 
 
 @app.command("list")
@@ -60,25 +73,26 @@ def list_users(config: ConfigOption = None, json_output: JsonFlag = False) -> No
 
 
 @app.command("disable")
-def disable(name: Name, config: ConfigOption = None) -> None:
+def disable(name: Name, actor: AdminActor = "", config: ConfigOption = None) -> None:
     """Stop a user from signing in; their open sessions end now."""
-    act(config, lambda s, _: _summary(f"{disable_member(s, name, utcnow()).name} disabled"))
+    by = actor or _operator()
+    act(config, lambda s, _: _summary(f"{disable_member(s, name, utcnow(), by).name} disabled"))
 
 
 @app.command("reset-password")
-def reset(name: Name, config: ConfigOption = None) -> None:
+def reset(name: Name, actor: AdminActor = "", config: ConfigOption = None) -> None:
     """Set a new password (and enable a disabled user); their open sessions end now."""
-    password = _password()
+    password, by = _password(), actor or _operator()
     act(
         config,
         lambda s, _: _summary(
-            f"password of {reset_password(s, name, password, utcnow()).name} set"
+            f"password of {reset_password(s, name, password, utcnow(), by).name} set"
         ),
     )
 
 
-def _added(session: Session, name: str, role: str, password: str) -> Done:
-    member = add_member(session, name, role, password, utcnow())
+def _added(session: Session, name: str, role: str, password: str, actor: str) -> Done:
+    member = add_member(session, name, role, password, utcnow(), actor)
     return Done(f"{member.name} added as {member.role}")
 
 

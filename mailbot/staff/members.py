@@ -11,11 +11,13 @@ from datetime import datetime
 from sqlmodel import Session, col, select, update
 
 from mailbot.cases.refused import Refused
-from mailbot.staff.models import Role, StaffMember, StaffSession
+from mailbot.staff.models import Role, StaffEvent, StaffMember, StaffSession
 from mailbot.staff.passwords import hash_password
 
 
-def add_member(session: Session, name: str, role: str, password: str, now: datetime) -> StaffMember:
+def add_member(
+    session: Session, name: str, role: str, password: str, now: datetime, actor: str
+) -> StaffMember:
     name = _checked_name(name)
     if role not in {r.value for r in Role}:
         raise Refused(f"no role {role!r}: use dpo, compliance or admin")
@@ -30,6 +32,7 @@ def add_member(session: Session, name: str, role: str, password: str, now: datet
     )
     session.add(member)
     session.flush()
+    record(session, "member_added", actor, f"{name} ({role})", now)
     return member
 
 
@@ -41,23 +44,37 @@ def members(session: Session) -> list[StaffMember]:
     return list(session.exec(select(StaffMember).order_by(col(StaffMember.name))).all())
 
 
-def disable_member(session: Session, name: str, now: datetime) -> StaffMember:
+def disable_member(session: Session, name: str, now: datetime, actor: str) -> StaffMember:
     member = _existing(session, name)
     if member.disabled_at is None:
         member.disabled_at = now
         session.add(member)
     end_sessions(session, member, now)
+    record(session, "member_disabled", actor, member.name, now)
     return member
 
 
-def reset_password(session: Session, name: str, password: str, now: datetime) -> StaffMember:
+def reset_password(
+    session: Session, name: str, password: str, now: datetime, actor: str
+) -> StaffMember:
     member = _existing(session, name)
     member.password_hash = hash_password(password)
     member.password_changed_at = now
     member.disabled_at = None  # a reset is how a disabled member is let back in
     session.add(member)
     end_sessions(session, member, now)
+    record(session, "password_reset", actor, member.name, now)
     return member
+
+
+def record(session: Session, kind: str, actor: str, member: str, now: datetime) -> None:
+    """A staff event; the CLI acts as "cli" unless told a name."""
+    session.add(StaffEvent(at=now, kind=kind, actor=actor[:200], member=member[:200]))
+
+
+def recent_events(session: Session, limit: int = 100) -> list[StaffEvent]:
+    query = select(StaffEvent).order_by(col(StaffEvent.id).desc()).limit(limit)
+    return list(session.exec(query).all())
 
 
 def end_sessions(session: Session, member: StaffMember, now: datetime) -> None:

@@ -61,3 +61,16 @@ class FailedSignIn(SQLModel, table=True):
     name: str = Field(max_length=200, index=True)
     address: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class StaffEvent(SQLModel, table=True):
+    """Who signed in or out and who changed which account: the staff side of the audit
+    trail (case decisions are `CaseEvent`s under the same names)."""
+
+    __tablename__ = "staff_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    kind: str = Field(max_length=40)  # signed_in, signed_out, member_added, ...
+    actor: str = Field(max_length=200)
+    member: str = Field(max_length=200)  # whose account

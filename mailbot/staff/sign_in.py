@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from mailbot.cases.refused import Refused
-from mailbot.staff.members import find_member
+from mailbot.staff.members import find_member, record
 from mailbot.staff.models import FailedSignIn, StaffMember, StaffSession
 from mailbot.staff.passwords import hash_password, needs_rehash, password_matches
 
@@ -86,6 +86,7 @@ def sign_in(
     )
     session.add(row)
     session.flush()
+    record(session, "signed_in", member.name, member.name, now)
     return token, SignedIn(member, row)
 
 
@@ -113,6 +114,9 @@ def sign_out(session: Session, token: str, now: datetime) -> None:
     if row is not None and row.ended_at is None:
         row.ended_at = now
         session.add(row)
+        member = session.get(StaffMember, row.member_id)
+        if member is not None:
+            record(session, "signed_out", member.name, member.name, now)
 
 
 def token_digest(token: str) -> str:

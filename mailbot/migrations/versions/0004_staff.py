@@ -61,9 +61,20 @@ def upgrade() -> None:
     op.create_index("ix_failed_sign_in_name", "failed_sign_in", ["name"])
     op.create_index("ix_failed_sign_in_address", "failed_sign_in", ["address"])
     op.create_index("ix_failed_sign_in_at", "failed_sign_in", ["at"])
+    op.create_table(
+        "staff_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", _UTC(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("member", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_staff_event_at", "staff_event", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_table("staff_event")
     with op.batch_alter_table("outbound_message") as table:
         table.drop_column("drafted_body")
     op.drop_table("failed_sign_in")

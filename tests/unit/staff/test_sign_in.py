@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from mailbot.cases.refused import Refused
 from mailbot.database import migrate, open_engine
-from mailbot.staff.members import add_member, disable_member, reset_password
+from mailbot.staff.members import add_member, disable_member, recent_events, reset_password
 from mailbot.staff.models import FailedSignIn, StaffMember, StaffSession
 from mailbot.staff.passwords import WeakPassword
 from mailbot.staff.sign_in import SessionPolicy, SignInRefused, resume, sign_in, sign_out
@@ -27,7 +27,7 @@ def session(tmp_path: Path) -> Iterator[Session]:
     engine = open_engine(f"sqlite:///{tmp_path / 'staff.sqlite3'}")
     migrate(engine)
     with Session(engine) as session:
-        add_member(session, "Dana DPO", "dpo", PASSWORD, NOW)
+        add_member(session, "Dana DPO", "dpo", PASSWORD, NOW, "Ada Admin")
         yield session
 
 
@@ -41,13 +41,13 @@ def test_a_short_password_and_a_second_account_of_one_name_are_refused(
     session: Session,
 ) -> None:
     with pytest.raises(WeakPassword):
-        add_member(session, "Short", "dpo", "hunter2", NOW)
+        add_member(session, "Short", "dpo", "hunter2", NOW, "Ada Admin")
     with pytest.raises(Refused, match="exists"):
-        add_member(session, "Dana DPO", "compliance", PASSWORD, NOW)
+        add_member(session, "Dana DPO", "compliance", PASSWORD, NOW, "Ada Admin")
     with pytest.raises(Refused, match="no role"):
-        add_member(session, "Eve", "root", PASSWORD, NOW)
+        add_member(session, "Eve", "root", PASSWORD, NOW, "Ada Admin")
     with pytest.raises(Refused, match="printable"):
-        add_member(session, "Eve\nbot", "dpo", PASSWORD, NOW)
+        add_member(session, "Eve\nbot", "dpo", PASSWORD, NOW, "Ada Admin")
 
 
 def test_signing_in_gives_a_token_whose_hash_alone_is_stored(session: Session) -> None:
@@ -111,12 +111,27 @@ def test_a_session_ends_when_idle_too_long_at_its_age_limit_or_at_sign_out(
 
 def test_disabling_or_a_new_password_ends_every_open_session(session: Session) -> None:
     token, _ = sign_in(session, "Dana DPO", PASSWORD, "127.0.0.1", NOW, POLICY)
-    reset_password(session, "Dana DPO", "another long passphrase", NOW + timedelta(minutes=1))
+    reset_password(
+        session, "Dana DPO", "another long passphrase", NOW + timedelta(minutes=1), "Ada Admin"
+    )
     assert resume(session, token, NOW + timedelta(minutes=2), POLICY) is None
 
     later = NOW + timedelta(minutes=3)
     token, _ = sign_in(session, "Dana DPO", "another long passphrase", "127.0.0.1", later, POLICY)
-    disable_member(session, "Dana DPO", later)
+    disable_member(session, "Dana DPO", later, "Ada Admin")
     assert resume(session, token, later, POLICY) is None
     with pytest.raises(SignInRefused):
         sign_in(session, "Dana DPO", "another long passphrase", "127.0.0.1", later, POLICY)
+
+
+def test_sign_ins_and_account_changes_are_staff_events_naming_who(session: Session) -> None:
+    token, _ = sign_in(session, "Dana DPO", PASSWORD, "127.0.0.1", NOW, POLICY)
+    sign_out(session, token, NOW)
+    disable_member(session, "Dana DPO", NOW, "Ada Admin")
+    events = [(e.kind, e.actor, e.member) for e in reversed(recent_events(session))]
+    assert events == [
+        ("member_added", "Ada Admin", "Dana DPO (dpo)"),
+        ("signed_in", "Dana DPO", "Dana DPO"),
+        ("signed_out", "Dana DPO", "Dana DPO"),
+        ("member_disabled", "Ada Admin", "Dana DPO"),
+    ]

@@ -43,7 +43,7 @@ def context(worker: Worker) -> WebContext:
     context = WebContext(settings, worker.engine, Handling.of(settings, worker.bot.sealer))
     with transaction(worker.engine) as session:
         for role, name in PEOPLE.items():
-            add_member(session, name, role, PASSWORD, utcnow())
+            add_member(session, name, role, PASSWORD, utcnow(), "setup")
     return context
 
 
