@@ -135,9 +135,9 @@ def demo_logins(engine: Engine) -> dict[Role, tuple[str, str]]:
         for role, name in DEMO_USERS.items():
             password = secrets.token_urlsafe(12)
             if find_member(session, name) is None:
-                add_member(session, name, role.value, password, now)
+                add_member(session, name, role.value, password, now, "mailbot demo")
             else:
-                reset_password(session, name, password, now)
+                reset_password(session, name, password, now, "mailbot demo")
             logins[role] = (name, password)
     return logins
 

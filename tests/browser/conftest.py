@@ -11,6 +11,7 @@ Policy violation (Chromium reports those as console errors "Refused to ...").
 from __future__ import annotations
 
 import asyncio
+import http.client
 import re
 import socket
 import threading
@@ -114,8 +115,20 @@ class Site:
             )
 
     def send_replies(self) -> None:
-        """One round of the real worker: what is approved goes to the SMTP sink."""
-        asyncio.run(self.worker.run(once=True))
+        """One round of the real worker: what is approved goes to the SMTP sink. In a
+        thread of its own: Playwright's sync API keeps an event loop in the test's."""
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                asyncio.run(self.worker.run(once=True))
+            except BaseException as exc:  # handed to the test below
+                failure.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(60)
+        assert not thread.is_alive() and not failure, failure
 
 
 def _newest_reference(worker: Worker) -> str:
@@ -198,7 +211,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             context = WebContext(settings, worker.engine, Handling.of(settings, worker.bot.sealer))
             with transaction(worker.engine) as session:
                 for role, name in PEOPLE.items():
-                    add_member(session, name, role, PASSWORD, utcnow())
+                    add_member(session, name, role, PASSWORD, utcnow(), "browser tests")
             listener = socket.socket()
             listener.bind(("127.0.0.1", 0))
             port = listener.getsockname()[1]
@@ -278,6 +291,18 @@ def page(browser: Browser, site: Site, console: Console) -> Iterator[Page]:
     unexpected = console.unexpected()
     if unexpected:
         pytest.fail("the browser reported:\n" + "\n".join(unexpected), pytrace=False)
+
+
+def has_page(site: Site, path: str) -> bool:
+    """Whether the app has a page at `path` (one another branch brings may be missing):
+    signed out, an existing page sends to the sign-in form, a missing one answers 404."""
+    host, port = urlsplit(site.url).netloc.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status != 404
+    finally:
+        connection.close()
 
 
 SignIn = Callable[[str], None]
