@@ -6,7 +6,9 @@ and refuses it with 403 unless it carries the session's CSRF token. Every state 
 goes through `form_of`, so no change can be made from another site's page.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: FastAPI reads the annotations of the
+# dependency `form_of` builds, and as strings they would name `guard`, a local it cannot
+# resolve; it then took `staff` for a query parameter and every form failed with 400.
 
 import hmac
 from collections.abc import Callable, Coroutine

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.cases.models import Case, CaseEvent, OutboundMessage
 from mailbot.cases.verification import ID_COPY_KINDS
+from mailbot.handling.decide import awaits_review
 from mailbot.sealing import Sealer
 from mailbot.store.models import Attachment, InboundMessage
 from mailbot.store.reading import StoredMail, read_stored
@@ -40,21 +41,33 @@ class IdCopy:
 
 
 def case_timeline(session: Session, case: Case, sealer: Sealer) -> list[Entry]:
-    mails = session.exec(select(InboundMessage).where(InboundMessage.case_id == case.id)).all()
-    replies = session.exec(select(OutboundMessage).where(OutboundMessage.case_id == case.id)).all()
+    mails = session.exec(
+        select(InboundMessage)
+        .where(InboundMessage.case_id == case.id)
+        .order_by(col(InboundMessage.id))
+    ).all()
+    replies = session.exec(
+        select(OutboundMessage)
+        .where(OutboundMessage.case_id == case.id)
+        .order_by(col(OutboundMessage.id))
+    ).all()
     events = session.exec(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
     ).all()
     entries = [Entry(m.received_at, "in", mail=read_stored(m, sealer)) for m in mails]
     entries += [Entry(r.sent_at or r.created_at, "out", reply=r) for r in replies]
     entries += [Entry(e.at, "event", event=e, details=_details(e.data)) for e in events]
+    # Events are stamped to the second (the audit chain's precision), mails and replies
+    # to the microsecond: compared at the second, a mail comes before the events it
+    # caused and a reply after the event that queued it.
     order = {"in": 0, "event": 1, "out": 2}
-    return sorted(entries, key=lambda entry: (entry.at, order[entry.kind]))
+    return sorted(entries, key=lambda entry: (entry.at.replace(microsecond=0), order[entry.kind]))
 
 
 def pending_id_copies(session: Session, case: Case) -> list[IdCopy]:
-    """The copies the DPO may look at: only while the identity check is pending."""
-    if case.identity_verified is not None or case.id_requested_at is None:
+    """The copies the DPO may look at: only while one waits for their check (also a copy
+    sent with the request, when nothing was asked for)."""
+    if not awaits_review(case):
         return []
     rows = session.exec(
         select(Attachment)

@@ -30,6 +30,7 @@ from mailbot.actions.cases import (
 )
 from mailbot.cases.explainer import explain_deadline
 from mailbot.cases.models import Case, CaseStatus, OutboundStatus
+from mailbot.handling.decide import awaits_review
 from mailbot.mail.parse import MalformedMail, parse_mail
 from mailbot.replies.approval import approval_problems
 from mailbot.store.models import Attachment, InboundMessage
@@ -70,7 +71,8 @@ def case_page(
         copies=copies,
         rights=RIGHTS,
         is_open=case.status != CaseStatus.CLOSED,
-        identity_pending=case.id_requested_at is not None and case.identity_verified is None,
+        identity_pending=case.identity_verified is None
+        and (case.id_requested_at is not None or awaits_review(case)),
     )
 
 
