@@ -17,7 +17,7 @@ COMPILE      := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile 
                 --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
                 --build-deps-for editable
 
-.PHONY: install dev demo test lint lock system-packages mail-servers clean
+.PHONY: install dev demo test lint lock system-packages mail-servers browser screenshots clean
 
 install: $(VENV)/.installed          ## .venv with the `mailbot` command
 
@@ -58,12 +58,18 @@ mail-servers:                        ## Dovecot, OpenSSL and PostgreSQL from Deb
 	scripts/system-packages.sh mail-servers
 	scripts/system-packages.sh postgres
 
+browser:                             ## Debian's chromium, for the browser tests (tests/browser)
+	scripts/system-packages.sh browser
+
+screenshots: dev browser             ## docs/screenshots/*.png: the web app's main pages, for the README
+	$(BIN)/pytest -q tests/browser/test_screenshots.py --screenshots docs/screenshots
+
 lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: dev mail-servers lint          ## everything CI runs
+test: dev mail-servers browser lint ## everything CI runs
 	$(BIN)/pytest
 
 clean:

@@ -87,12 +87,19 @@ def run(
 @app.command()
 def demo(
     directory: Annotated[Path | None, typer.Option(help="Keep the demo's data here.")] = None,
+    web: Annotated[
+        bool, typer.Option("--web/--no-web", help="Serve the web app on the demo data.")
+    ] = True,
+    port: Annotated[int, typer.Option(help="The web app's port, or the next free one.")] = 8000,
 ) -> None:
-    """Run the whole bot on sample mails, a local SMTP sink and SQLite; show what it did."""
-    from mailbot.demo import run_demo
+    """Run the whole bot on sample mails, a local SMTP sink and SQLite; show what it did,
+    then serve the web app on 127.0.0.1 with a demo login per role (Ctrl-C stops it)."""
+    from mailbot.demo import demo_logins, run_demo
 
     logging.basicConfig(level=logging.WARNING)
-    run_demo(directory)
+    settings, engine = run_demo(directory)
+    if web:
+        users.serve_demo(settings, engine, demo_logins(engine), port)
 
 
 @app.command()

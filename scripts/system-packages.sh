@@ -4,6 +4,8 @@
 #   mail-servers  Dovecot IMAP + LMTP and openssl, for the integration tests
 #   postgres      PostgreSQL server binaries, for the PostgreSQL integration test
 #   ocr           tesseract with Dutch, French, German and English, for the ID-copy check
+#   browser       Debian's chromium, which the browser tests drive through Playwright
+#                 (Playwright's own browser download is never used)
 # Needs root (or sudo) only when something is actually missing.
 set -eu
 
@@ -31,8 +33,11 @@ case "${1:-}" in
         missing="$missing tesseract-ocr-$language"
     done
     ;;
+  browser)
+    [ -x /usr/bin/chromium ] || missing="chromium"
+    ;;
   *)
-    echo "usage: $0 python|mail-servers|postgres|ocr" >&2
+    echo "usage: $0 python|mail-servers|postgres|ocr|browser" >&2
     exit 2
     ;;
 esac

@@ -8,6 +8,17 @@ import pytest
 
 from mailbot.sealing import new_key_text
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        default=None,
+        help="write screenshots of the web app's main pages into DIR (tests/browser; "
+        "`make screenshots` writes docs/screenshots)",
+    )
+
+
 # One key per test session: a throwaway, like the synthetic mails it seals.
 TEST_DATA_KEY = new_key_text()
 

@@ -18,18 +18,18 @@ from mailbot.worker import Worker
 def maildir_worker(
     tmp_path: Path, classifier: Classifier | None = None, **settings: object
 ) -> Worker:
-    """`settings`: any Settings field to change (id_policy, retention_days, ...)."""
+    """`settings`: any Settings field to change (id_policy, smtp_url, ...)."""
     inbox = tmp_path / "inbox"
     for sub in ("new", "cur", "tmp"):
         (inbox / sub).mkdir(parents=True, exist_ok=True)
-    config = Settings(
-        maildir=inbox,
-        smtp_url="smtp://127.0.0.1:9",
-        data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        dpo_address="dpo@example.test",
-        **settings,  # type: ignore[arg-type]
-    )
+    defaults: dict[str, object] = {
+        "maildir": inbox,
+        "smtp_url": "smtp://127.0.0.1:9",  # nothing listens: replies stay queued
+        "data_dir": tmp_path,
+        "database_url": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "dpo_address": "dpo@example.test",
+    }
+    config = Settings(**{**defaults, **settings})  # type: ignore[arg-type]
     bot = Bot(config, classifier or load_classifier("baseline"), config.sealer())
     return Worker(open_database(config), MaildirSource(inbox), bot)
 

@@ -7,7 +7,9 @@ standard input, so a script can create users: `printf '%s\\n' "$PW" | mailbot us
 
 from __future__ import annotations
 
+import errno
 import getpass
+import socket
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,7 +24,10 @@ from mailbot.staff.members import add_member, disable_member, members, reset_pas
 from mailbot.store.models import utcnow
 
 if TYPE_CHECKING:
+    from mailbot.staff.models import Role
     from mailbot.web.context import WebContext
+
+DEMO_HOST = "127.0.0.1"  # the demo's logins are printed: never reachable from elsewhere
 
 app = typer.Typer(no_args_is_help=True, help="People who sign in to the web app.")
 Name = Annotated[str, typer.Argument(help="The name they sign in with (and the audit shows).")]
@@ -128,3 +133,36 @@ def web_context(settings: Settings, engine: Engine) -> WebContext:
     from mailbot.web.context import WebContext
 
     return WebContext(settings, engine, Handling.of(settings, settings.sealer()))
+
+
+def serve_demo(
+    settings: Settings, engine: Engine, logins: dict[Role, tuple[str, str]], port: int
+) -> None:
+    """`mailbot demo`'s web app: the first free port from `port` on 127.0.0.1."""
+    from mailbot.web.app import serve
+
+    listener = listen(DEMO_HOST, port)
+    address = f"http://{DEMO_HOST}:{listener.getsockname()[1]}/"
+    typer.echo("")
+    typer.echo(f"The web app serves the demo data on {address}  (Ctrl-C stops it)")
+    typer.echo("Demo logins (this demo's database only; new passwords at every run):")
+    for role, (name, password) in logins.items():
+        typer.echo(f"  {role.value:<11} name {name:<16} password {password}")
+    serve(web_context(settings, engine), DEMO_HOST, listener.getsockname()[1], listener)
+
+
+def listen(host: str, first_port: int, tries: int = 20) -> socket.socket:
+    """A listening socket on the first free port from `first_port` on."""
+    for port in range(first_port, first_port + tries):
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((host, port))
+        except OSError as exc:
+            listener.close()
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            continue
+        listener.listen(128)  # a browser opened at once waits in the backlog, not refused
+        return listener
+    fail(f"no free port on {host} from {first_port} to {first_port + tries - 1}")

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -63,10 +64,12 @@ async def _bad_request(request: Request, exc: Exception) -> Response:
     )
 
 
-def serve(context: WebContext, host: str, port: int) -> None:
+def serve(context: WebContext, host: str, port: int, listener: socket.socket | None = None) -> None:
+    """Serve until Ctrl-C or SIGTERM; `listener`: a socket bound already (the demo
+    binds the first free port itself, so no other program can take it meanwhile)."""
     import uvicorn
 
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(context),
         host=host,
         port=port,
@@ -74,3 +77,4 @@ def serve(context: WebContext, host: str, port: int) -> None:
         proxy_headers=False,
         server_header=False,
     )
+    uvicorn.Server(config).run(sockets=[listener] if listener is not None else None)
