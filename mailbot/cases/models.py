@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from mailbot.store.models import UTCDateTime, utcnow
@@ -48,6 +48,23 @@ class Case(SQLModel, table=True):
     """A data-subject request being handled, with its legal clock."""
 
     __tablename__ = "privacy_case"
+    __table_args__ = (
+        # Covers every column the period figures sum (mailbot.figures), so a dashboard
+        # over a million cases reads this index, never the wide rows.
+        Index(
+            "ix_privacy_case_figures",
+            "receipt_date",
+            "outcome",
+            "closed_on_time",
+            "closed_by_target",
+            "extension_notified_on",
+            "late_extension_notice",
+            "id_requested_at",
+            "acknowledge_seconds",
+        ),
+        # The median time to acknowledge walks this one in order.
+        Index("ix_privacy_case_acknowledge", "acknowledge_seconds", "receipt_date", "outcome"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, max_length=40)
@@ -82,6 +99,12 @@ class Case(SQLModel, table=True):
     dpo_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=32)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Facts recorded when they happen, for the figures (mailbot.cases.timeliness):
+    closed_on_time: bool | None = None  # by the legal deadline; None while open
+    closed_by_target: bool | None = None  # by the internal target; None while open
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first answer
+    acknowledge_seconds: int | None = None  # from receipt to the first answer, whole seconds
+    late_extension_notice: bool = False  # an extension notice left after the deadline
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # anonymised
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -110,6 +133,7 @@ class OutboundMessage(SQLModel, table=True):
     """A reply: a draft until approved, then the outbox row the sender works from."""
 
     __tablename__ = "outbound_message"
+    __table_args__ = (Index("ix_outbound_message_kind_status", "kind", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="privacy_case.id", index=True)
@@ -132,6 +156,9 @@ class OutboundMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A refusal-type letter, when sent: whether it carried the complaint and court
+    # information (LEGAL.md §3.4); None for other letters.
+    remedies_included: bool | None = None
 
 
 class Suppression(SQLModel, table=True):
