@@ -171,3 +171,18 @@ class Suppression(SQLModel, table=True):
     reason: str = Field(max_length=32)  # objection or withdraw_consent
     case_id: int | None = Field(default=None, foreign_key="privacy_case.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ChainCheck(SQLModel, table=True):
+    """One verification of the whole audit chain (mailbot.cases.audit), kept so the
+    dashboard can show the last result without recomputing a million hashes per view."""
+
+    __tablename__ = "audit_chain_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+    checked_by: str = Field(max_length=200)
+    events: int
+    last_event_id: int | None = None  # the newest event the check covered
+    first_broken_event: int | None = None  # None: intact
+    seconds: float

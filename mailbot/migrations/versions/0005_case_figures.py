@@ -1,5 +1,6 @@
 """case figures: facts recorded when they happen (closed in time, first answer, late
-extension notice, refusal remedies) and the indexes the dashboard sums over
+extension notice, refusal remedies), the indexes the dashboard sums over, and the
+record of audit chain checks
 
 Revision ID: 0005
 Revises: 0004
@@ -104,9 +105,21 @@ def upgrade() -> None:
         ["acknowledge_seconds", "receipt_date", "outcome"],
     )
     op.create_index("ix_outbound_message_kind_status", "outbound_message", ["kind", "status"])
+    op.create_table(
+        "audit_chain_check",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("checked_at", _UTC(), nullable=False),
+        sa.Column("checked_by", sa.String(length=200), nullable=False),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.Column("last_event_id", sa.Integer(), nullable=True),
+        sa.Column("first_broken_event", sa.Integer(), nullable=True),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("audit_chain_check")
     op.drop_index("ix_outbound_message_kind_status", "outbound_message")
     op.drop_index("ix_privacy_case_acknowledge", "privacy_case")
     op.drop_index("ix_privacy_case_figures", "privacy_case")
