@@ -19,11 +19,10 @@ from sqlmodel import Session, col, func, select
 from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, Suppression
 from mailbot.database import transaction
 from mailbot.figures import (
-    count_if,
     day_totals,
     median_acknowledge_hours,
     not_acknowledged,
-    open_cases,
+    open_overdue,
     requests_in,
 )
 from mailbot.metrics import Duration, Share, SlaFigures, StoredCopies
@@ -139,17 +138,6 @@ def refusals(
     ]
 
 
-def refusals_with_remedies(session: Session, first_day: date, last_day: date) -> Share:
-    counted = (
-        select(func.count(), count_if(col(OutboundMessage.remedies_included).is_(True)))
-        .select_from(OutboundMessage)
-        .join(Case, col(Case.id) == col(OutboundMessage.case_id))
-        .where(*_refusal_letters(first_day, last_day))
-    )
-    total, whole = session.exec(counted).one()
-    return Share(int(whole), int(total))
-
-
 def stored_copies(session: Session) -> StoredCopies:
     """ID copies that should be gone, whatever the period (LEGAL.md §2.5: must be 0)."""
     identity = (
@@ -203,7 +191,6 @@ def period_figures(engine: Engine, first_day: date, last_day: date, now: datetim
     `last_day`, from the database's sums (a test holds the two equal)."""
     with transaction(engine) as session:
         days = day_totals(session, first_day, last_day)
-        open_now = open_cases(session, first_day, last_day, now)
         acknowledged = sum(day.acknowledged for day in days)
         median = median_acknowledge_hours(session, first_day, last_day, acknowledged)
         longest = max((d.longest_acknowledge or 0 for d in days if d.acknowledged), default=None)
@@ -214,7 +201,7 @@ def period_figures(engine: Engine, first_day: date, last_day: date, now: datetim
             last_day=last_day,
             cases=cases,
             closed=closed,
-            open_overdue=[c.reference for c in open_now if c.overdue],
+            open_overdue=open_overdue(session, first_day, last_day, now),
             closed_by_legal_deadline=Share(_sum(days, "on_time"), closed),
             closed_by_target=Share(_sum(days, "by_target"), closed),
             extended=Share(extended, cases),
@@ -224,7 +211,9 @@ def period_figures(engine: Engine, first_day: date, last_day: date, now: datetim
             ),
             id_requested=Share(_sum(days, "id_requested"), cases),
             copies=stored_copies(session),
-            refusals_with_remedies=refusals_with_remedies(session, first_day, last_day),
+            refusals_with_remedies=Share(
+                _sum(days, "refusals_with_remedies"), _sum(days, "refusals")
+            ),
             time_to_acknowledge=Duration(
                 acknowledged, median, None if longest is None else round(longest / 3600, 2)
             ),

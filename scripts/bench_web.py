@@ -81,6 +81,7 @@ def _case(number: int, rng: random.Random, span_days: int) -> dict[str, Any]:
         "legal_due": due.legal_due, "target_due": due.target_due,
         "extended_due": due.extended_due, "rule_version": due.rule_version,
         "id_document": "none", "clock_paused": False, "late_extension_notice": False,
+        "refusals_sent": 0, "refusals_with_remedies": 0,
         "created_at": received, "updated_at": received,
     }  # fmt: skip
     roll = rng.random()
@@ -130,6 +131,8 @@ def _case(number: int, rng: random.Random, span_days: int) -> dict[str, Any]:
         row["status"] = "in_progress"
         return row
     row.update(outcome=outcome, closed_at=closed_at)
+    if outcome in ("refused", "not_identified"):
+        row.update(refusals_sent=1, refusals_with_remedies=int(rng.random() < 0.95))
     on_time, by_target = closed_in_time(SimpleNamespace(**_with_defaults(row)))  # type: ignore[arg-type]
     row.update(closed_on_time=on_time, closed_by_target=by_target)
     return row
@@ -140,7 +143,7 @@ def _with_defaults(row: dict[str, Any]) -> dict[str, Any]:
     return {name: None for name in names} | row
 
 
-def _letters(row: dict[str, Any], rng: random.Random) -> Iterator[dict[str, Any]]:
+def _letters(row: dict[str, Any]) -> Iterator[dict[str, Any]]:
     base = {
         "case_id": row["id"], "language": "en", "status": "sent", "to_address": row["requester"],
         "subject": "Your request", "attempts": 1, "created_at": row["received_at"],
@@ -154,7 +157,7 @@ def _letters(row: dict[str, Any], rng: random.Random) -> Iterator[dict[str, Any]
         }  # fmt: skip
     if row.get("outcome") in ("refused", "not_identified"):
         kind = "refusal" if row["outcome"] == "refused" else "not_identified"
-        whole = rng.random() < 0.95
+        whole = bool(row["refusals_with_remedies"])
         yield base | {
             "kind": kind, "template": kind, "body": REMEDIES if whole else "No.",
             "message_id": f"<refusal-{row['id']}@bench>", "sent_at": row["closed_at"],
@@ -172,7 +175,7 @@ def generate_cases(engine: Engine, count: int, seed: int = 7) -> None:
         for number in range(start, min(start + BATCH, count + 1)):
             row = _case(number, rng, span_days)
             cases.append(row)
-            letters += list(_letters(row, rng))
+            letters += list(_letters(row))
             if row["primary"] == "objection" and row.get("acknowledged_at"):
                 suppressions.append(
                     {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from mailbot.store.models import UTCDateTime, utcnow
@@ -61,6 +61,23 @@ class Case(SQLModel, table=True):
             "late_extension_notice",
             "id_requested_at",
             "acknowledge_seconds",
+            "purged_at",
+            "refusals_sent",
+            "refusals_with_remedies",
+        ),
+        # The open cases only (partial): the dashboard places them against their deadline.
+        Index(
+            "ix_privacy_case_open",
+            "receipt_date",
+            "status",
+            "clock_paused",
+            "id_requested_at",
+            "extension_notified_on",
+            "legal_due",
+            "extended_due",
+            "outcome",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
         ),
         # The median time to acknowledge walks this one in order.
         Index("ix_privacy_case_acknowledge", "acknowledge_seconds", "receipt_date", "outcome"),
@@ -105,6 +122,8 @@ class Case(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first answer
     acknowledge_seconds: int | None = None  # from receipt to the first answer, whole seconds
     late_extension_notice: bool = False  # an extension notice left after the deadline
+    refusals_sent: int = 0  # refusal-type letters sent (replies.outcomes.REFUSING_LETTERS)
+    refusals_with_remedies: int = 0  # of which carried complaint and court information
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # anonymised
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -12,17 +12,58 @@ copy to the month plus the days waited so far; any other to its current deadline
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from mailbot.cases.deadlines import deadlines_for, is_late, paused_due, receipt_date
-from mailbot.cases.models import Case, CaseOutcome
+from mailbot.cases.models import CaseOutcome
 
 
-def current_due(case: Case) -> date:
+class CaseDates(Protocol):
+    """What the rules below read of a case: a `Case`, or a row of just these columns
+    (the dashboard places thousands of open cases without loading whole cases)."""
+
+    @property
+    def outcome(self) -> str | None: ...
+    @property
+    def receipt_date(self) -> date: ...
+    @property
+    def legal_due(self) -> date: ...
+    @property
+    def target_due(self) -> date: ...
+    @property
+    def extended_due(self) -> date: ...
+    @property
+    def extension_notified_on(self) -> date | None: ...
+    @property
+    def clock_paused(self) -> bool: ...
+    @property
+    def id_requested_at(self) -> datetime | None: ...
+    @property
+    def id_received_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+
+
+CASE_DATES = (
+    "outcome",
+    "receipt_date",
+    "legal_due",
+    "target_due",
+    "extended_due",
+    "extension_notified_on",
+    "clock_paused",
+    "id_requested_at",
+    "id_received_at",
+    "closed_at",
+)
+
+
+def current_due(case: CaseDates) -> date:
     """The deadline the case is held to now: the extended one once it was notified."""
     return case.extended_due if case.extension_notified_on is not None else case.legal_due
 
 
-def due_after_pause(case: Case, stopped_until: datetime, months: int = 1) -> date:
+def due_after_pause(case: CaseDates, stopped_until: datetime, months: int = 1) -> date:
     """The deadline of a case whose clock stood still from the ID request to
     `stopped_until` (LEGAL.md §1.7); `months=3` for the extended one."""
     asked_on = identity_asked_on(case)
@@ -30,18 +71,18 @@ def due_after_pause(case: Case, stopped_until: datetime, months: int = 1) -> dat
     return paused_due(case.receipt_date, asked_on, got_on, months)
 
 
-def days_paused(case: Case, stopped_until: datetime) -> timedelta:
+def days_paused(case: CaseDates, stopped_until: datetime) -> timedelta:
     return max(receipt_date(stopped_until) - identity_asked_on(case), timedelta(0))
 
 
-def identity_asked_on(case: Case) -> date:
+def identity_asked_on(case: CaseDates) -> date:
     """The Brussels day the ID copy was asked for."""
     # A server clock behind the inbox's (INTERNALDATE) must not put the request first.
     assert case.id_requested_at is not None
     return max(receipt_date(case.id_requested_at), case.receipt_date)
 
 
-def due_for(case: Case, now: datetime) -> date:
+def due_for(case: CaseDates, now: datetime) -> date:
     """The legal deadline `case` is measured against (module docstring)."""
     if case.outcome == CaseOutcome.REFUSED:
         return deadlines_for(case.receipt_date).legal_due
@@ -52,14 +93,14 @@ def due_for(case: Case, now: datetime) -> date:
     return current_due(case)
 
 
-def target_for(case: Case, now: datetime) -> date:
+def target_for(case: CaseDates, now: datetime) -> date:
     """The internal target, on the same footing as `due_for` (a refusal's is unpaused)."""
     if case.outcome == CaseOutcome.REFUSED:
         return deadlines_for(case.receipt_date).target_due
     return case.target_due
 
 
-def closed_in_time(case: Case) -> tuple[bool, bool]:
+def closed_in_time(case: CaseDates) -> tuple[bool, bool]:
     """(by the legal deadline, by the internal target) for a closed case."""
     assert case.closed_at is not None
     at = case.closed_at

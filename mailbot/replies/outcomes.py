@@ -61,7 +61,10 @@ def _record_facts(session: Session, case: Case, reply: OutboundMessage, at: date
         session.add(case)
     if reply.kind in REFUSING_LETTERS:
         reply.remedies_included = not missing_remedies(reply.body, reply.language)
+        case.refusals_sent += 1
+        case.refusals_with_remedies += reply.remedies_included
         session.add(reply)
+        session.add(case)
 
 
 def acknowledge_seconds(received_at: datetime, answered_at: datetime) -> int:

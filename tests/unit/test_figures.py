@@ -204,6 +204,7 @@ def test_weeks_bands_and_tables_add_up(engine: Engine) -> None:
     closed_late = figures.closed - figures.closed_by_legal_deadline.count
     assert sum(w.late for w in weeks) == closed_late + len(figures.open_overdue)
     bands = dict(days_left_bands(board.open_now))
+    assert board.open_now.overdue == 2
     assert bands["past the deadline"] == 2
     assert bands["clock stopped for an ID copy"] == 1
     assert sum(bands.values()) == figures.cases - figures.closed

@@ -50,6 +50,8 @@ _CASE = sa.table(
     sa.column("acknowledged_at", _UTC()),
     sa.column("acknowledge_seconds", sa.Integer()),
     sa.column("late_extension_notice", sa.Boolean()),
+    sa.column("refusals_sent", sa.Integer()),
+    sa.column("refusals_with_remedies", sa.Integer()),
 )
 _REPLY = sa.table(
     "outbound_message",
@@ -64,7 +66,7 @@ _REPLY = sa.table(
 )
 _RECORDED = frozenset(
     {"closed_on_time", "closed_by_target", "acknowledged_at", "acknowledge_seconds"}
-    | {"late_extension_notice"}
+    | {"late_extension_notice", "refusals_sent", "refusals_with_remedies"}
 )
 _EVENT = sa.table("case_event", sa.column("case_id", sa.Integer()), sa.column("kind", sa.String()))
 
@@ -79,6 +81,12 @@ def upgrade() -> None:
             sa.Column(
                 "late_extension_notice", sa.Boolean(), nullable=False, server_default=sa.false()
             )
+        )
+        table.add_column(
+            sa.Column("refusals_sent", sa.Integer(), nullable=False, server_default="0")
+        )
+        table.add_column(
+            sa.Column("refusals_with_remedies", sa.Integer(), nullable=False, server_default="0")
         )
     with op.batch_alter_table("outbound_message") as table:
         table.add_column(sa.Column("remedies_included", sa.Boolean(), nullable=True))
@@ -97,7 +105,26 @@ def upgrade() -> None:
             "late_extension_notice",
             "id_requested_at",
             "acknowledge_seconds",
+            "purged_at",
+            "refusals_sent",
+            "refusals_with_remedies",
         ],
+    )
+    op.create_index(
+        "ix_privacy_case_open",
+        "privacy_case",
+        [
+            "receipt_date",
+            "status",
+            "clock_paused",
+            "id_requested_at",
+            "extension_notified_on",
+            "legal_due",
+            "extended_due",
+            "outcome",
+        ],
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
     )
     op.create_index(
         "ix_privacy_case_acknowledge",
@@ -122,11 +149,14 @@ def downgrade() -> None:
     op.drop_table("audit_chain_check")
     op.drop_index("ix_outbound_message_kind_status", "outbound_message")
     op.drop_index("ix_privacy_case_acknowledge", "privacy_case")
+    op.drop_index("ix_privacy_case_open", "privacy_case")
     op.drop_index("ix_privacy_case_figures", "privacy_case")
     with op.batch_alter_table("outbound_message") as table:
         table.drop_column("remedies_included")
     with op.batch_alter_table("privacy_case") as table:
         for column in (
+            "refusals_with_remedies",
+            "refusals_sent",
             "late_extension_notice",
             "acknowledge_seconds",
             "acknowledged_at",
@@ -178,7 +208,7 @@ def _backfill_cases(connection: sa.Connection) -> None:
 
 def _backfill_refusals(connection: sa.Connection) -> None:
     query = (
-        sa.select(_REPLY.c.id, _REPLY.c.body, _REPLY.c.language)
+        sa.select(_REPLY.c.id, _REPLY.c.case_id, _REPLY.c.body, _REPLY.c.language)
         .where(_REPLY.c.kind.in_(REFUSING_LETTERS), _REPLY.c.status == "sent")
         .order_by(_REPLY.c.id)
     )
@@ -187,4 +217,12 @@ def _backfill_refusals(connection: sa.Connection) -> None:
             whole = not missing_remedies(row.body, row.language)
             connection.execute(
                 _REPLY.update().where(_REPLY.c.id == row.id).values(remedies_included=whole)
+            )
+            connection.execute(
+                _CASE.update()
+                .where(_CASE.c.id == row.case_id)
+                .values(
+                    refusals_sent=_CASE.c.refusals_sent + 1,
+                    refusals_with_remedies=_CASE.c.refusals_with_remedies + int(whole),
+                )
             )

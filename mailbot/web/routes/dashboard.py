@@ -28,7 +28,6 @@ from mailbot.figure_tables import (
     extensions,
     period_figures,
     refusals,
-    refusals_with_remedies,
     stored_copies,
 )
 from mailbot.figures import acknowledge_bands, dashboard, days_left_bands
@@ -81,7 +80,6 @@ def dashboard_page(
     with transaction(context.engine) as session:
         shown_extensions = extensions(session, first_day, last_day, ROWS_SHOWN)
         shown_refusals = refusals(session, first_day, last_day, ROWS_SHOWN)
-        remedies = refusals_with_remedies(session, first_day, last_day)
         copies = stored_copies(session)
         check = last_chain_check(session)
         unchecked = events_since(session, check)
@@ -104,9 +102,9 @@ def dashboard_page(
         extended=Share(extended, received),
         notified_in_time=Share(extended, extended + board.total("late_notices")),
         id_requested=Share(board.total("id_requested"), received),
-        remedies=remedies,
+        remedies=Share(board.total("refusals_with_remedies"), board.total("refusals")),
         median_hours=board.median_acknowledge_hours,
-        overdue=sum(case.overdue for case in board.open_now),
+        overdue=board.open_now.overdue,
         copies=copies,
         weeks=weeks,
         week_chart=week_chart(weeks),
