@@ -72,24 +72,19 @@ _EVENT = sa.table("case_event", sa.column("case_id", sa.Integer()), sa.column("k
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("privacy_case") as table:
-        table.add_column(sa.Column("closed_on_time", sa.Boolean(), nullable=True))
-        table.add_column(sa.Column("closed_by_target", sa.Boolean(), nullable=True))
-        table.add_column(sa.Column("acknowledged_at", _UTC(), nullable=True))
-        table.add_column(sa.Column("acknowledge_seconds", sa.Integer(), nullable=True))
-        table.add_column(
-            sa.Column(
-                "late_extension_notice", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
-        table.add_column(
-            sa.Column("refusals_sent", sa.Integer(), nullable=False, server_default="0")
-        )
-        table.add_column(
-            sa.Column("refusals_with_remedies", sa.Integer(), nullable=False, server_default="0")
-        )
-    with op.batch_alter_table("outbound_message") as table:
-        table.add_column(sa.Column("remedies_included", sa.Boolean(), nullable=True))
+    # Plain ADD COLUMN (SQLite has it): a batch rebuild would drop and copy privacy_case,
+    # which the rows referring to it (foreign keys on) do not allow.
+    for column in (
+        sa.Column("closed_on_time", sa.Boolean(), nullable=True),
+        sa.Column("closed_by_target", sa.Boolean(), nullable=True),
+        sa.Column("acknowledged_at", _UTC(), nullable=True),
+        sa.Column("acknowledge_seconds", sa.Integer(), nullable=True),
+        sa.Column("late_extension_notice", sa.Boolean(), nullable=False, server_default="0"),
+        sa.Column("refusals_sent", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("refusals_with_remedies", sa.Integer(), nullable=False, server_default="0"),
+    ):
+        op.add_column("privacy_case", column)
+    op.add_column("outbound_message", sa.Column("remedies_included", sa.Boolean(), nullable=True))
     connection = op.get_bind()
     _backfill_cases(connection)
     _backfill_refusals(connection)
