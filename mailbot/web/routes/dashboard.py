@@ -6,7 +6,7 @@ million cases. Only references, dates, statuses, counts and reasons reach it: th
 compliance role never sees a name, an address, a mail or an ID copy (DESIGN.md).
 
 The audit chain is verified on demand (a CSRF-checked POST), not on every view:
-checking it means recomputing one hash per event, about ten seconds per million
+checking it means recomputing one hash per event, about 22 seconds per million
 events, which no page view should cost. The page shows the last check (when, by whom,
 how many events, intact or the first broken event) and how many events were recorded
 since, so nobody mistakes an old "intact" for a current one.
