@@ -5,9 +5,9 @@ mailbot.reports.load_facts) and the moment they are looked at, and returns every
 with its numerator and denominator, so a reader can check each one against `mailbot
 cases list`. Shared by `mailbot report` and, later, the web app.
 
-Each case is held to the deadline that applies to it: a refusal to the unpaused,
-unextended month (LEGAL.md §1.7, §3.4); a case whose clock is still stopped for an ID
-copy to the month plus the days waited so far; any other to its current deadline.
+Each case is held to the deadline `mailbot.cases.timeliness` names. This module is the
+reference: `mailbot.figures` computes the same figures in SQL from facts recorded as
+they happen, and a test holds the two equal.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final
 
-from mailbot.cases.deadlines import deadlines_for, is_late
-from mailbot.cases.lifecycle import current_due, due_after_pause
+from mailbot.cases.deadlines import is_late
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage
+from mailbot.cases.timeliness import due_for, target_for
 from mailbot.replies.approval import missing_remedies
+from mailbot.replies.outcomes import FIRST_ANSWERS, REFUSING_LETTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +139,7 @@ def sla_figures(
         for f in requests
         if f.case.purged_at is None  # retention emptied the texts
         for reply in f.replies_sent
-        if reply.kind in _REFUSALS
+        if reply.kind in REFUSING_LETTERS
     ]
     first_answers = {f.case.reference: _first_answer(f) for f in requests}
     return SlaFigures(
@@ -187,35 +187,9 @@ def sla_figures(
     )
 
 
-def due_for(case: Case, now: datetime) -> date:
-    """The legal deadline `case` is measured against (module docstring)."""
-    if case.outcome == CaseOutcome.REFUSED:
-        return deadlines_for(case.receipt_date).legal_due
-    if case.clock_paused and case.id_requested_at is not None:
-        # Stopped from the ID request until the copy came (a copy waiting for the DPO's
-        # eye counts as come), or until now if none has.
-        return due_after_pause(case, case.id_received_at or case.closed_at or now)
-    return current_due(case)
-
-
-def target_for(case: Case, now: datetime) -> date:
-    """The internal target, on the same footing as `due_for` (a refusal's is unpaused)."""
-    if case.outcome == CaseOutcome.REFUSED:
-        return deadlines_for(case.receipt_date).target_due
-    return case.target_due
-
-
-# Letters refusing to act (Art. 12(4)); "not identified" refuses for want of identity.
-_REFUSALS: Final = frozenset({"refusal", "not_identified"})
-
-# The first answer a requester gets: the acknowledgement, or for a marketing objection
-# or a consent withdrawal the confirmation that replaces it. Never the DPO's warnings.
-_FIRST_ANSWERS: Final = frozenset({"acknowledgement", "objection_done", "consent_withdrawn"})
-
-
 def _first_answer(facts: CaseFacts) -> datetime | None:
     return next(
-        (r.sent_at for r in facts.replies_sent if r.kind in _FIRST_ANSWERS and r.sent_at),
+        (r.sent_at for r in facts.replies_sent if r.kind in FIRST_ANSWERS and r.sent_at),
         None,
     )
 

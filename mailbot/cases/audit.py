@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from mailbot.cases.models import CaseEvent
+from mailbot.cases.models import CaseEvent, ChainCheck
 from mailbot.store.models import utcnow
 
 GENESIS = "0" * 64
@@ -86,3 +87,44 @@ def verify_chain(events: Iterable[CaseEvent]) -> int | None:
             return event.id
         prev_hash = event.hash
     return None
+
+
+def check_stored_chain(
+    session: Session, actor: str, now: datetime, batch: int = 5000
+) -> ChainCheck:
+    """Verify every stored event, streamed in batches, and record the result."""
+    started = time.perf_counter()
+    seen = {"events": 0, "last": None}
+
+    def counted(events: Iterable[CaseEvent]) -> Iterator[CaseEvent]:
+        for event in events:
+            seen["events"] = int(seen["events"] or 0) + 1
+            seen["last"] = event.id
+            yield event
+
+    stream = session.exec(
+        select(CaseEvent).order_by(col(CaseEvent.id)).execution_options(yield_per=batch)
+    )
+    broken = verify_chain(counted(stream))
+    check = ChainCheck(
+        checked_at=now,
+        checked_by=actor,
+        events=int(seen["events"] or 0),
+        last_event_id=seen["last"],
+        first_broken_event=broken,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    session.add(check)
+    return check
+
+
+def last_chain_check(session: Session) -> ChainCheck | None:
+    return session.exec(select(ChainCheck).order_by(col(ChainCheck.id).desc()).limit(1)).first()
+
+
+def events_since(session: Session, check: ChainCheck | None) -> int:
+    """Events recorded after `check` (all of them when there was none)."""
+    query = select(func.count()).select_from(CaseEvent)
+    if check is not None and check.last_event_id is not None:
+        query = query.where(col(CaseEvent.id) > check.last_event_id)
+    return session.exec(query).one()

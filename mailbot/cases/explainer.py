@@ -21,8 +21,8 @@ from mailbot.cases.deadlines import (
     is_working_day,
     receipt_date,
 )
-from mailbot.cases.lifecycle import current_due, due_after_pause
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus
+from mailbot.cases.timeliness import due_after_pause, due_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,20 +53,11 @@ def explain_deadline(case: Case, now: datetime, target_days: int = 28) -> Explan
         )
     )
     steps += _extension(case)
-    due = held_to(case, now)
+    due = due_for(case, now)
     late = case.closed_at is None and is_late(now, due)
     days_left = (due - receipt_date(now)).days
     steps.append(_verdict(case, due, days_left, late))
     return Explanation(tuple(steps), due, days_left, late)
-
-
-def held_to(case: Case, now: datetime) -> date:
-    """The deadline the case is measured against now (a paused clock keeps moving it)."""
-    if case.outcome == CaseOutcome.REFUSED:
-        return deadlines_for(case.receipt_date).legal_due
-    if case.clock_paused and case.id_requested_at is not None:
-        return due_after_pause(case, case.id_received_at or case.closed_at or now)
-    return current_due(case)
 
 
 def _receipt(case: Case) -> Step:

@@ -9,14 +9,17 @@ closing and the extension recorded beside the status. Deadlines come from the pu
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlmodel import Session
 
 from mailbot.cases.audit import append_event
-from mailbot.cases.deadlines import can_extend, pause_applies, paused_due, receipt_date
+from mailbot.cases.deadlines import can_extend, pause_applies
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus
 from mailbot.cases.refused import Refused
+from mailbot.cases.timeliness import closed_in_time, days_paused, identity_asked_on
+from mailbot.cases.timeliness import current_due as current_due
+from mailbot.cases.timeliness import due_after_pause as due_after_pause
 from mailbot.store.models import utcnow
 
 S = CaseStatus
@@ -60,7 +63,7 @@ def request_identity(
     transition(session, case, S.AWAITING_IDENTITY, actor, "identity to be verified")
     case.doubt_reason = doubt_reason
     case.id_requested_at = now
-    case.clock_paused = pause_applies(case.receipt_date, _asked_on(case), pause_allowed)
+    case.clock_paused = pause_applies(case.receipt_date, identity_asked_on(case), pause_allowed)
     _record(
         session,
         case,
@@ -68,24 +71,6 @@ def request_identity(
         actor,
         {"doubt_reason": doubt_reason, "clock_paused": case.clock_paused},
     )
-
-
-def due_after_pause(case: Case, stopped_until: datetime, months: int = 1) -> date:
-    """The deadline of a case whose clock stood still from the ID request to
-    `stopped_until` (LEGAL.md §1.7); `months=3` for the extended one."""
-    asked_on = _asked_on(case)
-    got_on = max(receipt_date(stopped_until), asked_on)
-    return paused_due(case.receipt_date, asked_on, got_on, months)
-
-
-def _days_paused(case: Case, stopped_until: datetime) -> timedelta:
-    return max(receipt_date(stopped_until) - _asked_on(case), timedelta(0))
-
-
-def _asked_on(case: Case) -> date:
-    # A server clock behind the inbox's (INTERNALDATE) must not put the request first.
-    assert case.id_requested_at is not None
-    return max(receipt_date(case.id_requested_at), case.receipt_date)
 
 
 def record_identity_check(
@@ -105,7 +90,7 @@ def record_identity_check(
         if case.extension_notified_on is None:
             # Once notified, the extended date is the one the requester was told.
             case.extended_due = due_after_pause(case, case.id_received_at, months=3)
-        case.target_due += _days_paused(case, case.id_received_at)
+        case.target_due += days_paused(case, case.id_received_at)
         case.clock_paused = False
     _record(
         session,
@@ -149,12 +134,10 @@ def close(
     transition(session, case, S.CLOSED, actor, why or outcome.value)
     case.outcome = outcome
     case.closed_at = now
+    # Recorded now, by the rule `mailbot report` applies, so figures over a million
+    # cases are sums in SQL (mailbot.figures).
+    case.closed_on_time, case.closed_by_target = closed_in_time(case)
     _record(session, case, "case_closed", actor, {"outcome": outcome.value})
-
-
-def current_due(case: Case) -> date:
-    """The deadline the case is held to now: the extended one once it was notified."""
-    return case.extended_due if case.extension_notified_on is not None else case.legal_due
 
 
 def _record(session: Session, case: Case, kind: str, actor: str, data: dict[str, object]) -> None:

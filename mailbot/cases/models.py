@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from mailbot.store.models import UTCDateTime, utcnow
@@ -48,6 +48,40 @@ class Case(SQLModel, table=True):
     """A data-subject request being handled, with its legal clock."""
 
     __tablename__ = "privacy_case"
+    __table_args__ = (
+        # Covers every column the period figures sum (mailbot.figures), so a dashboard
+        # over a million cases reads this index, never the wide rows.
+        Index(
+            "ix_privacy_case_figures",
+            "receipt_date",
+            "outcome",
+            "closed_on_time",
+            "closed_by_target",
+            "extension_notified_on",
+            "late_extension_notice",
+            "id_requested_at",
+            "acknowledge_seconds",
+            "purged_at",
+            "refusals_sent",
+            "refusals_with_remedies",
+        ),
+        # The open cases only (partial): the dashboard places them against their deadline.
+        Index(
+            "ix_privacy_case_open",
+            "receipt_date",
+            "status",
+            "clock_paused",
+            "id_requested_at",
+            "extension_notified_on",
+            "legal_due",
+            "extended_due",
+            "outcome",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        # The median time to acknowledge walks this one in order.
+        Index("ix_privacy_case_acknowledge", "acknowledge_seconds", "receipt_date", "outcome"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, max_length=40)
@@ -82,6 +116,14 @@ class Case(SQLModel, table=True):
     dpo_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=32)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Facts recorded when they happen, for the figures (mailbot.cases.timeliness):
+    closed_on_time: bool | None = None  # by the legal deadline; None while open
+    closed_by_target: bool | None = None  # by the internal target; None while open
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first answer
+    acknowledge_seconds: int | None = None  # from receipt to the first answer, whole seconds
+    late_extension_notice: bool = False  # an extension notice left after the deadline
+    refusals_sent: int = 0  # refusal-type letters sent (replies.outcomes.REFUSING_LETTERS)
+    refusals_with_remedies: int = 0  # of which carried complaint and court information
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # anonymised
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -110,6 +152,7 @@ class OutboundMessage(SQLModel, table=True):
     """A reply: a draft until approved, then the outbox row the sender works from."""
 
     __tablename__ = "outbound_message"
+    __table_args__ = (Index("ix_outbound_message_kind_status", "kind", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="privacy_case.id", index=True)
@@ -134,6 +177,9 @@ class OutboundMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A refusal-type letter, when sent: whether it carried the complaint and court
+    # information (LEGAL.md §3.4); None for other letters.
+    remedies_included: bool | None = None
 
 
 class Suppression(SQLModel, table=True):
@@ -146,3 +192,18 @@ class Suppression(SQLModel, table=True):
     reason: str = Field(max_length=32)  # objection or withdraw_consent
     case_id: int | None = Field(default=None, foreign_key="privacy_case.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ChainCheck(SQLModel, table=True):
+    """One verification of the whole audit chain (mailbot.cases.audit), kept so the
+    dashboard can show the last result without recomputing a million hashes per view."""
+
+    __tablename__ = "audit_chain_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+    checked_by: str = Field(max_length=200)
+    events: int
+    last_event_id: int | None = None  # the newest event the check covered
+    first_broken_event: int | None = None  # None: intact
+    seconds: float

@@ -8,6 +8,7 @@ letter that closes it has left, never before. It must not raise: the mail is gon
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from sqlmodel import Session, col, select
 
@@ -16,7 +17,15 @@ from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import receipt_date
 from mailbot.cases.lifecycle import IllegalTransition, close, extend, transition
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.replies.approval import missing_remedies
 from mailbot.replies.catalogue import CATALOGUE, TAKES_EFFECT_AT_ONCE
+
+# The first answer a requester gets: the acknowledgement, or for a marketing objection
+# or a consent withdrawal the confirmation that replaces it. Never the DPO's warnings.
+FIRST_ANSWERS: Final = frozenset({"acknowledgement", "objection_done", "consent_withdrawn"})
+
+# Letters refusing to act (Art. 12(4)); "not identified" refuses for want of identity.
+REFUSING_LETTERS: Final = frozenset({"refusal", "not_identified"})
 
 # Confirmations of rights that take effect at once settle only those rights.
 _IMMEDIATE_RIGHTS = frozenset(TAKES_EFFECT_AT_ONCE)
@@ -24,6 +33,7 @@ _IMMEDIATE_RIGHTS = frozenset(TAKES_EFFECT_AT_ONCE)
 
 def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetime) -> None:
     kind = reply.kind
+    _record_facts(session, case, reply, at)
     if case.status == CaseStatus.CLOSED:
         return  # a late copy of a letter (a resend after a crash) changes nothing
     if kind == "acknowledgement" and case.status == CaseStatus.NEW:
@@ -43,6 +53,25 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
     _retire_other_drafts(session, case, reply)
 
 
+def _record_facts(session: Session, case: Case, reply: OutboundMessage, at: datetime) -> None:
+    """What the figures sum later (mailbot.figures), recorded as it happens."""
+    if reply.kind in FIRST_ANSWERS and case.acknowledged_at is None:
+        case.acknowledged_at = at
+        case.acknowledge_seconds = acknowledge_seconds(case.received_at, at)
+        session.add(case)
+    if reply.kind in REFUSING_LETTERS:
+        reply.remedies_included = not missing_remedies(reply.body, reply.language)
+        case.refusals_sent += 1
+        case.refusals_with_remedies += reply.remedies_included
+        session.add(reply)
+        session.add(case)
+
+
+def acknowledge_seconds(received_at: datetime, answered_at: datetime) -> int:
+    """Whole seconds from receipt to the first answer (never negative)."""
+    return max(int((answered_at - received_at).total_seconds()), 0)
+
+
 def _extended(session: Session, case: Case, reply: OutboundMessage, at: datetime) -> None:
     actor = reply.approved_by or "bot"
     assert case.id is not None
@@ -55,6 +84,8 @@ def _extended(session: Session, case: Case, reply: OutboundMessage, at: datetime
     except IllegalTransition as refused:
         # Sent after the deadline (a retry, a late approval): it extends nothing, and
         # compliance must see it (LEGAL.md §6: extensions notified within the month).
+        case.late_extension_notice = True
+        session.add(case)
         append_event(session, case.id, "extension_notice_late", "bot", {"why": str(refused)})
 
 

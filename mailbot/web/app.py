@@ -18,7 +18,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mailbot.web.auth import SignInNeeded
 from mailbot.web.context import WebContext
 from mailbot.web.pages import STATIC, render
-from mailbot.web.routes import cases, drafts, health, mails, queue, signin, staff, suppression
+from mailbot.web.routes import (
+    cases,
+    dashboard,
+    drafts,
+    health,
+    mails,
+    queue,
+    signin,
+    staff,
+    suppression,
+)
 from mailbot.web.security import SecurityHeaders
 
 
@@ -27,7 +37,7 @@ def create_app(context: WebContext) -> FastAPI:
     app = FastAPI(title="privacy-mailbot", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.web = context
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (health, signin, queue, cases, drafts, mails, suppression, staff):
+    for module in (health, signin, queue, cases, drafts, mails, suppression, staff, dashboard):
         app.include_router(module.router)
     app.add_exception_handler(SignInNeeded, _to_sign_in)
     app.add_exception_handler(StarletteHTTPException, _error_page)

@@ -83,9 +83,10 @@ def form_of(
     """A dependency for a state change: the role check, then the form with its CSRF token
     checked against the session's."""
 
-    async def checked(
-        request: Request, staff: Annotated[Staff, Depends(guard)]
-    ) -> tuple[Staff, FormData]:
+    # `= Depends(guard)`, not Annotated: the annotations are strings (PEP 563) that
+    # FastAPI resolves in this module's globals, where the closure's `guard` is unknown;
+    # it would then read `staff` as a request field and answer 400 to every form.
+    async def checked(request: Request, staff: Staff = Depends(guard)) -> tuple[Staff, FormData]:  # noqa: B008
         form = await request.form()
         token = form.get("csrf")
         if not isinstance(token, str) or not hmac.compare_digest(token, staff.csrf):

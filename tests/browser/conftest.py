@@ -11,7 +11,6 @@ Policy violation (Chromium reports those as console errors "Refused to ...").
 from __future__ import annotations
 
 import asyncio
-import http.client
 import re
 import socket
 import threading
@@ -291,18 +290,6 @@ def page(browser: Browser, site: Site, console: Console) -> Iterator[Page]:
     unexpected = console.unexpected()
     if unexpected:
         pytest.fail("the browser reported:\n" + "\n".join(unexpected), pytrace=False)
-
-
-def has_page(site: Site, path: str) -> bool:
-    """Whether the app has a page at `path` (one another branch brings may be missing):
-    signed out, an existing page sends to the sign-in form, a missing one answers 404."""
-    host, port = urlsplit(site.url).netloc.split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=10)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().status != 404
-    finally:
-        connection.close()
 
 
 SignIn = Callable[[str], None]

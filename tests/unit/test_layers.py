@@ -22,7 +22,18 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"handling"}),
     frozenset({"actions"}),
     frozenset(
-        {"pipeline", "schedule", "worker", "runtime", "metrics", "reports", "classify", "demo"}
+        {
+            "pipeline",
+            "schedule",
+            "worker",
+            "runtime",
+            "metrics",
+            "reports",
+            "figures",
+            "figure_tables",
+            "classify",
+            "demo",
+        }
     ),
     frozenset({"web"}),
     frozenset({"commands", "cli", "__main__", "migrations", "__init__"}),

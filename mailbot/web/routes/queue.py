@@ -13,12 +13,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import ColumnElement, case, func, literal, or_
+from sqlalchemy import ColumnElement, func, literal, or_
 from sqlmodel import Session, col, select
 
 from mailbot.cases.deadlines import receipt_date
-from mailbot.cases.explainer import held_to
 from mailbot.cases.models import Case, CaseStatus
+from mailbot.cases.timeliness import due_for
+from mailbot.figures import CURRENT_DUE
 from mailbot.web.auth import Staff, dpo_only, web
 from mailbot.web.pages import render
 
@@ -31,11 +32,7 @@ RIGHTS = (
 LANGUAGES = ("nl", "fr", "de", "en")
 STATUSES = ("open", *(s.value for s in CaseStatus), "all")
 
-# The deadline a case is held to now: the extended one once the requester was told.
-DUE = case(
-    (col(Case.extension_notified_on).is_not(None), col(Case.extended_due)),
-    else_=col(Case.legal_due),
-)
+DUE = CURRENT_DUE
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +120,7 @@ def queue_rows(
 
 
 def _row(found: Case, now: datetime, warn_days: int) -> QueueRow:
-    due = held_to(found, now)
+    due = due_for(found, now)
     days_left = (due - receipt_date(now)).days
     return QueueRow(found, due, days_left, days_left_band(found, days_left, warn_days))
 
