@@ -15,10 +15,10 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
@@ -193,6 +193,30 @@ class _Server(uvicorn.Server):
         pass
 
 
+@contextmanager
+def running_app(context: WebContext) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, in a thread; yields its URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(context), log_level="warning", server_header=False, lifespan="off"
+    )
+    server = _Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the web app did not start")
+            threading.Event().wait(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        listener.close()
+
+
 # Package scope, not session: Playwright's sync API keeps an event loop running in the
 # test's thread while it is open, so the browser must close before tests outside this
 # package run asyncio.run (and the site's servers need not outlive these tests either).
@@ -211,25 +235,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             with transaction(worker.engine) as session:
                 for role, name in PEOPLE.items():
                     add_member(session, name, role, PASSWORD, utcnow(), "browser tests")
-            listener = socket.socket()
-            listener.bind(("127.0.0.1", 0))
-            port = listener.getsockname()[1]
-            config = uvicorn.Config(
-                create_app(context), log_level="warning", server_header=False, lifespan="off"
-            )
-            server = _Server(config)
-            thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
-            thread.start()
-            try:
-                while not server.started:
-                    if not thread.is_alive():
-                        raise RuntimeError("the web app did not start")
-                    threading.Event().wait(0.02)
-                yield Site(f"http://127.0.0.1:{port}", worker, sink, references)
-            finally:
-                server.should_exit = True
-                thread.join(10)
-                listener.close()
+            with running_app(context) as url:
+                yield Site(url, worker, sink, references)
         finally:
             sink.stop()
 
@@ -274,8 +281,6 @@ def page(browser: Browser, site: Site, console: Console) -> Iterator[Page]:
 
     def on_console(message: ConsoleMessage) -> None:
         where = message.location.get("url") or page.url
-        if urlsplit(where).path == "/favicon.ico":
-            return  # Chromium asks for one by itself; the app has none (a 404 is harmless)
         if message.type in ("error", "assert"):
             console.problems.append(f"console {message.type}: {message.text} ({where})")
         elif message.type == "warning" and "Content Security Policy" in message.text:
