@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     retention_days: int = 365  # closed cases are purged this many days after closing
     # Where a misdirected customer-service mail is sent on to (the redirect reply).
     service_contact: str = "https://www.jaimy.be/contact"
+    # Addresses of the reverse proxies in front of `mailbot web` (comma-separated), whose
+    # X-Forwarded-For is believed: the sign-in throttle counts the person's address, not
+    # the proxy's (which would lock everyone out after twenty failures of anyone's).
+    web_trusted_proxies: str = ""
 
     @field_validator("imap_url")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from urllib.parse import quote
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -74,17 +75,21 @@ async def _bad_request(request: Request, exc: Exception) -> Response:
     )
 
 
-def serve(context: WebContext, host: str, port: int, listener: socket.socket | None = None) -> None:
-    """Serve until Ctrl-C or SIGTERM; `listener`: a socket bound already (the demo
-    binds the first free port itself, so no other program can take it meanwhile)."""
-    import uvicorn
-
-    config = uvicorn.Config(
+def server_config(context: WebContext, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's settings: X-Forwarded-For believed only from the trusted proxies."""
+    return uvicorn.Config(
         create_app(context),
         host=host,
         port=port,
         log_level="warning",
-        proxy_headers=False,
+        proxy_headers=bool(context.settings.web_trusted_proxies),
+        forwarded_allow_ips=context.settings.web_trusted_proxies or None,
         server_header=False,
     )
-    uvicorn.Server(config).run(sockets=[listener] if listener is not None else None)
+
+
+def serve(context: WebContext, host: str, port: int, listener: socket.socket | None = None) -> None:
+    """Serve until Ctrl-C or SIGTERM; `listener`: a socket bound already (the demo
+    binds the first free port itself, so no other program can take it meanwhile)."""
+    server = uvicorn.Server(server_config(context, host, port))
+    server.run(sockets=[listener] if listener is not None else None)

@@ -106,5 +106,12 @@ def _form(request: Request, next: str, error: str | None, status: int = 200) -> 
 
 
 def _safe_next(target: str) -> bool:
-    """Only a path of this site: never `//elsewhere` or a full URL (open redirect)."""
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+    """Only a path of this site: never `//elsewhere` or a full URL (open redirect), nor
+    one with a backslash or a control character, which browsers drop or turn into `/`."""
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and " " not in target
+    )
