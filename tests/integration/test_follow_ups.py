@@ -267,3 +267,54 @@ def test_the_dpos_verdict_deletes_the_copy_and_moves_the_case_on(
     # The factory's English request asks for erasure: its draft outcome waits for the DPO.
     assert list(held) == (["erasure_done"] if verified else ["not_identified"])
     assert case.status == CaseStatus.AWAITING_APPROVAL
+
+
+# A duplicate is the same mail, not the same header (issue 11, defect 2)
+
+
+def _dispositions(worker: Worker) -> list[str]:
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
+        return [row.disposition for row in rows]
+
+
+def _acknowledged(worker: Worker) -> list[str]:
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
+        return [row.to_address for row in rows if row.kind == "acknowledgement"]
+
+
+def test_three_senders_sharing_one_message_id_each_get_a_case(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    senders = [f"Person {n} <person{n}@example.org>" for n in (1, 2, 3)]
+    for sender in senders:
+        _deliver(worker, request_mail(sender=sender, language="nl", message_id="<1@localhost>"))
+    assert _dispositions(worker) == ["case_opened"] * 3
+    assert sorted(case.requester for case in _cases(worker)) == [
+        f"person{n}@example.org" for n in (1, 2, 3)
+    ]
+    assert _acknowledged(worker) == [f"person{n}@example.org" for n in (1, 2, 3)]
+
+
+def test_the_same_mail_delivered_twice_is_answered_once(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    raw = request_mail(sender=ANNA, language="nl", message_id="<cc-twice@example.org>")
+    _deliver(worker, raw)
+    _deliver(worker, b"Delivered-To: privacy@jaimy.be\r\nReceived: by mx2\r\n" + raw)
+    assert _dispositions(worker) == ["case_opened", "duplicate"]
+    assert len(_cases(worker)) == 1 and _acknowledged(worker) == ["anna.peeters@example.org"]
+
+
+def test_the_same_sender_reusing_a_message_id_for_another_text_is_not_a_copy(
+    tmp_path: Path,
+) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, request_mail(sender=ANNA, language="nl", message_id="<1@localhost>"))
+    other = request_mail(
+        sender=ANNA,
+        language="fr",
+        message_id="<1@localhost>",
+        body="Bonjour,\n\nJe m'oppose au marketing direct.\n\nMerci",
+    )
+    _deliver(worker, other)
+    assert _dispositions(worker)[1] != "duplicate"
