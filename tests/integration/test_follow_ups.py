@@ -318,3 +318,40 @@ def test_the_same_sender_reusing_a_message_id_for_another_text_is_not_a_copy(
     )
     _deliver(worker, other)
     assert _dispositions(worker)[1] != "duplicate"
+
+
+# The bot is no relay for a forged sender (issue 11, defect 4)
+
+PHISHING = "your Jaimy account is locked, unlock at https://jaimy-unlock.example.net/login"
+
+
+def test_a_phishing_display_name_and_subject_are_not_repeated(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    forged = request_mail(
+        sender=f'"{PHISHING}" <victim@example.org>',
+        language="en",
+        subject=PHISHING,
+    )
+    _deliver(worker, forged)
+    with transaction(worker.engine) as session:
+        (ack,) = session.exec(select(OutboundMessage)).all()
+    assert ack.kind == "acknowledgement"
+    assert "https" not in ack.subject and "locked" not in ack.subject
+    assert "https" not in ack.body and "locked" not in ack.body
+    assert ack.body.startswith("Dear Sir or Madam,")
+
+
+def test_replies_per_sending_domain_are_capped_free_mail_higher(tmp_path: Path) -> None:
+    worker = _worker(tmp_path, replies_per_domain=2, replies_per_free_mail_domain=3)
+    for n in range(3):
+        _deliver(worker, request_mail(sender=f"p{n}@victim.example", language="nl"))
+        _deliver(worker, request_mail(sender=f"p{n}@gmail.com", language="nl"))
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
+        statuses = {row.to_address: row.status for row in rows}
+    assert [statuses[f"p{n}@victim.example"] for n in range(3)] == [
+        "queued",
+        "queued",
+        "awaiting_approval",  # held for the DPO, not lost
+    ]
+    assert [statuses[f"p{n}@gmail.com"] for n in range(3)] == ["queued"] * 3
