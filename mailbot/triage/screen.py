@@ -1,7 +1,7 @@
 """Decide whether an inbound mail comes from a person the bot may answer (RFC 3834 screening)."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -100,6 +100,12 @@ _SMTP_REPLY = re.compile(r"(?m)^\s*(?:421|45[0-2]|55[0-4])(?:[ -]|$)|\b[45]\.[0-
 _AUTOMATED_LOCAL_PART = re.compile(r"^(?:no-?reply|do-?not-?reply|bounces?|mailer|mail-?delivery)")
 _REPORT_TYPE = re.compile(r"report-type\s*=\s*\"?([\w.-]+)", re.IGNORECASE)
 _AUTH_FAILURE = re.compile(r"\b(dmarc|dkim|spf)\s*=\s*fail\b", re.IGNORECASE)
+
+
+def screening_flags(mail: ParsedMail) -> tuple[str, ...]:
+    """What the DPO should know about the mail's origin: a differing Reply-To, failed
+    DMARC/DKIM/SPF (from Authentication-Results)."""
+    return _flags(mail)
 
 
 def screen(
@@ -266,6 +272,13 @@ _RULES: tuple[Callable[[ParsedMail], _Finding], ...] = (
     _dsn_body,
     _untyped_report,
 )
+
+
+def authentication_failed(flags: Collection[str]) -> bool:
+    """Whether the receiving server could not tie the mail to its From domain: DMARC
+    failed, or SPF and DKIM both did (one alone fails for forwarded or list mail). A
+    forged Authentication-Results can only make a doubt, never lift one."""
+    return "dmarc_fail" in flags or {"spf_fail", "dkim_fail"} <= set(flags)
 
 
 def _flags(mail: ParsedMail) -> tuple[str, ...]:

@@ -12,11 +12,12 @@ import pytest
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
+from mailbot.accounts import account_key
 from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage, Suppression
 from mailbot.cli import app
 from mailbot.database import transaction
 from mailbot.schedule import run_scheduled_work
-from mailbot.store.models import Attachment, InboundMessage, utcnow
+from mailbot.store.models import Attachment, InboundMessage, KnownAccount, utcnow
 from mailbot.worker import Worker
 from tests.idcards.render import render_sample
 from tests.maildir_worker import deliver, maildir_worker
@@ -355,3 +356,30 @@ def test_replies_per_sending_domain_are_capped_free_mail_higher(tmp_path: Path) 
         "awaiting_approval",  # held for the DPO, not lost
     ]
     assert [statuses[f"p{n}@gmail.com"] for n in range(3)] == ["queued"] * 3
+
+
+# Failed sender authentication is a doubt the DPO sees (issue 11, defect 8)
+
+
+def test_a_known_address_failing_dmarc_is_asked_for_an_id_and_cases_show_says_why(
+    tmp_path: Path,
+) -> None:
+    worker = _worker(tmp_path)
+    with transaction(worker.engine) as session:
+        session.add(KnownAccount(address=account_key("anna.peeters@example.org")))
+    results = "mx.jaimy.be; spf=pass smtp.mailfrom=example.org; dkim=none; dmarc=fail"
+    forged = request_mail(
+        sender=ANNA, language="nl", extra_headers={"Authentication-Results": results}
+    )
+    _deliver(worker, forged)
+    (case,) = _cases(worker)
+    assert case.status == CaseStatus.AWAITING_IDENTITY
+    assert case.doubt_reason == "sender_not_authenticated"
+    with transaction(worker.engine) as session:
+        (ack,) = session.exec(select(OutboundMessage)).all()
+    assert "Onze mailserver kon niet bevestigen" in " ".join(ack.body.split())
+    env = {"MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    shown = CliRunner().invoke(app, ["cases", "show", case.reference], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "sender_not_authenticated" in shown.output
+    assert "sender_auth_failed dmarc" in shown.output

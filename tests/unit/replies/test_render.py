@@ -509,7 +509,8 @@ def test_greeting_names_only_what_looks_like_a_name(language: str, name: str) ->
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 @pytest.mark.parametrize(
-    "name", ["Anna-Maria O'Neill", "J. P. Peeters", "Zoë Dupré", "Jan van der Berg", "Anna ’t Hooft"]
+    "name",
+    ["Anna-Maria O'Neill", "J. P. Peeters", "Zoë Dupré", "Jan van der Berg", "Anna ’t Hooft"],
 )
 def test_greeting_keeps_a_real_name(language: str, name: str) -> None:
     assert name in acknowledge(language, requester_name=name).body.splitlines()[0]
