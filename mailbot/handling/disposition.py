@@ -26,6 +26,7 @@ from mailbot.handling.decide import (
 )
 from mailbot.handling.plan import MailPlan, NewCase
 from mailbot.mail.parse import ParsedMail
+from mailbot.replies.render import without_controls
 from mailbot.store.models import Disposition, InboundMessage
 from mailbot.triage.id_evidence import IdCheck
 from mailbot.triage.identity import Finding, strongest_kind
@@ -201,7 +202,8 @@ def _new_case(
     deadlines = deadlines_for(receipt_date(inbound.received_at), settings.target_days)
     return NewCase(
         requester=mail.sender,
-        requester_name=mail.sender_name[:300],
+        # No control characters: the name is shown on screens and terminals.
+        requester_name=without_controls(mail.sender_name)[:300],
         language=classification.reply_language,
         detected_language=classification.language[:8],
         primary=classification.primary,

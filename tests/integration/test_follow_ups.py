@@ -383,3 +383,40 @@ def test_a_known_address_failing_dmarc_is_asked_for_an_id_and_cases_show_says_wh
     assert shown.exit_code == 0, shown.output
     assert "sender_not_authenticated" in shown.output
     assert "sender_auth_failed dmarc" in shown.output
+
+
+def test_drafts_show_never_writes_an_escape_sequence(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, request_mail(sender=ANNA, language="nl"))
+    with transaction(worker.engine) as session:
+        (draft,) = session.exec(select(OutboundMessage)).all()
+        draft.subject = "Inzage \x1b]52;c;cm0gLXJmIH4=\x07 nu"
+        draft.body = "Beste,\n\x1b[2J\x1b]0;pwned\x07[[ vul in ]]\n"
+        draft.status = "awaiting_approval"
+        session.add(draft)
+        draft_id = draft.id
+    env = {"MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    shown = CliRunner().invoke(app, ["drafts", "show", str(draft_id)], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "\x1b" not in shown.output and "\x07" not in shown.output
+    assert "Inzage" in shown.output and "Beste," in shown.output
+
+
+def test_a_display_name_with_a_fill_in_or_an_escape_never_reaches_a_letter(
+    tmp_path: Path,
+) -> None:
+    worker = _worker(tmp_path)
+    raw = request_mail(sender="Anna Peeters <anna.peeters@example.org>", language="en")
+    hostile = b"=?utf-8?q?Anna_=5B=5B_the_retention_period_=5D=5D_=1B]0;pwned=07_Peeters?="
+    raw = raw.replace(b"From: Anna Peeters", b"From: " + hostile, 1)
+    _deliver(worker, raw)
+    (case,) = _cases(worker)
+    assert "[[" in case.requester_name  # kept as written, for the DPO's eyes only
+    assert "\x1b" not in case.requester_name and "\x07" not in case.requester_name
+    with transaction(worker.engine) as session:
+        replies = session.exec(select(OutboundMessage)).all()
+    assert replies
+    for reply in replies:
+        assert "retention period" not in reply.body and "pwned" not in reply.body
+        assert not any(ord(c) < 32 and c != "\n" for c in reply.subject + reply.body)
+        assert reply.body.startswith("Dear Sir or Madam,")
