@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     dpo_warning_days: int = 5  # warn the DPO this many days before a legal deadline
     dpo_address: str | None = None  # where those warnings go (none: audit trail only)
     retention_days: int = 365  # closed cases are purged this many days after closing
+    # Replies one sending domain gets a day before the rest wait for the DPO's approval
+    # (forged senders must not make the bot a relay); free-mail domains (gmail.com, ...:
+    # unrelated people) get the higher cap, so they never hold up one another.
+    replies_per_domain: int = 20
+    replies_per_free_mail_domain: int = 200
     # Where a misdirected customer-service mail is sent on to (the redirect reply).
     service_contact: str = "https://www.jaimy.be/contact"
     # Addresses of the reverse proxies in front of `mailbot web` (comma-separated), whose
@@ -177,6 +182,8 @@ class Settings(BaseSettings):
         "id_close_days",
         "dpo_warning_days",
         "retention_days",
+        "replies_per_domain",
+        "replies_per_free_mail_domain",
     )
     @classmethod
     def _check_positive(cls, value: int) -> int:

@@ -21,13 +21,15 @@ from mailbot.config import Settings
 from mailbot.handling.disposition import (
     MailReading,
     Surroundings,
+    content_digest,
     decide_mail,
     normalised_message_id,
 )
 from mailbot.handling.record import Handling, record_mail, settle
-from mailbot.mail.parse import MalformedMail, parse_mail
+from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
 from mailbot.sealing import Sealer
 from mailbot.store.models import Disposition, InboundMessage, utcnow
+from mailbot.store.sealed import stored_raw
 from mailbot.triage.identity import check_documents
 from mailbot.triage.screen import screen
 from mailbot.triage.thread import ThreadClues, same_requester, thread_clues
@@ -85,7 +87,7 @@ def gather(
     """The rows a decision about the mail needs."""
     mail = reading.mail
     assert mail is not None
-    copy = _earlier_copy(session, inbound, normalised_message_id(mail))
+    copy = _earlier_copy(session, inbound, mail, handling.sealer)
     copy_case = session.get(Case, copy.case_id) if copy and copy.case_id else None
     if mail.sender is None:
         return Surroundings(copy, copy_case)
@@ -99,21 +101,41 @@ def gather(
     )
 
 
+# Rows sharing a Message-ID looked at: a copy is one of the first few.
+_COPIES_COMPARED = 20
+
+
 def _earlier_copy(
-    session: Session, inbound: InboundMessage, message_id: str | None
+    session: Session, inbound: InboundMessage, mail: ParsedMail, sealer: Sealer
 ) -> InboundMessage | None:
-    """The first handled mail with the same Message-ID (a Cc delivered twice, a resend)."""
-    if message_id is None:
+    """The first handled copy of this very mail (a Cc delivered twice, a resend): the same
+    Message-ID, sender, subject and text. A Message-ID alone proves nothing: any sender
+    may write `<1@localhost>`, and another person's request is never a copy. A mail whose
+    content is erased (dismissed) cannot be shown to be the same any more."""
+    message_id = normalised_message_id(mail)
+    if message_id is None or mail.sender is None:
         return None
-    return session.exec(
+    rows = session.exec(
         select(InboundMessage)
         .where(InboundMessage.message_id == message_id)
         .where(InboundMessage.id != inbound.id)
         .where(InboundMessage.disposition != Disposition.PENDING)
         .where(InboundMessage.disposition != Disposition.QUARANTINED)
+        .where(col(InboundMessage.erased_at).is_(None))
         .order_by(col(InboundMessage.id))
-        .limit(1)
-    ).first()
+        .limit(_COPIES_COMPARED)
+    ).all()
+    digest = content_digest(mail)
+    for row in rows:
+        if not same_requester(mail.sender, row.sender):
+            continue
+        try:
+            earlier = parse_mail(stored_raw(row, sealer))
+        except MalformedMail:
+            continue
+        if content_digest(earlier) == digest:
+            return row
+    return None
 
 
 def _find_case(session: Session, clues: ThreadClues, sender: str) -> Case | None:

@@ -27,10 +27,17 @@ class Done:
 
 
 def who(actor: str) -> str:
-    """The actor's name as the audit trail records it; nobody acts anonymously."""
+    """The actor's name as the audit trail records it; nobody acts anonymously, and a
+    name is one line of printable characters (a newline or an escape sequence in it would
+    forge lines of `cases show` or drive the reader's terminal)."""
     name = actor.strip()
     if not name:
         raise Refused("say who acts (--as NAME): every decision names its author")
+    if not name.isprintable():
+        raise Refused(
+            "a name (--as NAME) is one line of printable characters: no line breaks, tabs "
+            "or control characters"
+        )
     return name[:200]
 
 

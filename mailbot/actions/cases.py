@@ -18,6 +18,7 @@ from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
 from mailbot.store.models import Attachment, InboundMessage
 from mailbot.store.sealed import stored_raw
 from mailbot.triage.identity import Finding
+from mailbot.triage.screen import authentication_failed
 
 
 def find_case(session: Session, reference: str) -> Case:
@@ -25,6 +26,18 @@ def find_case(session: Session, reference: str) -> Case:
     if case is None:
         raise NotFound(f"no case {reference}")
     return case
+
+
+def failed_authentication(session: Session, case: Case) -> tuple[str, ...]:
+    """The checks that failed ("dmarc", "spf", "dkim") on the case's mails whose sender
+    authentication failed: the From address may be forged. Empty when none did."""
+    failed: set[str] = set()
+    flag_rows = session.exec(select(InboundMessage.flags).where(InboundMessage.case_id == case.id))
+    for flags in flag_rows.all():
+        words = flags.split()
+        if authentication_failed(words):
+            failed |= {w.removesuffix("_fail") for w in words if w.endswith("_fail")}
+    return tuple(sorted(failed))
 
 
 def decide_case(

@@ -18,6 +18,7 @@ from mailbot.actions.cases import (
     decide_case,
     draft_extension,
     draft_refusal,
+    failed_authentication,
     find_case,
     suppress_marketing,
     verify_identity,
@@ -64,6 +65,8 @@ def show(reference: Reference, config: ConfigOption = None, json_output: JsonFla
             "due": current_due(case).isoformat(),
             "extended": case.extension_notified_on is not None,
             "doubt_reason": case.doubt_reason,
+            # DMARC, or SPF and DKIM, failed on a mail of the case: the sender may be forged.
+            "sender_auth_failed": ", ".join(failed_authentication(session, case)) or None,
             "identity_verified": case.identity_verified,
             "identity_method": case.identity_method,
         }

@@ -22,6 +22,7 @@ from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
 from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, act, database, emit, fail
 from mailbot.replies.approval import approval_problems
 from mailbot.store.models import utcnow
+from mailbot.store.reading import displayable
 
 app = typer.Typer(no_args_is_help=True, help="Replies waiting for the DPO.")
 DraftId = Annotated[int, typer.Argument(help="The draft's number, from `mailbot drafts list`.")]
@@ -64,10 +65,12 @@ def show(draft_id: DraftId, config: ConfigOption = None) -> None:
     _, engine = database(config)
     with Session(engine) as session:
         draft = _draft(session, draft_id)
-        typer.echo(f"To: {draft.to_address}\nSubject: {draft.subject}\n")
-        typer.echo(draft.body)
+        # Control characters replaced: the text (a DPO's edit, a name quoted from a mail)
+        # must not drive the terminal.
+        typer.echo(displayable(f"To: {draft.to_address}\nSubject: {draft.subject}\n"))
+        typer.echo(displayable(draft.body))
         for problem in approval_problems(draft):
-            typer.echo(f"! {problem}", err=True)
+            typer.echo(displayable(f"! {problem}"), err=True)
 
 
 @app.command("edit")

@@ -9,6 +9,7 @@ and screened once, its ID check run outside any transaction, the rows around it)
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -25,6 +26,7 @@ from mailbot.handling.decide import (
 )
 from mailbot.handling.plan import MailPlan, NewCase
 from mailbot.mail.parse import ParsedMail
+from mailbot.replies.render import without_controls
 from mailbot.store.models import Disposition, InboundMessage
 from mailbot.triage.id_evidence import IdCheck
 from mailbot.triage.identity import Finding, strongest_kind
@@ -52,9 +54,10 @@ class MailReading:
 
 @dataclass(frozen=True, slots=True)
 class Surroundings:
-    """What the database says about the mail: an earlier copy of it (and that copy's
-    case), the sender's open case it continues, whether it quotes another person's
-    case reference, whether the sender's address belongs to an account."""
+    """What the database says about the mail: an earlier copy of it (the same mail: same
+    Message-ID, sender, subject and text; and that copy's case), the sender's open case
+    it continues, whether it quotes another person's case reference, whether the
+    sender's address belongs to an account."""
 
     earlier_copy: InboundMessage | None = None
     copy_case: Case | None = None
@@ -68,6 +71,15 @@ def normalised_message_id(mail: ParsedMail) -> str | None:
     if mail.message_id and len(mail.message_id) <= LONGEST_MESSAGE_ID:
         return mail.message_id
     return None
+
+
+def content_digest(mail: ParsedMail) -> str:
+    """What makes two deliveries the same mail besides their Message-ID: the sender, the
+    subject and the text (not the transport headers a second route adds, nor the
+    attachments, which an ID check may have cut out of the first copy since)."""
+    text = "\n".join(line.rstrip() for line in mail.text.strip().splitlines())
+    parts = ((mail.sender or "").casefold(), " ".join(mail.subject.split()), text)
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def decide_mail(
@@ -114,7 +126,7 @@ def decide_mail(
             erase=True,
         )
     if copy is not None:
-        reason = f"same Message-ID as mail {copy.id}, already handled"
+        reason = f"copy of mail {copy.id} (same Message-ID, sender and text), already handled"
         if copy.case_id is None or not mail.attachments or around.copy_case is None:
             return replace(
                 read, disposition=Disposition.DUPLICATE, reason=reason, case_id=copy.case_id
@@ -190,7 +202,8 @@ def _new_case(
     deadlines = deadlines_for(receipt_date(inbound.received_at), settings.target_days)
     return NewCase(
         requester=mail.sender,
-        requester_name=mail.sender_name[:300],
+        # No control characters: the name is shown on screens and terminals.
+        requester_name=without_controls(mail.sender_name)[:300],
         language=classification.reply_language,
         detected_language=classification.language[:8],
         primary=classification.primary,

@@ -49,6 +49,7 @@ DOUBT_REASONS: Final = (
     "other_reply_address",
     "third_party",
     "changes_account_email",
+    "sender_not_authenticated",
     "policy_always",
 )
 

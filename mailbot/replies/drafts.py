@@ -2,7 +2,9 @@
 
 Which drafts go out on their own is the catalogue's (LEGAL.md §4); a reply an address
 receives more than ACKNOWLEDGEMENTS_PER_DAY times a day is held even so (RFC 3834 §2:
-a loop with a misbehaving responder looks like that).
+a loop with a misbehaving responder looks like that), and so is a reply to a domain
+that had its day's share already (forged senders at one company's domain must not turn
+the bot into a relay towards it). Held is not lost: the DPO approves it by hand.
 """
 
 from __future__ import annotations
@@ -24,6 +26,25 @@ from mailbot.replies.render import render_reply
 from mailbot.store.models import InboundMessage, utcnow
 
 ACKNOWLEDGEMENTS_PER_DAY = 3
+# Replies a sending domain gets a day before the rest are held (MAILBOT_REPLIES_PER_DOMAIN).
+# A free-mail domain is shared by unrelated people, who must not hold up one another's
+# acknowledgements: its cap is ten times higher (MAILBOT_REPLIES_PER_FREE_MAIL_DOMAIN).
+REPLIES_PER_DOMAIN = 20
+REPLIES_PER_FREE_MAIL_DOMAIN = 200
+FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
+    {
+        # international
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+        "yahoo.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me",
+        "protonmail.com", "gmx.com", "mail.com", "zoho.com",
+        # Belgium and its neighbours, where Jaimy's customers write from
+        "telenet.be", "skynet.be", "proximus.be", "scarlet.be", "hotmail.be", "outlook.be",
+        "live.be", "yahoo.be", "hotmail.fr", "outlook.fr", "live.fr", "yahoo.fr",
+        "orange.fr", "free.fr", "laposte.net", "sfr.fr", "wanadoo.fr", "hotmail.nl",
+        "outlook.nl", "live.nl", "ziggo.nl", "kpnmail.nl", "gmx.de", "gmx.net", "web.de",
+        "t-online.de", "hotmail.de", "outlook.de", "yahoo.de", "pt.lu",
+    }
+)  # fmt: skip
 _MAX_REFERENCES = 10
 
 
@@ -33,10 +54,23 @@ class Letterhead:
 
     sender: str
     message_id_domain: str
+    replies_per_domain: int = REPLIES_PER_DOMAIN
+    replies_per_free_mail_domain: int = REPLIES_PER_FREE_MAIL_DOMAIN
 
     @classmethod
     def of(cls, settings: Settings) -> Letterhead:
-        return cls(settings.sender, settings.message_id_domain)
+        return cls(
+            settings.sender,
+            settings.message_id_domain,
+            settings.replies_per_domain,
+            settings.replies_per_free_mail_domain,
+        )
+
+    def domain_cap(self, domain: str) -> int:
+        """How many replies `domain` gets a day before the rest wait for the DPO."""
+        if domain in FREE_MAIL_DOMAINS:
+            return self.replies_per_free_mail_domain
+        return self.replies_per_domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +113,13 @@ def draft_reply(
     context = {**case_context(case, letterhead, thread.original_subject), **extra}
     rendered = render_reply(template, case.language, context)
     recent = _recent_replies(session, case.requester)
-    held = spec(template).needs_approval or recent >= ACKNOWLEDGEMENTS_PER_DAY
+    domain = address_domain(case.requester)
+    to_domain = _recent_replies_to_domain(session, domain)
+    held = (
+        spec(template).needs_approval
+        or recent >= ACKNOWLEDGEMENTS_PER_DAY
+        or to_domain >= letterhead.domain_cap(domain)
+    )
     reply = OutboundMessage(
         case_id=case.id,
         inbound_id=thread.inbound_id,
@@ -109,6 +149,7 @@ def draft_reply(
             "template": reply.template,
             "language": reply.language,
             "replies_to_address_last_24h": recent,
+            "replies_to_domain_last_24h": to_domain,
         },
     )
     return reply
@@ -155,6 +196,21 @@ def _recent_replies(session: Session, address: str) -> int:
         select(func.count())
         .select_from(OutboundMessage)
         .where(OutboundMessage.to_address == address)
+        .where(OutboundMessage.created_at >= since)
+    ).one()
+    return count
+
+
+def address_domain(address: str) -> str:
+    return address.rpartition("@")[2].casefold()
+
+
+def _recent_replies_to_domain(session: Session, domain: str) -> int:
+    since = utcnow() - timedelta(days=1)
+    count: int = session.exec(
+        select(func.count())
+        .select_from(OutboundMessage)
+        .where(func.lower(OutboundMessage.to_address).endswith(f"@{domain}", autoescape=True))
         .where(OutboundMessage.created_at >= since)
     ).one()
     return count

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -40,6 +41,24 @@ _LIST_MARKER = re.compile(r"(\s*)([-*•] )?")
 # an opening guillemet, and between "art."/"§" and the number that follows.
 _GLUED_SPACE = re.compile(r" (?=[;:!?»])|(?<=«) |(?<=\b[Aa]rt\.) (?=\d)|(?<=§) (?=\d)")
 _GLUE: Final = "\u00a0"
+
+# What a forged sender may put in a display name or subject to make our reply carry it:
+# a link, an address, a DPO fill-in. Such text is never repeated (issue 11).
+_LINK = re.compile(
+    r"https?|www\.|://|@|/|\\|\[\[|\]\]|[a-z0-9-]\.(?:[a-z]{2,}|xn--)", re.IGNORECASE
+)
+# A terminal escape sequence: CSI (colours, cursor), OSC (window title, clipboard) up to
+# its terminator, or ESC and one character.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[^\[\]]?"
+)
+# A greeting's name: letters (and their accents), spaces, hyphens, apostrophes, dots.
+_NAME_PUNCTUATION = frozenset(" -'’.")
+LONGEST_NAME: Final = 60
+MOST_NAME_WORDS: Final = 6
+# Longer subjects are not quoted back: our own subject is used instead.
+LONGEST_TOPIC: Final = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +97,53 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def without_controls(text: str) -> str:
+    """`text` without control and format characters (escape sequences that drive a
+    terminal, whole; bidirectional overrides that reorder what a reader sees); line
+    breaks become spaces."""
+    return "".join(
+        " " if char.isspace() else char
+        for char in _ESCAPE_SEQUENCE.sub("", text)
+        if char.isspace() or unicodedata.category(char)[0] != "C"
+    )
+
+
 def reply_topic(original_subject: str) -> str:
-    """The requester's subject without reply/forward prefixes and without our case tag.
+    """The requester's subject without reply/forward prefixes and without our case tag;
+    empty (our own subject is used) when it holds a link, an address or a fill-in, or is
+    too long: a reply from privacy@ must not repeat a forged sender's message.
 
     Removing every leading prefix (not just one) is what keeps "Re: Re:" from piling
     up; flattening line breaks keeps a hostile subject from injecting headers.
     """
-    topic = one_line(_CASE_TAG.sub(" ", original_subject))
+    topic = one_line(without_controls(_CASE_TAG.sub(" ", original_subject)))
     while match := _REPLY_PREFIX.match(topic):
         topic = topic[match.end() :].strip()
+    if len(topic) > LONGEST_TOPIC or _LINK.search(topic):
+        return ""
     return topic
+
+
+def greeting_name(name: str) -> str:
+    """The display name when it looks like a person's name, else "" (the neutral
+    greeting): letters, spaces, hyphens, apostrophes and dots only, at most LONGEST_NAME
+    characters and MOST_NAME_WORDS words, no link, address or fill-in. A forged sender's
+    display name ("your account is locked, unlock at https://...") is never repeated."""
+    flat = one_line(without_controls(name))
+    if (
+        len(flat) > LONGEST_NAME
+        or len(flat.split()) > MOST_NAME_WORDS
+        or _LINK.search(flat)
+        or not any(char.isalpha() for char in flat)
+        or any(
+            not (char.isalpha() or unicodedata.category(char)[0] == "M")
+            and char not in _NAME_PUNCTUATION
+            for char in flat
+        )
+        or len(flat) != len(one_line(name))  # a control character: not what a name holds
+    ):
+        return ""
+    return flat
 
 
 def as_sentence(text: str) -> str:
@@ -225,5 +281,6 @@ def _environment(language: str) -> Environment:
     environment.filters["date"] = _date_filter(language)
     environment.filters["one_line"] = _text_filter(one_line)
     environment.filters["reply_topic"] = _text_filter(reply_topic)
+    environment.filters["greeting_name"] = _text_filter(greeting_name)
     environment.filters["as_sentence"] = _text_filter(as_sentence)
     return environment

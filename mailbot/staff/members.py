@@ -68,7 +68,10 @@ def reset_password(
 
 
 def record(session: Session, kind: str, actor: str, member: str, now: datetime) -> None:
-    """A staff event; the CLI acts as "cli" unless told a name."""
+    """A staff event; the CLI acts as "cli" unless told a name. The name is one line of
+    printable characters: a newline in it would forge lines of the staff log."""
+    if not actor.strip() or not actor.isprintable():
+        raise Refused("a name (--as NAME) is one line of printable characters")
     session.add(StaffEvent(at=now, kind=kind, actor=actor[:200], member=member[:200]))
 
 

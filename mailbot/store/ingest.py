@@ -4,7 +4,7 @@ One transaction per mail stores it and advances the mailbox cursor together, so 
 loses nothing (the mail is fetched again) and duplicates nothing (the cursor moved with
 the row). The same bytes fetched again, say after a UIDVALIDITY reset, are recognised
 by their hash and skipped; a copy with other bytes is kept, and the pipeline answers
-each Message-ID once.
+each mail once (same Message-ID, sender and text: a shared Message-ID alone is no copy).
 """
 
 from __future__ import annotations

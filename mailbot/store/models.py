@@ -49,7 +49,7 @@ class Disposition(StrEnum):
     PENDING = "pending"  # stored, not yet handled
     CASE_OPENED = "case_opened"
     FOLLOW_UP = "follow_up"  # joined an existing case
-    DUPLICATE = "duplicate"  # another copy of a mail already handled (same Message-ID)
+    DUPLICATE = "duplicate"  # a copy of a handled mail: same Message-ID, sender, text
     AUTO_REPLY = "auto_reply"
     BOUNCE = "bounce"
     MAILING_LIST = "mailing_list"
@@ -83,7 +83,8 @@ class InboundMessage(SQLModel, table=True):
     uid: int | None = Field(default=None, sa_type=BigInteger)
     # "sha256:<hex>" of the bytes: the same mail fetched twice (a crash, a UIDVALIDITY
     # reset) is stored once. Copies with other bytes but the same Message-ID (a Cc
-    # delivered twice) are kept as rows of their own and answered once.
+    # delivered twice) are kept as rows of their own and answered once, when sender and
+    # text match too (a Message-ID alone is anyone's to write).
     message_key: str = Field(unique=True, max_length=200)
     message_id: str | None = Field(default=None, max_length=1000, index=True)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -66,17 +66,18 @@ def read_stored(inbound: InboundMessage, sealer: Sealer) -> StoredMail:
         received_at=inbound.received_at,
         disposition=inbound.disposition,
         reason=inbound.reason,
-        sender=_displayable(sender) if sender else sender,
-        subject=_displayable(subject),
-        text=_displayable(text),
-        attachments=tuple(_displayable(name) for name in attachments),
+        sender=displayable(sender) if sender else sender,
+        subject=displayable(subject),
+        text=displayable(text),
+        attachments=tuple(displayable(name) for name in attachments),
         erased=inbound.erased_at is not None,
     )
 
 
-def _displayable(text: str) -> str:
+def displayable(text: str) -> str:
     """Control characters replaced: a mail must not drive the DPO's terminal (escape
-    sequences that retitle it or write to the clipboard)."""
+    sequences that retitle it or write to the clipboard). For anything printed that a
+    mail or a person may have written: a stored mail, a draft."""
     return "".join(
         char if char in "\n\t" or unicodedata.category(char)[0] != "C" else "\ufffd"
         for char in text

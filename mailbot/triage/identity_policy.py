@@ -21,6 +21,7 @@ from mailbot.triage.doubt_signals import (
     writes_for_someone_else,
 )
 from mailbot.triage.identity import ID_KINDS
+from mailbot.triage.screen import authentication_failed, screening_flags
 
 
 class IdentityPolicy(StrEnum):
@@ -31,17 +32,20 @@ class IdentityPolicy(StrEnum):
 THIRD_PARTY: Final = "third_party"
 OTHER_REPLY_ADDRESS: Final = "other_reply_address"
 CHANGES_ACCOUNT_EMAIL: Final = "changes_account_email"
+SENDER_NOT_AUTHENTICATED: Final = "sender_not_authenticated"
 UNKNOWN_ADDRESS: Final = "unknown_address"
 POLICY_ALWAYS: Final = "policy_always"
 # Highest first. The recorded reason is the one the ID check must settle: a third party
 # needs a mandate as well as an identity, a foreign reply address could leak the data to a
-# stranger even from a known sender, an e-mail change is how accounts are taken over, and an
-# unknown address is the weakest (people often write from another mailbox of their own).
+# stranger even from a known sender, an e-mail change is how accounts are taken over, a
+# failed sender authentication (DMARC, or SPF and DKIM) says a known address may be forged,
+# and an unknown address is the weakest (people often write from another mailbox of their own).
 # policy_always is no doubt at all, only the charter's default.
 DOUBT_REASONS: Final = (
     THIRD_PARTY,
     OTHER_REPLY_ADDRESS,
     CHANGES_ACCOUNT_EMAIL,
+    SENDER_NOT_AUTHENTICATED,
     UNKNOWN_ADDRESS,
     POLICY_ALWAYS,
 )
@@ -49,6 +53,9 @@ _EXPLANATIONS: Final = {
     THIRD_PARTY: "someone writes on another person's behalf",
     OTHER_REPLY_ADDRESS: "the answer would go to another address than the sender's",
     CHANGES_ACCOUNT_EMAIL: "the request changes the account's e-mail address",
+    SENDER_NOT_AUTHENTICATED: (
+        "the sender's authentication failed (DMARC, or SPF and DKIM): the address may be forged"
+    ),
     UNKNOWN_ADDRESS: "the sender is not a known account address",
     POLICY_ALWAYS: "the identity policy asks for an ID copy with every request",
 }
@@ -67,6 +74,8 @@ class RequesterFacts:
     answer_elsewhere: bool
     changes_email: bool
     id_attached_kind: str  # one of mailbot.triage.identity.ID_KINDS
+    # The receiving server's Authentication-Results: DMARC failed, or SPF and DKIM did.
+    sender_unauthenticated: bool = False
 
     def __post_init__(self) -> None:
         if self.id_attached_kind not in ID_KINDS:
@@ -98,6 +107,7 @@ def requester_facts(
         answer_elsewhere=asks_answer_elsewhere(text, sender=mail.sender),
         changes_email=changes_account_email(text, rights),
         id_attached_kind=id_attached_kind,
+        sender_unauthenticated=authentication_failed(screening_flags(mail)),
     )
 
 
@@ -107,6 +117,7 @@ def doubt_reasons(facts: RequesterFacts) -> tuple[str, ...]:
         THIRD_PARTY: facts.third_party,
         OTHER_REPLY_ADDRESS: facts.reply_to_differs or facts.answer_elsewhere,
         CHANGES_ACCOUNT_EMAIL: facts.changes_email,
+        SENDER_NOT_AUTHENTICATED: facts.sender_unauthenticated,
         UNKNOWN_ADDRESS: not facts.sender_known,
     }
     return tuple(reason for reason, held in holds.items() if held)

@@ -1,10 +1,11 @@
 """Decide whether an inbound mail comes from a person the bot may answer (RFC 3834 screening)."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from classifiers.quoting import new_text
 from mailbot.mail.parse import ParsedMail
 
 
@@ -57,7 +58,8 @@ _EXCHANGE_HINTS = (
 _AUTOREPLY_WORDS = (
     r"auto(?:matic|matische?|matisch|matique)?[ -]?(?:reply|replied|response|respons\w*|antwort)"
     r"|out of (?:the )?office(?: auto-?reply| reply)?|away from (?:the )?office"
-    r"|on vacation|vacation (?:reply|notice|message)|absent(?:e)?(?: du bureau)?|absence"
+    r"|on vacation|vacation (?:reply|notice|message)|absent(?:e)?(?: du bureau)?"
+    r"|absence(?: du bureau)?"
     r"|message d'absence|r[ée]ponse automatique|afwezig(?:heid)?|automatisch (?:antwoord|bericht)"
     r"|niet aanwezig|abwesenheitsnotiz|abwesend|au(?:ß|ss)er haus|nicht im b[üu]ro"
     r"|respuesta autom[áa]tica|fuera de la oficina|risposta automatica|fuori (?:sede|ufficio)"
@@ -65,7 +67,28 @@ _AUTOREPLY_WORDS = (
 )
 # Anchored: the wording must be the whole subject or a "Prefix:" before the original one,
 # so that "Absence of a reply to my access request" stays a person's mail.
-_AUTOREPLY_SUBJECT = re.compile(rf"^\s*\[?(?:{_AUTOREPLY_WORDS})\]?\s*(?:[:：]|$)", re.IGNORECASE)
+# A vacation notice also says until when: "Afwezig tot 12 mei", "Out of office from 1 May".
+_AWAY_UNTIL = (
+    r"\s+(?:until|till|through|tot|vanaf|t/m|tem|jusqu|bis|desde|hasta|fino)\b"
+    r"|\s+(?:from|van|du|vom|von|le|am|op|on)?\s*\d"
+)
+_AUTOREPLY_SUBJECT = re.compile(
+    rf"^\s*\[?(?:{_AUTOREPLY_WORDS})\]?(?:\s*(?:[:：]|$)|{_AWAY_UNTIL})", re.IGNORECASE
+)
+# Words only a machine says of its own mail, in what the sender wrote now (a quote of
+# another mail does not count).
+_SELF_DECLARED_AUTOREPLY = re.compile(
+    r"\b(?:this is an? (?:automatic|automated|auto-generated) (?:reply|response|message|e-?mail)"
+    r"|dit is een automatisch(?: gegenereerd)? (?:antwoord|bericht|e-?mail)"
+    r"|ceci est une? (?:r[ée]ponse|message|e-?mail|courriel) automatique"
+    r"|dies ist eine? automatische (?:antwort|nachricht|abwesenheitsnotiz|e-?mail))\b",
+    re.IGNORECASE,
+)
+# Addresses no one reads: an answer would go nowhere (a mailer-daemon is a bounce).
+_NO_REPLY_LOCAL_PART = re.compile(
+    r"^(?:no|do[-_.]?not|dont)[-_.]?reply(?:[-_.+].*)?$|^no[-_.]?answer(?:[-_.+].*)?$",
+    re.IGNORECASE,
+)
 _AUTOREPLY_ANYWHERE = re.compile(rf"\b(?:{_AUTOREPLY_WORDS})\b", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
     r"^\s*(?:\[[^\]]{0,40}\]\s*)?"
@@ -100,6 +123,12 @@ _SMTP_REPLY = re.compile(r"(?m)^\s*(?:421|45[0-2]|55[0-4])(?:[ -]|$)|\b[45]\.[0-
 _AUTOMATED_LOCAL_PART = re.compile(r"^(?:no-?reply|do-?not-?reply|bounces?|mailer|mail-?delivery)")
 _REPORT_TYPE = re.compile(r"report-type\s*=\s*\"?([\w.-]+)", re.IGNORECASE)
 _AUTH_FAILURE = re.compile(r"\b(dmarc|dkim|spf)\s*=\s*fail\b", re.IGNORECASE)
+
+
+def screening_flags(mail: ParsedMail) -> tuple[str, ...]:
+    """What the DPO should know about the mail's origin: a differing Reply-To, failed
+    DMARC/DKIM/SPF (from Authentication-Results)."""
+    return _flags(mail)
 
 
 def screen(
@@ -219,6 +248,20 @@ def _autoreply_subject(mail: ParsedMail) -> _Finding:
     return None
 
 
+def _autoreply_text(mail: ParsedMail) -> _Finding:
+    fresh = new_text(mail.text[:20_000], forwarded=False)[:2_000]
+    if _SELF_DECLARED_AUTOREPLY.search(" ".join(fresh.split())):
+        return Verdict.AUTO_REPLY, "the text says it is an automatic reply"
+    return None
+
+
+def _no_reply_sender(mail: ParsedMail) -> _Finding:
+    local = (mail.sender or "").rpartition("@")[0]
+    if _NO_REPLY_LOCAL_PART.match(local):
+        return Verdict.AUTO_REPLY, "sender is a no-reply address"
+    return None
+
+
 def _null_return_path(mail: ParsedMail) -> bool:
     return any(re.sub(r"\s+", "", v) in ("<>", "") for v in _values(mail, "return-path"))
 
@@ -265,7 +308,16 @@ _RULES: tuple[Callable[[ParsedMail], _Finding], ...] = (
     _null_return_path_rule,
     _dsn_body,
     _untyped_report,
+    _autoreply_text,
+    _no_reply_sender,
 )
+
+
+def authentication_failed(flags: Collection[str]) -> bool:
+    """Whether the receiving server could not tie the mail to its From domain: DMARC
+    failed, or SPF and DKIM both did (one alone fails for forwarded or list mail). A
+    forged Authentication-Results can only make a doubt, never lift one."""
+    return "dmarc_fail" in flags or {"spf_fail", "dkim_fail"} <= set(flags)
 
 
 def _flags(mail: ParsedMail) -> tuple[str, ...]:

@@ -12,11 +12,12 @@ import pytest
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
+from mailbot.accounts import account_key
 from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage, Suppression
 from mailbot.cli import app
 from mailbot.database import transaction
 from mailbot.schedule import run_scheduled_work
-from mailbot.store.models import Attachment, InboundMessage, utcnow
+from mailbot.store.models import Attachment, InboundMessage, KnownAccount, utcnow
 from mailbot.worker import Worker
 from tests.idcards.render import render_sample
 from tests.maildir_worker import deliver, maildir_worker
@@ -267,3 +268,155 @@ def test_the_dpos_verdict_deletes_the_copy_and_moves_the_case_on(
     # The factory's English request asks for erasure: its draft outcome waits for the DPO.
     assert list(held) == (["erasure_done"] if verified else ["not_identified"])
     assert case.status == CaseStatus.AWAITING_APPROVAL
+
+
+# A duplicate is the same mail, not the same header (issue 11, defect 2)
+
+
+def _dispositions(worker: Worker) -> list[str]:
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
+        return [row.disposition for row in rows]
+
+
+def _acknowledged(worker: Worker) -> list[str]:
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
+        return [row.to_address for row in rows if row.kind == "acknowledgement"]
+
+
+def test_three_senders_sharing_one_message_id_each_get_a_case(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    senders = [f"Person {n} <person{n}@example.org>" for n in (1, 2, 3)]
+    for sender in senders:
+        _deliver(worker, request_mail(sender=sender, language="nl", message_id="<1@localhost>"))
+    assert _dispositions(worker) == ["case_opened"] * 3
+    assert sorted(case.requester for case in _cases(worker)) == [
+        f"person{n}@example.org" for n in (1, 2, 3)
+    ]
+    assert _acknowledged(worker) == [f"person{n}@example.org" for n in (1, 2, 3)]
+
+
+def test_the_same_mail_delivered_twice_is_answered_once(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    raw = request_mail(sender=ANNA, language="nl", message_id="<cc-twice@example.org>")
+    _deliver(worker, raw)
+    _deliver(worker, b"Delivered-To: privacy@jaimy.be\r\nReceived: by mx2\r\n" + raw)
+    assert _dispositions(worker) == ["case_opened", "duplicate"]
+    assert len(_cases(worker)) == 1 and _acknowledged(worker) == ["anna.peeters@example.org"]
+
+
+def test_the_same_sender_reusing_a_message_id_for_another_text_is_not_a_copy(
+    tmp_path: Path,
+) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, request_mail(sender=ANNA, language="nl", message_id="<1@localhost>"))
+    other = request_mail(
+        sender=ANNA,
+        language="fr",
+        message_id="<1@localhost>",
+        body="Bonjour,\n\nJe m'oppose au marketing direct.\n\nMerci",
+    )
+    _deliver(worker, other)
+    assert _dispositions(worker)[1] != "duplicate"
+
+
+# The bot is no relay for a forged sender (issue 11, defect 4)
+
+PHISHING = "your Jaimy account is locked, unlock at https://jaimy-unlock.example.net/login"
+
+
+def test_a_phishing_display_name_and_subject_are_not_repeated(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    forged = request_mail(
+        sender=f'"{PHISHING}" <victim@example.org>',
+        language="en",
+        subject=PHISHING,
+    )
+    _deliver(worker, forged)
+    with transaction(worker.engine) as session:
+        (ack,) = session.exec(select(OutboundMessage)).all()
+    assert ack.kind == "acknowledgement"
+    assert "https" not in ack.subject and "locked" not in ack.subject
+    assert "https" not in ack.body and "locked" not in ack.body
+    assert ack.body.startswith("Dear Sir or Madam,")
+
+
+def test_replies_per_sending_domain_are_capped_free_mail_higher(tmp_path: Path) -> None:
+    worker = _worker(tmp_path, replies_per_domain=2, replies_per_free_mail_domain=3)
+    for n in range(3):
+        _deliver(worker, request_mail(sender=f"p{n}@victim.example", language="nl"))
+        _deliver(worker, request_mail(sender=f"p{n}@gmail.com", language="nl"))
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
+        statuses = {row.to_address: row.status for row in rows}
+    assert [statuses[f"p{n}@victim.example"] for n in range(3)] == [
+        "queued",
+        "queued",
+        "awaiting_approval",  # held for the DPO, not lost
+    ]
+    assert [statuses[f"p{n}@gmail.com"] for n in range(3)] == ["queued"] * 3
+
+
+# Failed sender authentication is a doubt the DPO sees (issue 11, defect 8)
+
+
+def test_a_known_address_failing_dmarc_is_asked_for_an_id_and_cases_show_says_why(
+    tmp_path: Path,
+) -> None:
+    worker = _worker(tmp_path)
+    with transaction(worker.engine) as session:
+        session.add(KnownAccount(address=account_key("anna.peeters@example.org")))
+    results = "mx.jaimy.be; spf=pass smtp.mailfrom=example.org; dkim=none; dmarc=fail"
+    forged = request_mail(
+        sender=ANNA, language="nl", extra_headers={"Authentication-Results": results}
+    )
+    _deliver(worker, forged)
+    (case,) = _cases(worker)
+    assert case.status == CaseStatus.AWAITING_IDENTITY
+    assert case.doubt_reason == "sender_not_authenticated"
+    with transaction(worker.engine) as session:
+        (ack,) = session.exec(select(OutboundMessage)).all()
+    assert "Onze mailserver kon niet bevestigen" in " ".join(ack.body.split())
+    env = {"MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    shown = CliRunner().invoke(app, ["cases", "show", case.reference], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "sender_not_authenticated" in shown.output
+    assert "sender_auth_failed dmarc" in shown.output
+
+
+def test_drafts_show_never_writes_an_escape_sequence(tmp_path: Path) -> None:
+    worker = _worker(tmp_path)
+    _deliver(worker, request_mail(sender=ANNA, language="nl"))
+    with transaction(worker.engine) as session:
+        (draft,) = session.exec(select(OutboundMessage)).all()
+        draft.subject = "Inzage \x1b]52;c;cm0gLXJmIH4=\x07 nu"
+        draft.body = "Beste,\n\x1b[2J\x1b]0;pwned\x07[[ vul in ]]\n"
+        draft.status = "awaiting_approval"
+        session.add(draft)
+        draft_id = draft.id
+    env = {"MAILBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    shown = CliRunner().invoke(app, ["drafts", "show", str(draft_id)], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "\x1b" not in shown.output and "\x07" not in shown.output
+    assert "Inzage" in shown.output and "Beste," in shown.output
+
+
+def test_a_display_name_with_a_fill_in_or_an_escape_never_reaches_a_letter(
+    tmp_path: Path,
+) -> None:
+    worker = _worker(tmp_path)
+    raw = request_mail(sender="Anna Peeters <anna.peeters@example.org>", language="en")
+    hostile = b"=?utf-8?q?Anna_=5B=5B_the_retention_period_=5D=5D_=1B]0;pwned=07_Peeters?="
+    raw = raw.replace(b"From: Anna Peeters", b"From: " + hostile, 1)
+    _deliver(worker, raw)
+    (case,) = _cases(worker)
+    assert "[[" in case.requester_name  # kept as written, for the DPO's eyes only
+    assert "\x1b" not in case.requester_name and "\x07" not in case.requester_name
+    with transaction(worker.engine) as session:
+        replies = session.exec(select(OutboundMessage)).all()
+    assert replies
+    for reply in replies:
+        assert "retention period" not in reply.body and "pwned" not in reply.body
+        assert not any(ord(c) < 32 and c != "\n" for c in reply.subject + reply.body)
+        assert reply.body.startswith("Dear Sir or Madam,")

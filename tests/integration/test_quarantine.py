@@ -210,12 +210,15 @@ def test_show_keeps_the_terminal_safe_and_the_id_copy_unprinted(tmp_path: Path) 
     assert "iVBORw0KGgo" not in output  # the PNG's base64 never reaches the screen
 
 
-def test_a_copy_of_a_dismissed_mail_is_dismissed_and_erased_too(tmp_path: Path) -> None:
+def test_a_mail_reusing_a_dismissed_mails_message_id_is_handled_on_its_own(
+    tmp_path: Path,
+) -> None:
     worker = _request_with_card(tmp_path)
     (first,) = _mails(worker)
     assert first.id is not None
     _mailbot(tmp_path, "mails", "dismiss", str(first.id), "--as", "Dana DPO", "--reason", "spam")
-    # The same mail again (a Cc delivered twice): same Message-ID, other bytes.
+    # Same Message-ID, another text: the dismissed mail's content is erased, so nothing
+    # shows this is the same mail, and a request is never dismissed unread (issue 11).
     fixed = _worker(tmp_path)
     card = render_sample(3, "eid_front", "clean", "jpeg", holder=("Peeters", "Anna"))
     with transaction(fixed.engine) as session:
@@ -229,7 +232,7 @@ def test_a_copy_of_a_dismissed_mail_is_dismissed_and_erased_too(tmp_path: Path) 
     )
     _deliver(fixed, copy)
     _, second = _mails(fixed)
-    assert second.disposition == "dismissed" and second.erased_at is not None
-    assert stored_raw(second, fixed.bot.sealer) == b""
+    assert second.disposition == "case_opened" and second.erased_at is None
     with transaction(fixed.engine) as session:
-        assert session.exec(select(Case)).all() == []
+        (case,) = session.exec(select(Case)).all()
+    assert case.requester == "anna.peeters@example.org"

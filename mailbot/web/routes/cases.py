@@ -24,6 +24,7 @@ from mailbot.actions.cases import (
     decide_case,
     draft_extension,
     draft_refusal,
+    failed_authentication,
     find_case,
     suppress_marketing,
     verify_identity,
@@ -55,6 +56,7 @@ def case_page(
         case = _found(session, reference)
         timeline = case_timeline(session, case, context.handling.sealer)
         copies = pending_id_copies(session, case)
+        unauthenticated = failed_authentication(session, case)
     explanation = explain_deadline(case, now, context.settings.target_days)
     drafts = [
         (entry.reply, approval_problems(entry.reply))
@@ -71,6 +73,7 @@ def case_page(
         timeline=timeline,
         drafts=drafts,
         copies=copies,
+        unauthenticated=unauthenticated,
         rights=RIGHTS,
         is_open=case.status != CaseStatus.CLOSED,
         identity_pending=case.identity_verified is None

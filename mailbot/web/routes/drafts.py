@@ -19,6 +19,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from mailbot.actions import NotFound, Refused
+from mailbot.actions.cases import failed_authentication
 from mailbot.actions.drafts import approve_draft, edit_draft, find_draft, reject_draft
 from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
 from mailbot.database import transaction
@@ -112,6 +113,7 @@ def _editor(
     with Session(context.engine) as session:
         draft = _found(session, draft_id)
         case = session.get_one(Case, draft.case_id)
+        unauthenticated = failed_authentication(session, case)
     return render(
         request,
         "draft.html",
@@ -119,6 +121,7 @@ def _editor(
         status_code=409 if refusal else 200,
         draft=draft,
         case=case,
+        unauthenticated=unauthenticated,
         text=mine if mine is not None else draft.body,
         base=text_digest(draft.body),
         problems=approval_problems(draft),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from mailbot.actions import NotFound, Refused
+from mailbot.actions import NotFound, Refused, who
 from mailbot.actions.cases import (
     decide_case,
     draft_extension,
@@ -239,3 +239,34 @@ def test_a_dismissal_says_why(session: Session, handling: Handling) -> None:
     dismiss_mail(session, held.id, DPO, "newsletter", handling.sealer, NOW)
     assert held.disposition == Disposition.DISMISSED and held.erased_at == NOW
     assert held.reason is not None and "dismissed by Dana DPO" in held.reason
+
+
+@pytest.mark.parametrize(
+    "actor",
+    ["", "   ", "Dana\nDPO", "Dana DPO\n2026-03-09 09:00  identity_checked  Eve", "Dana\rDPO",
+     "Dana\x1b]0;x\x07", "Dana\tDPO", "Dana\u202eOPD", "Dana\x00"],
+)  # fmt: skip
+def test_an_actor_name_is_one_printable_line(actor: str) -> None:
+    with pytest.raises(Refused, match=r"who acts|one line of printable"):
+        who(actor)
+
+
+def test_a_printable_actor_name_is_kept_trimmed() -> None:
+    assert who("  Dana Dupré-O'Neill ") == "Dana Dupré-O'Neill"
+
+
+def test_a_forged_actor_line_changes_nothing(session: Session, handling: Handling) -> None:
+    case = _case(session)
+    forged = "Dana\n  2026-03-09 09:00  identity_checked       Eve"
+    with pytest.raises(Refused):
+        draft_refusal(session, case.reference, "manifestly unfounded", False, forged, handling, NOW)
+    assert _drafts(session) == [] and _events(session) == []
+
+
+def test_a_rejection_needs_a_reason(session: Session, handling: Handling) -> None:
+    case = _case(session)
+    done = draft_refusal(session, case.reference, "Manifestly excessive", False, DPO, handling, NOW)
+    assert done.draft_id is not None
+    for why in ("", "   ", "\n"):
+        with pytest.raises(Refused, match="say why"):
+            reject_draft(session, done.draft_id, DPO, why)

@@ -307,7 +307,7 @@ def test_subject_replies_once_to_the_original(language: str, original: str) -> N
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 @pytest.mark.parametrize(
-    "original", ["Inzage\r\nBcc: victim@example.test", "Inzage\nX-Evil: 1", "Inzage\u2028more"]
+    "original", ["Inzage\r\nBcc: victim", "Inzage\nX-Evil: 1", "Inzage\u2028more"]
 )
 def test_subject_line_breaks_cannot_inject_headers(language: str, original: str) -> None:
     reply = acknowledge(language, original_subject=original)
@@ -471,3 +471,75 @@ def test_templates_dir_is_the_checkout_copy_when_the_package_has_none() -> None:
         pytest.skip("running from an installed copy that carries its own templates")
 
     assert templates_dir() == package.parent / "templates"
+
+
+# A reply never relays what a forged sender wrote (issue 11, defects 4 and 9)
+
+PHISHING_NAME = "your Jaimy account is locked, unlock at https://jaimy-secure.example.net/unlock"
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize(
+    "name",
+    [
+        PHISHING_NAME,
+        "Unlock at www.jaimy-secure.example.net",
+        "jaimy.be support",
+        "Support jaimy-secure.example.net",
+        "Call +32 470 12 34 56",
+        "support@jaimy-secure.example.net",
+        "Klik hier/unlock",
+        "[[ the retention period ]]",
+        "Anna [[ x ]] Peeters",
+        "Anna\x1b]0;pwned\x07 Peeters",
+        "Anna\x1b[31m Peeters",
+        "Anna\u202ePeeters",
+        "A" * 70,
+        "One Two Three Four Five Six Seven Eight",
+        "...",
+    ],
+)
+def test_greeting_names_only_what_looks_like_a_name(language: str, name: str) -> None:
+    reply = acknowledge(language, requester_name=name)
+
+    assert reply.body.splitlines()[0] == NEUTRAL_GREETING[language]
+    assert "http" not in reply.body.lower().replace(str(SAMPLE_CONTEXT["service_contact"]), "")
+    assert "\x1b" not in reply.body and "[[" not in reply.body
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize(
+    "name",
+    ["Anna-Maria O'Neill", "J. P. Peeters", "Zoë Dupré", "Jan van der Berg", "Anna ’t Hooft"],
+)
+def test_greeting_keeps_a_real_name(language: str, name: str) -> None:
+    assert name in acknowledge(language, requester_name=name).body.splitlines()[0]
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize(
+    "original",
+    [
+        PHISHING_NAME,
+        "Your account is locked: https://jaimy-secure.example.net",
+        "Unlock now at www.jaimy-secure.example.net",
+        "Verify at jaimy-secure.example.net today",
+        "Write to support@jaimy-secure.example.net",
+        "Inzage " + "heel belangrijk " * 10,
+        "Vraag [[ fill ]] over mijn gegevens",
+    ],
+)
+def test_a_subject_with_a_link_or_too_long_is_not_repeated(language: str, original: str) -> None:
+    reply = acknowledge(language, original_subject=original)
+
+    assert_well_formed(reply)
+    assert not reply.subject.lower().startswith("re:")
+    assert "jaimy-secure" not in reply.subject and "heel belangrijk" not in reply.subject
+    assert "[[" not in reply.subject
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_control_characters_of_a_subject_are_dropped(language: str) -> None:
+    subject = acknowledge(language, original_subject="Inzage \x1b[31mnu\x07").subject
+
+    assert subject == f"Re: Inzage nu [{REFERENCE}]"

@@ -65,3 +65,14 @@ def test_disable_and_reset_password(database: str) -> None:
     member = _member(database, "Chris")
     assert member.disabled_at is None
     assert password_matches(member.password_hash, "q" * 16)
+
+
+def test_an_actor_name_with_a_line_break_is_refused(database: str) -> None:
+    forged = runner.invoke(
+        app,
+        ["users", "add", "Eve", "--role", "dpo", "--as", "Dana\n2026-03-09 member_added Root"],
+        input="x" * 20 + "\n",
+    )
+    assert forged.exit_code == 1 and "printable" in forged.output
+    with Session(open_engine(database)) as session:
+        assert session.exec(select(StaffMember)).all() == []

@@ -37,6 +37,7 @@ def _facts(
     elsewhere: bool = False,
     changes_email: bool = False,
     kind: str = "none",
+    unauthenticated: bool = False,
 ) -> RequesterFacts:
     return RequesterFacts(
         sender_known=known,
@@ -45,6 +46,7 @@ def _facts(
         answer_elsewhere=elsewhere,
         changes_email=changes_email,
         id_attached_kind=kind,
+        sender_unauthenticated=unauthenticated,
     )
 
 
@@ -201,6 +203,7 @@ def test_a_known_sender_without_doubt_is_not_asked() -> None:
         (_facts(elsewhere=True), "other_reply_address"),
         (_facts(third_party=True), "third_party"),
         (_facts(changes_email=True), "changes_account_email"),
+        (_facts(unauthenticated=True), "sender_not_authenticated"),
     ],
 )
 def test_each_doubt_makes_the_bot_ask_and_may_pause_the_clock(
@@ -218,6 +221,8 @@ def test_each_doubt_makes_the_bot_ask_and_may_pause_the_clock(
         (_facts(known=False, third_party=True, elsewhere=True, changes_email=True), "third_party"),
         (_facts(known=False, reply_to_differs=True, changes_email=True), "other_reply_address"),
         (_facts(known=False, changes_email=True), "changes_account_email"),
+        (_facts(known=False, unauthenticated=True, changes_email=True), "changes_account_email"),
+        (_facts(known=False, unauthenticated=True), "sender_not_authenticated"),
         (_facts(known=False), "unknown_address"),
     ],
 )
@@ -300,6 +305,7 @@ facts_strategy = st.builds(
     answer_elsewhere=st.booleans(),
     changes_email=st.booleans(),
     id_attached_kind=st.sampled_from(ID_KINDS),
+    sender_unauthenticated=st.booleans(),
 )
 policies = st.sampled_from(list(IdentityPolicy))
 
@@ -337,6 +343,7 @@ def test_on_doubt_asks_exactly_when_a_doubt_holds_and_no_id_is_there(
         or facts.reply_to_differs
         or facts.answer_elsewhere
         or facts.changes_email
+        or facts.sender_unauthenticated
         or not facts.sender_known
     )
     no_id = facts.id_attached_kind in ("none", "eid_back")
@@ -382,6 +389,34 @@ def test_facts_read_the_reply_to_the_subject_and_the_text() -> None:
     assert facts == _facts(
         known=False, reply_to_differs=True, third_party=True, changes_email=True, kind="passport"
     )
+
+
+@pytest.mark.parametrize(
+    ("results", "failed"),
+    [
+        ("mx.jaimy.be; dmarc=fail (p=reject) header.from=example.org", True),
+        ("mx.jaimy.be; spf=fail smtp.mailfrom=example.org; dkim=fail header.d=example.org", True),
+        ("mx.jaimy.be; DMARC=FAIL header.from=example.org", True),
+        ("mx.jaimy.be; spf=fail smtp.mailfrom=example.org; dkim=pass header.d=example.org", False),
+        ("mx.jaimy.be; dkim=fail header.d=example.org; spf=pass", False),  # a list's footer
+        ("mx.jaimy.be; spf=softfail; dkim=none; dmarc=pass", False),
+        ("mx.jaimy.be; dmarc=pass; spf=pass; dkim=pass", False),
+    ],
+)
+def test_failed_sender_authentication_is_a_doubt_about_a_known_account(
+    results: str, failed: bool
+) -> None:
+    raw = _mail("Verwijder mijn gegevens.")
+    mail = parse_mail(b"Authentication-Results: " + results.encode() + b"\r\n" + raw)
+    facts = requester_facts(
+        mail, "Verwijder mijn gegevens.", ["erasure"], sender_known=True, id_attached_kind="none"
+    )
+    assert facts.sender_unauthenticated is failed
+    decision = identity_decision(["erasure"], facts, IdentityPolicy.ON_DOUBT)
+    assert decision.ask_for_id is failed
+    assert decision.doubt_reason == ("sender_not_authenticated" if failed else None)
+    if failed:
+        assert "authentication" in decision.why and pause_eligible(decision)
 
 
 def test_a_reply_to_equal_to_the_sender_is_no_difference() -> None:

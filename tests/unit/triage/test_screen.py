@@ -291,3 +291,68 @@ def test_own_domains_are_optional() -> None:
     mail: ParsedMail = parse_mail(msg.as_bytes())
 
     assert screen(mail, OWN).verdict is Verdict.ANSWER
+
+
+# Vacation replies without auto headers and no-reply senders (issue 11, defect 9)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Out of office until 5 May", "I am out of the office until 5 May."),
+        ("Out of office from 1 to 5 May", "Limited access to e-mail."),
+        ("Afwezig tot 12 mei", "Ik ben afwezig tot 12 mei."),
+        ("Afwezig van 1 tot 12 mei", "Uw e-mail wordt niet doorgestuurd."),
+        ("Afwezig t/m vrijdag", "Ik lees mijn e-mail na mijn terugkeer."),
+        ("Abwesenheitsnotiz bis 3. Mai", "Ich bin nicht im Büro."),
+        ("Abwesend bis 3. Mai", "Ich bin nicht im Büro."),
+        ("Absence du bureau jusqu'au 3 mai", "Je suis absente jusqu'au 3 mai."),
+        ("Absence jusqu'au 3 mai", "Je suis absente."),
+        ("Automatisch antwoord", "Ik ben afwezig."),
+        ("Re: Uw verzoek [JAIMY-PRIV-2026-0001]", "Dit is een automatisch antwoord. Ik ben weg."),
+        ("Re: Your request", "This is an automatic reply: I am away until Monday."),
+        ("RE: Votre demande", "Ceci est une réponse automatique. Je suis absent."),
+        ("AW: Ihr Antrag", "Dies ist eine automatische Antwort. Ich bin bis Montag weg."),
+    ],
+)
+def test_vacation_replies_without_auto_headers_are_auto_replies(subject: str, body: str) -> None:
+    assert _screen(_mail(subject=subject, body=body)).verdict is Verdict.AUTO_REPLY
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "Shop <noreply@shop.example.org>",
+        "Shop <no-reply@shop.example.org>",
+        "Shop <no_reply@shop.example.org>",
+        "Shop <NoReply@shop.example.org>",
+        "Shop <noreply+orders@shop.example.org>",
+        "Shop <do-not-reply@shop.example.org>",
+        "Shop <donotreply@shop.example.org>",
+        "Shop <do_not_reply@shop.example.org>",
+        "<mailer-daemon@shop.example.org>",
+    ],
+)
+def test_no_reply_senders_are_not_answered(sender: str) -> None:
+    result = _screen(_mail(sender=sender))
+    assert not result.answerable
+
+
+@pytest.mark.parametrize(
+    ("sender", "subject", "body"),
+    [
+        ("Noreen Reply <noreen.reply@example.org>", "Verwijder mijn gegevens", "Graag."),
+        ("Anna <anna@example.org>", "Absence du suivi de ma demande", "Je n'ai rien reçu."),
+        ("Anna <anna@example.org>", "Afwezigheid van een antwoord", "Ik schreef in maart."),
+        ("Anna <anna@example.org>", "Out of office reply from you", "Why? Delete my data."),
+        (
+            "Anna <anna@example.org>",
+            "Mijn gegevens",
+            "Ik ben tot maandag afwezig; wis mijn account.",
+        ),
+    ],
+)
+def test_a_person_mentioning_absence_or_reply_is_still_answered(
+    sender: str, subject: str, body: str
+) -> None:
+    assert _screen(_mail(sender=sender, subject=subject, body=body)).verdict is Verdict.ANSWER

@@ -191,3 +191,43 @@ def test_a_late_case_says_how_late(context: WebContext) -> None:
     late = (date.today() - case.legal_due).days
     assert f'<span class="badge red">{late} d late</span>' in page
     assert f"{late} day(s) late" in page
+
+
+FORGED = "mx.jaimy.be; spf=fail smtp.mailfrom=example.org; dkim=fail; dmarc=fail"
+
+
+def test_failed_sender_authentication_is_a_doubt_shown_on_case_and_draft(
+    context: WebContext, worker: Worker
+) -> None:
+    known(context, "anna.peeters@example.org")
+    forged = request_mail(
+        sender=ANNA,
+        subject="Access",
+        body=ACCESS,
+        extra_headers={"Authentication-Results": FORGED},
+    )
+    case = delivered(worker, forged)
+    assert case.doubt_reason == "sender_not_authenticated"
+    assert case.id_requested_at is not None  # a known account, and still an ID is asked
+    dpo = signed_in_as(context, "dpo")
+    page = dpo.get(f"/cases/{case.reference}").text
+    assert "Sender authentication failed" in page and "dmarc" in page
+    (ack,) = drafts_of(context, case.id)
+    assert "Sender authentication failed" in dpo.get(f"/drafts/{ack.id}").text
+
+
+def test_a_passing_sender_authentication_shows_no_warning(
+    context: WebContext, worker: Worker
+) -> None:
+    known(context, "anna.peeters@example.org")
+    passing = "mx.jaimy.be; spf=pass; dkim=pass; dmarc=pass"
+    mail = request_mail(
+        sender=ANNA,
+        subject="Access",
+        body=ACCESS,
+        extra_headers={"Authentication-Results": passing},
+    )
+    case = delivered(worker, mail)
+    assert case.doubt_reason is None and case.id_requested_at is None
+    page = signed_in_as(context, "dpo").get(f"/cases/{case.reference}").text
+    assert "Sender authentication failed" not in page

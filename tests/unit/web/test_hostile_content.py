@@ -44,7 +44,7 @@ def hostile_case(worker: Worker) -> Case:
     return delivered(worker, raw)
 
 
-def shown_as_text(page: str, where: str) -> None:
+def shown_as_text(page: str, where: str, quoted: bool = True) -> None:
     for markup in (SCRIPT, IMAGE, LINK):
         assert markup not in page, f"raw {markup!r} in {where}"
     assert "<script" not in page.lower(), where
@@ -53,7 +53,7 @@ def shown_as_text(page: str, where: str) -> None:
     # Template syntax is not evaluated: no 49 where {{ 7*7 }} was written (a lone 49,
     # not a piece of a token or digest).
     assert not re.search(r"(?<![\w-])49(?![\w-])", page), where
-    assert JINJA in page, where
+    assert (JINJA in page) is quoted, where
 
 
 def get(client: TestClient, url: str) -> str:
@@ -96,7 +96,12 @@ def test_the_draft_editor_shows_it_as_text(
     shown_as_text(editor, "draft editor")
     assert str(escape(SCRIPT)) in editor
     for draft in drafts_of(context, hostile_case.id):
-        shown_as_text(get(dpo, f"/drafts/{draft.id}"), f"draft {draft.id}")
+        # The bot's own letters never repeat the name or subject (issue 11): only the
+        # DPO's refusal quotes the hostile text.
+        quoted = draft.kind == "refusal"
+        if not quoted:
+            assert not any(h in draft.subject + draft.body for h in HOSTILE), draft.kind
+        shown_as_text(get(dpo, f"/drafts/{draft.id}"), f"draft {draft.id}", quoted)
 
 
 @pytest.mark.parametrize("url", ["/cases", "/mails", "/suppression", "/signin", "/healthz"])
