@@ -175,6 +175,13 @@ def status(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
         f"{counts['quarantined']}; outbox sent {outbox['sent']}, queued {outbox['queued']}, "
         f"failed {outbox['failed']}"
     )
+    sending = counts["sending"]
+    if sending["state"] == "paused":
+        typer.echo(
+            f"SENDING PAUSED since {sending['since']} until {sending['until']}: "
+            f"{sending['reason']}",
+            err=True,
+        )
 
 
 @app.command()
