@@ -191,7 +191,7 @@ async def send_due(
                 if breaker.failed(failure, now()):
                     _pause(engine, breaker, len(due) - sent)
                 break
-            _record_sent(engine, row_id, now())
+            record_sent(engine, row_id, now())
             sent += 1
             if breaker.succeeded():
                 _resume(engine)
@@ -257,7 +257,7 @@ def _record_waiting(engine: Engine, row_id: int, failure: SendFailure) -> None:
         session.add(row)
 
 
-def _record_sent(engine: Engine, row_id: int, at: datetime) -> None:
+def record_sent(engine: Engine, row_id: int, at: datetime) -> None:
     with transaction(engine) as session:
         row = session.get_one(OutboundMessage, row_id)
         case = session.get_one(Case, row.case_id)

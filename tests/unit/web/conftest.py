@@ -15,9 +15,10 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage
+from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.database import transaction
 from mailbot.handling.record import Handling
+from mailbot.replies.outbox import record_sent
 from mailbot.staff import passwords
 from mailbot.staff.members import add_member
 from mailbot.staff.models import StaffSession
@@ -136,6 +137,18 @@ def delivered(worker: Worker, raw: bytes) -> Case:
         found = session.exec(select(Case).order_by(col(Case.id).desc())).first()
         assert found is not None, "the bot opened no case"
         return found
+
+
+def replies_left(context: WebContext) -> None:
+    """The SMTP server took every queued reply (these tests have none: replies stay
+    queued), with what sending means for each case (replies.outcomes.after_sent)."""
+    with Session(context.engine) as session:
+        queued = session.exec(
+            select(OutboundMessage.id).where(OutboundMessage.status == OutboundStatus.QUEUED)
+        ).all()
+    for reply_id in queued:
+        assert reply_id is not None
+        record_sent(context.engine, reply_id, utcnow())
 
 
 def events_of(context: WebContext, case_id: int | None, kind: str | None = None) -> list[CaseEvent]:
