@@ -15,10 +15,9 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage
 from mailbot.database import transaction
 from mailbot.handling.record import Handling
-from mailbot.replies.outbox import record_sent
 from mailbot.staff import passwords
 from mailbot.staff.members import add_member
 from mailbot.staff.models import StaffSession
@@ -28,7 +27,7 @@ from mailbot.web.app import create_app
 from mailbot.web.auth import COOKIE
 from mailbot.web.context import WebContext
 from mailbot.worker import Worker
-from tests.maildir_worker import deliver, maildir_worker
+from tests.maildir_worker import deliver, maildir_worker, send_queued
 
 PASSWORD = "correct horse battery staple"
 PEOPLE = {"dpo": "Dana DPO", "compliance": "Chris Compliance", "admin": "Ada Admin"}
@@ -142,13 +141,7 @@ def delivered(worker: Worker, raw: bytes) -> Case:
 def replies_left(context: WebContext) -> None:
     """The SMTP server took every queued reply (these tests have none: replies stay
     queued), with what sending means for each case (replies.outcomes.after_sent)."""
-    with Session(context.engine) as session:
-        queued = session.exec(
-            select(OutboundMessage.id).where(OutboundMessage.status == OutboundStatus.QUEUED)
-        ).all()
-    for reply_id in queued:
-        assert reply_id is not None
-        record_sent(context.engine, reply_id, utcnow())
+    send_queued(context.engine)
 
 
 def events_of(context: WebContext, case_id: int | None, kind: str | None = None) -> list[CaseEvent]:
