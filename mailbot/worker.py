@@ -21,7 +21,7 @@ from mailbot.lease import worker_lease
 from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
 from mailbot.pipeline import Bot, handle, quarantine, read_mail
-from mailbot.replies.outbox import next_retry_at, send_due
+from mailbot.replies.outbox import Breaker, next_retry_at, send_due
 from mailbot.schedule import run_scheduled_work
 from mailbot.store.ingest import ingest
 from mailbot.store.models import Disposition, InboundMessage, utcnow
@@ -54,6 +54,8 @@ class Worker:
         self.source = source
         self.bot = bot
         self.stop = threading.Event()
+        # In memory: a restart (after fixing the SMTP settings) tries to send at once.
+        self.breaker = Breaker(bot.settings.smtp_breaker_failures)
 
     async def run(self, once: bool = False) -> RoundSummary:
         """Work until stopped; with `once`, one round over what is there now.
@@ -118,7 +120,7 @@ class Worker:
             except CONNECTION_ERRORS as exc:
                 source_error = exc
         await asyncio.to_thread(run_scheduled_work, self.engine, self.bot, utcnow())
-        sending = await send_due(self.engine, settings)
+        sending = await send_due(self.engine, settings, breaker=self.breaker)
         if source_error is not None:
             raise source_error
         return RoundSummary(
@@ -206,7 +208,7 @@ class Worker:
     def _wait_seconds(self) -> float:
         settings = self.bot.settings
         wait = float(settings.idle_seconds)
-        retry_at = next_retry_at(self.engine)
+        retry_at = next_retry_at(self.engine, self.breaker)
         if retry_at is not None:
             wait = min(wait, max((retry_at - utcnow()).total_seconds(), 1.0))
         return wait

@@ -6,12 +6,18 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
 from classifiers import Classifier, load_classifier
+from mailbot.cases.models import OutboundMessage, OutboundStatus
 from mailbot.config import Settings
 from mailbot.mail.maildir import MaildirSource
 from mailbot.pipeline import Bot
+from mailbot.replies.outbox import record_sent
 from mailbot.runtime import open_database
 from mailbot.store.ingest import ingest
+from mailbot.store.models import utcnow
 from mailbot.worker import Worker
 
 
@@ -42,3 +48,15 @@ def deliver(worker: Worker, raw: bytes) -> None:
     (source.path / "new" / f"mail-{uuid.uuid4().hex}").write_bytes(raw)
     ingest(worker.engine, source, 10_000_000, worker.bot.sealer)
     worker.handle_pending()
+
+
+def send_queued(engine: Engine) -> None:
+    """As if the SMTP server took every queued reply (nothing listens in these tests),
+    with what sending means for each case (replies.outcomes.after_sent)."""
+    with Session(engine) as session:
+        queued = session.exec(
+            select(OutboundMessage.id).where(OutboundMessage.status == OutboundStatus.QUEUED)
+        ).all()
+    for reply_id in queued:
+        assert reply_id is not None
+        record_sent(engine, reply_id, utcnow())

@@ -21,6 +21,7 @@ from mailbot.cases.timeliness import closed_in_time, days_paused, identity_asked
 from mailbot.cases.timeliness import current_due as current_due
 from mailbot.cases.timeliness import due_after_pause as due_after_pause
 from mailbot.store.models import utcnow
+from mailbot.triage.identity_policy import POLICY_ALWAYS
 
 S = CaseStatus
 ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
@@ -55,21 +56,37 @@ def request_identity(
     pause_allowed: bool,
     actor: str = "bot",
 ) -> None:
-    """An ID copy is asked for. The clock pauses only as LEGAL.md §1.7 allows: for a
-    real doubt (`pause_allowed`; the charter's "always" is none) asked within a working
-    day of receipt."""
+    """An ID copy is to be asked for: the letter asking is drafted. The clock does not
+    pause yet: only once that letter has left (`identity_request_sent`), so a request
+    nobody received (a refused password, a letter held for approval) pauses nothing."""
     if not doubt_reason:
         raise IllegalTransition(f"{case.reference}: an ID request needs a recorded doubt reason")
     transition(session, case, S.AWAITING_IDENTITY, actor, "identity to be verified")
     case.doubt_reason = doubt_reason
-    case.id_requested_at = now
-    case.clock_paused = pause_applies(case.receipt_date, identity_asked_on(case), pause_allowed)
     _record(
         session,
         case,
         "identity_requested",
         actor,
-        {"doubt_reason": doubt_reason, "clock_paused": case.clock_paused},
+        {"doubt_reason": doubt_reason, "pause_allowed": pause_allowed, "clock_paused": False},
+    )
+
+
+def identity_request_sent(session: Session, case: Case, at: datetime, actor: str = "bot") -> None:
+    """The letter asking for an ID copy left at `at`. The clock pauses only as LEGAL.md
+    §1.7 allows: for a real doubt (the charter's "always" is none) asked, counted on the
+    day the letter left, within a working day of receipt."""
+    if case.id_requested_at is not None:
+        return  # asked again (the back of a card came alone): the first request counts
+    case.id_requested_at = at
+    real_doubt = case.doubt_reason is not None and case.doubt_reason != POLICY_ALWAYS
+    case.clock_paused = pause_applies(case.receipt_date, identity_asked_on(case), real_doubt)
+    _record(
+        session,
+        case,
+        "identity_request_sent",
+        actor,
+        {"asked_on": identity_asked_on(case).isoformat(), "clock_paused": case.clock_paused},
     )
 
 

@@ -182,6 +182,22 @@ class OutboundMessage(SQLModel, table=True):
     remedies_included: bool | None = None
 
 
+class SendingState(SQLModel, table=True):
+    """Whether the worker is sending or has paused sending, and why: one row (id 1),
+    written by the worker when that changes, read by `mailbot status` and the web app.
+    The reason names no person: a code and a kind of failure."""
+
+    __tablename__ = "sending_state"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(max_length=16)  # sending, paused
+    reason: str | None = Field(default=None, max_length=200)
+    since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failures: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Suppression(SQLModel, table=True):
     """An address direct marketing must never reach again (Art. 21(3), Art. 7(3))."""
 

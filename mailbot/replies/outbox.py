@@ -3,24 +3,35 @@
 At-least-once: a row is marked sent only after the SMTP server accepted the message,
 in its own transaction. A crash between the two resends the same bytes with the same
 Message-ID, the one duplicate the design allows.
+
+Only a failure that concerns the message counts an attempt against it. A refused
+password or sender, or a server that cannot be reached or says nothing, stops the batch
+and leaves every reply queued; the `Breaker` then holds sending back: at once for a
+configuration failure, after `smtp_breaker_failures` connection failures in a row
+otherwise, for a pause that doubles from a minute to half an hour. The breaker lives in
+the worker's memory (a restart, after fixing the configuration, tries again at once);
+what it decided is written to the `sending_state` row for `mailbot status` and the web
+app. A round's batch also stops after `send_budget_seconds`, so sending never holds up
+reading and handling mail for long.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
-from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
+from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, SendingState
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.mail.compose import Reply, compose
-from mailbot.mail.smtp import SendFailure, SmtpSession
+from mailbot.mail.smtp import FailureScope, SendFailure, SmtpSession
 from mailbot.replies.outcomes import after_sent
 from mailbot.store.models import utcnow
 
@@ -28,6 +39,10 @@ log = logging.getLogger(__name__)
 
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
+# Between connection failures below the breaker's threshold: enough not to spin.
+HOLD = timedelta(seconds=5)
+FIRST_PAUSE = timedelta(minutes=1)
+LONGEST_PAUSE = timedelta(minutes=30)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -36,11 +51,60 @@ def retry_delay(attempts: int) -> timedelta:
     return min(delay, LONGEST_RETRY)
 
 
+def pause_length(pauses: int) -> timedelta:
+    """1 min, 2 min, 4 min, ... capped at 30 min: the `pauses`-th pause in a row."""
+    pause: timedelta = FIRST_PAUSE * 2 ** max(pauses - 1, 0)
+    return min(pause, LONGEST_PAUSE)
+
+
+@dataclass
+class Breaker:
+    """The circuit breaker over the SMTP server (module docstring), kept in memory."""
+
+    threshold: int = 3
+    failures: int = 0  # connection or configuration failures in a row
+    pauses: int = 0  # pauses in a row: each is twice as long as the one before
+    reason: str | None = None
+    since: datetime | None = None  # the first failure of the current run
+    until: datetime | None = None  # no attempt before
+    # Whether the `sending_state` row says what this breaker knows; not at start, when
+    # the row may still hold a pause from before a restart.
+    stored: bool = False
+
+    @property
+    def paused(self) -> bool:
+        return self.pauses > 0
+
+    def allows(self, now: datetime) -> bool:
+        return self.until is None or now >= self.until
+
+    def failed(self, failure: SendFailure, now: datetime) -> bool:
+        """Count a failure that is no reply's; True when sending pauses now."""
+        self.failures += 1
+        self.reason = failure.reason
+        self.since = self.since or now
+        if failure.scope == FailureScope.CONFIGURATION or self.failures >= self.threshold:
+            self.pauses += 1
+            self.until = now + pause_length(self.pauses)
+            return True
+        self.until = now + HOLD
+        return False
+
+    def succeeded(self) -> bool:
+        """The server took a message; True when the stored state must say so."""
+        changed = self.paused or not self.stored
+        self.failures = self.pauses = 0
+        self.reason = self.since = self.until = None
+        self.stored = True
+        return changed
+
+
 @dataclass(frozen=True, slots=True)
 class SendSummary:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    paused: bool = False  # nothing tried: the breaker holds sending back
 
 
 def reply_of(row: OutboundMessage, case: Case, settings: Settings) -> Reply:
@@ -59,23 +123,35 @@ def reply_of(row: OutboundMessage, case: Case, settings: Settings) -> Reply:
     )
 
 
-def next_retry_at(engine: Engine) -> datetime | None:
-    """When the earliest queued reply becomes due, so the worker can wake up for it."""
+def next_retry_at(engine: Engine, breaker: Breaker | None = None) -> datetime | None:
+    """When the earliest queued reply becomes due, so the worker can wake up for it;
+    not before the breaker lets sending resume."""
     with transaction(engine) as session:
-        return session.exec(
+        due = session.exec(
             select(OutboundMessage.next_attempt_at)
             .where(OutboundMessage.status == OutboundStatus.QUEUED)
             .order_by(col(OutboundMessage.next_attempt_at))
             .limit(1)
         ).first()
+    if due is not None and breaker is not None and breaker.until is not None:
+        return max(due, breaker.until)
+    return due
 
 
 async def send_due(
-    engine: Engine, settings: Settings, now: Callable[[], datetime] = utcnow
+    engine: Engine,
+    settings: Settings,
+    now: Callable[[], datetime] = utcnow,
+    breaker: Breaker | None = None,
 ) -> SendSummary:
+    """Send the replies due now, oldest first, until the round's time budget is spent
+    or the server fails in a way that is no reply's (module docstring)."""
     endpoint = settings.smtp
     if endpoint is None:
         raise ValueError("MAILBOT_SMTP_URL is not set")
+    breaker = breaker or Breaker(settings.smtp_breaker_failures)
+    if not breaker.allows(now()):
+        return SendSummary(paused=True)
     with transaction(engine) as session:
         due = session.exec(
             select(OutboundMessage.id)
@@ -84,10 +160,16 @@ async def send_due(
             .order_by(col(OutboundMessage.id))
         ).all()
     sent = retrying = failed = 0
-    smtp = SmtpSession(endpoint, settings.sender, settings.tls_ca_file)
+    budget_ends = time.monotonic() + settings.send_budget_seconds
+    smtp = SmtpSession(
+        endpoint, settings.sender, settings.tls_ca_file, timeout=settings.smtp_timeout_seconds
+    )
     try:
         for row_id in due:
             assert row_id is not None
+            if time.monotonic() >= budget_ends:
+                log.info("sending gives way to mail handling; %d due left", len(due) - sent)
+                break
             with transaction(engine) as session:
                 row = session.get_one(OutboundMessage, row_id)
                 case = session.get_one(Case, row.case_id)
@@ -95,20 +177,87 @@ async def send_due(
             try:
                 await smtp.send(message)
             except SendFailure as failure:
-                gave_up = _record_failure(
-                    engine, row_id, failure, settings.send_max_attempts, now()
-                )
-                failed += gave_up
-                retrying += not gave_up
-                continue
-            _record_sent(engine, row_id, now())
+                if not failure.consumes_attempt:
+                    _record_waiting(engine, row_id, failure)
+                    retrying += 1
+                else:
+                    gave_up = _record_failure(
+                        engine, row_id, failure, settings.send_max_attempts, now()
+                    )
+                    failed += gave_up
+                    retrying += not gave_up
+                if failure.scope == FailureScope.REPLY:
+                    continue
+                if breaker.failed(failure, now()):
+                    _pause(engine, breaker, len(due) - sent)
+                break
+            record_sent(engine, row_id, now())
             sent += 1
+            if breaker.succeeded():
+                _resume(engine)
     finally:
         await smtp.close()
     return SendSummary(sent=sent, retrying=retrying, failed=failed)
 
 
-def _record_sent(engine: Engine, row_id: int, at: datetime) -> None:
+def _pause(engine: Engine, breaker: Breaker, waiting: int) -> None:
+    assert breaker.until is not None
+    # Loud, and without personal data: the reason is a code and a kind of failure.
+    log.error(
+        "SENDING PAUSED until %s: %s (%d failure(s) in a row); %d repl(ies) wait queued. "
+        "Check MAILBOT_SMTP_URL and the SMTP server; `mailbot status` shows the state",
+        breaker.until.isoformat(timespec="seconds"),
+        breaker.reason,
+        breaker.failures,
+        waiting,
+    )
+    _write_state(engine, "paused", breaker)
+    breaker.stored = True
+
+
+def _resume(engine: Engine) -> None:
+    with transaction(engine) as session:
+        row = session.get(SendingState, 1)
+        was_paused = row is not None and row.state == "paused"
+    if was_paused:
+        log.warning("sending resumed: the SMTP server took a reply again")
+        _write_state(engine, "sending", None)
+
+
+def _write_state(engine: Engine, state: str, breaker: Breaker | None) -> None:
+    with transaction(engine) as session:
+        row = session.get(SendingState, 1) or SendingState(id=1, state=state)
+        row.state = state
+        row.reason = breaker.reason[:200] if breaker and breaker.reason else None
+        row.since = breaker.since if breaker else None
+        row.until = breaker.until if breaker else None
+        row.failures = breaker.failures if breaker else 0
+        row.updated_at = utcnow()
+        session.add(row)
+
+
+def sending_state(session: Session) -> dict[str, object]:
+    """What `mailbot status --json` says under "sending"."""
+    row = session.get(SendingState, 1)
+    if row is None or row.state != "paused":
+        return {"state": "sending", "reason": None, "since": None, "until": None}
+    return {
+        "state": row.state,
+        "reason": row.reason,
+        "since": row.since.isoformat() if row.since else None,
+        "until": row.until.isoformat() if row.until else None,
+    }
+
+
+def _record_waiting(engine: Engine, row_id: int, failure: SendFailure) -> None:
+    """A failure that is no reply's: the reply stays due, its attempts untouched."""
+    with transaction(engine) as session:
+        row = session.get_one(OutboundMessage, row_id)
+        row.last_error = failure.reason[:1000]
+        session.add(row)
+
+
+def record_sent(engine: Engine, row_id: int, at: datetime) -> None:
     with transaction(engine) as session:
         row = session.get_one(OutboundMessage, row_id)
         case = session.get_one(Case, row.case_id)

@@ -15,7 +15,13 @@ from sqlmodel import Session, col, select
 from classifiers import RIGHTS
 from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import receipt_date
-from mailbot.cases.lifecycle import IllegalTransition, close, extend, transition
+from mailbot.cases.lifecycle import (
+    IllegalTransition,
+    close,
+    extend,
+    identity_request_sent,
+    transition,
+)
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.replies.approval import missing_remedies
 from mailbot.replies.catalogue import CATALOGUE, TAKES_EFFECT_AT_ONCE
@@ -36,6 +42,8 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
     _record_facts(session, case, reply, at)
     if case.status == CaseStatus.CLOSED:
         return  # a late copy of a letter (a resend after a crash) changes nothing
+    if asks_for_identity(case, reply):
+        identity_request_sent(session, case, at)
     if kind == "acknowledgement" and case.status == CaseStatus.NEW:
         transition(session, case, CaseStatus.IN_PROGRESS, "bot", "acknowledged")
         return
@@ -51,6 +59,21 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
         transition(session, case, CaseStatus.ANSWERED, "bot", f"{kind} sent")
     close(session, case, outcome, "bot", at, f"{kind} sent")
     _retire_other_drafts(session, case, reply)
+
+
+def asks_for_identity(case: Case, reply: OutboundMessage) -> bool:
+    """Whether `reply` is the letter asking for the ID copy: the ID request itself, or
+    the acknowledgement drafted with it (`lifecycle.request_identity` put the case in
+    awaiting_identity with a doubt; no copy arrived or was checked since)."""
+    if case.status != CaseStatus.AWAITING_IDENTITY or case.doubt_reason is None:
+        return False
+    if reply.kind == "id_request":
+        return True
+    return (
+        reply.kind == "acknowledgement"
+        and case.id_received_at is None
+        and case.identity_verified is None
+    )
 
 
 def _record_facts(session: Session, case: Case, reply: OutboundMessage, at: datetime) -> None:

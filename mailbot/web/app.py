@@ -25,6 +25,7 @@ from mailbot.web.routes import (
     drafts,
     health,
     mails,
+    outbox,
     queue,
     signin,
     staff,
@@ -38,7 +39,18 @@ def create_app(context: WebContext) -> FastAPI:
     app = FastAPI(title="privacy-mailbot", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.web = context
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (health, signin, queue, cases, drafts, mails, suppression, staff, dashboard):
+    for module in (
+        health,
+        signin,
+        queue,
+        cases,
+        drafts,
+        mails,
+        outbox,
+        suppression,
+        staff,
+        dashboard,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(SignInNeeded, _to_sign_in)
     app.add_exception_handler(StarletteHTTPException, _error_page)

@@ -39,6 +39,7 @@ MENU: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.DPO: (
         ("/cases", "Queue"),
         ("/mails", "Quarantine"),
+        ("/outbox", "Outbox"),
         ("/suppression", "Suppression list"),
         ("/dashboard", "Figures"),
     ),

@@ -85,6 +85,7 @@ def test_four_languages_become_cases_and_threaded_acknowledgements(
         "cases": 4,
         "outbox": {"sent": 4, "queued": 0, "failed": 0},
         "quarantined": 0,
+        "sending": {"state": "sending", "reason": None, "since": None, "until": None},
     }
     flags = imap_flags(dovecot, mail_account)
     assert all(b"$MailbotDone" in f and b"\\Seen" in f for f in flags.values()), flags
@@ -205,6 +206,7 @@ def test_sigkill_mid_batch_loses_nothing_and_sends_nothing_twice(
         "cases": total,
         "outbox": {"sent": total, "queued": 0, "failed": 0},
         "quarantined": 0,
+        "sending": {"state": "sending", "reason": None, "since": None, "until": None},
     }
     sent = smtp_sink.messages()
     answered = [m["In-Reply-To"] for m in sent]

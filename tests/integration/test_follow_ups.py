@@ -20,7 +20,7 @@ from mailbot.schedule import run_scheduled_work
 from mailbot.store.models import Attachment, InboundMessage, KnownAccount, utcnow
 from mailbot.worker import Worker
 from tests.idcards.render import render_sample
-from tests.maildir_worker import deliver, maildir_worker
+from tests.maildir_worker import deliver, maildir_worker, send_queued
 from tests.mailfactory import request_mail
 
 ANNA = "Anna Peeters <anna.peeters@example.org>"
@@ -97,7 +97,14 @@ def test_the_clock_reminds_then_drafts_the_closure_and_warns_the_dpo(tmp_path: P
     worker = _worker(tmp_path)
     _deliver(worker, request_mail(sender=ANNA, language="fr"))
     (case,) = _cases(worker)
-    assert case.status == CaseStatus.AWAITING_IDENTITY and case.id_requested_at is not None
+    # Reminders count from the day the request left, not from the draft.
+    assert case.status == CaseStatus.AWAITING_IDENTITY and case.id_requested_at is None
+    run_scheduled_work(worker.engine, worker.bot, utcnow() + timedelta(days=20))
+    with transaction(worker.engine) as session:
+        assert [row.kind for row in session.exec(select(OutboundMessage))] == ["acknowledgement"]
+    send_queued(worker.engine)
+    (case,) = _cases(worker)
+    assert case.id_requested_at is not None
     start = case.id_requested_at
 
     run_scheduled_work(worker.engine, worker.bot, start + timedelta(days=8))

@@ -4,8 +4,10 @@ and a resend carries the same Message-ID."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
@@ -14,6 +16,7 @@ from mailbot.cases.models import OutboundMessage, OutboundStatus
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.replies.outbox import retry_delay, send_due
+from mailbot.reports import status_counts
 from mailbot.runtime import open_worker
 from mailbot.store.models import utcnow
 from mailbot.worker import Worker
@@ -21,11 +24,14 @@ from tests.mailfactory import request_mail
 from tests.servers.mailservers import start_smtp_sink
 
 
-def _worker(tmp_path: Path, smtp_url: str, max_attempts: int = 8) -> Worker:
+def _worker(
+    tmp_path: Path, smtp_url: str, max_attempts: int = 8, with_mail: bool = True, **more: Any
+) -> Worker:
     inbox = tmp_path / "inbox"
     for sub in ("new", "cur", "tmp"):
         (inbox / sub).mkdir(parents=True, exist_ok=True)
-    (inbox / "new" / "one").write_bytes(request_mail(language="fr"))
+    if with_mail:
+        (inbox / "new" / "one").write_bytes(request_mail(language="fr"))
     settings = Settings(
         maildir=inbox,
         classifier="baseline",
@@ -33,6 +39,7 @@ def _worker(tmp_path: Path, smtp_url: str, max_attempts: int = 8) -> Worker:
         data_dir=tmp_path,
         send_max_attempts=max_attempts,
         database_url=f"sqlite:///{tmp_path / 'outbox.sqlite3'}",
+        **more,
     )
     return open_worker(settings)
 
@@ -92,13 +99,85 @@ def test_final_refusal_fails_the_reply_at_once(tmp_path: Path) -> None:
     assert "550" in (row.last_error or "")
 
 
-def test_unreachable_server_counts_attempts_until_it_gives_up(tmp_path: Path) -> None:
+def test_unreachable_server_is_no_verdict_on_the_reply(tmp_path: Path) -> None:
+    # Issue 11, defect 3/7: before, two refused connections failed the reply for good.
     worker = _worker(tmp_path, "smtp://127.0.0.1:9", max_attempts=2)  # nothing listens on 9
     asyncio.run(worker.run(once=True))
     later = lambda: utcnow() + timedelta(hours=2)  # noqa: E731
     asyncio.run(send_due(worker.engine, worker.bot.settings, now=later))
     row = _reply(worker)
-    assert (row.status, row.attempts) == (OutboundStatus.FAILED, 2)
+    assert (row.status, row.attempts) == (OutboundStatus.QUEUED, 0)
+    assert "cannot connect" in (row.last_error or "")
+
+
+def test_wrong_password_keeps_replies_queued_pauses_sending_and_says_so(
+    tmp_path: Path, caplog: Any
+) -> None:
+    """Issue 11, defect 3: a 535 failed every reply after one attempt, for good."""
+    sink = start_smtp_sink(tmp_path / "sink", password="right")
+    try:
+        url = f"smtp://bot:wrong@{sink.host}:{sink.port}"
+        worker = _worker(tmp_path, url, max_attempts=1)
+        with caplog.at_level("ERROR", logger="mailbot.replies.outbox"):
+            summary = asyncio.run(worker.run(once=True))
+        assert (summary.sent, summary.send_failures) == (0, 0)
+        row = _reply(worker)
+        assert (row.status, row.attempts) == (OutboundStatus.QUEUED, 0)
+        assert "535" in (row.last_error or "")
+        sending = status_counts(worker.engine)["sending"]
+        assert sending["state"] == "paused" and "535" in sending["reason"]
+        assert sending["since"] and sending["until"]
+        (line,) = [r for r in caplog.records if r.levelname == "ERROR"]
+        assert "SENDING PAUSED" in line.getMessage() and "535" in line.getMessage()
+        assert row.to_address not in line.getMessage()
+
+        # The same worker does not hammer the server while paused.
+        assert asyncio.run(
+            send_due(worker.engine, worker.bot.settings, breaker=worker.breaker)
+        ).paused
+
+        # The password fixed, the restarted worker sends the reply and says so.
+        url = f"smtp://bot:right@{sink.host}:{sink.port}"
+        fixed = _worker(tmp_path, url, max_attempts=1, with_mail=False)
+        assert asyncio.run(fixed.run(once=True)).sent == 1
+        row = _reply(fixed)
+        assert (row.status, row.attempts) == (OutboundStatus.SENT, 1)
+        assert status_counts(fixed.engine)["sending"]["state"] == "sending"
+        sink.wait_for(1)
+    finally:
+        sink.stop()
+
+
+def test_silent_server_does_not_hold_up_reading_and_handling(tmp_path: Path) -> None:
+    """Issue 11, defect 7: each reply waited 60 s, one after the other, and ingest and
+    handling waited too."""
+    sink = start_smtp_sink(tmp_path / "sink", silent=True)
+    try:
+        inbox = tmp_path / "inbox" / "new"
+        inbox.mkdir(parents=True)
+        for n in range(3):
+            (inbox / f"first-{n}").write_bytes(
+                request_mail(language="fr", sender=f"p{n}@example.org")
+            )
+        worker = _worker(tmp_path, sink.url, smtp_timeout_seconds=1, smtp_breaker_failures=1)
+        started = time.monotonic()
+        summary = asyncio.run(worker.run(once=True))
+        assert time.monotonic() - started < 8  # one 1 s timeout, not 60 s per reply
+        assert summary.handled == 4 and summary.sent == 0
+        assert status_counts(worker.engine)["sending"]["state"] == "paused"
+
+        # New mail is read and handled at once while the replies wait for the server.
+        (inbox / "later").write_bytes(request_mail(language="fr", sender="late@example.org"))
+        started = time.monotonic()
+        summary = asyncio.run(worker.round())
+        assert time.monotonic() - started < 1
+        assert summary.handled == 1
+        with transaction(worker.engine) as session:
+            rows = session.exec(select(OutboundMessage)).all()
+        assert len(rows) >= 5
+        assert {(r.status, r.attempts) for r in rows} == {(OutboundStatus.QUEUED, 0)}
+    finally:
+        sink.stop()
 
 
 def test_backoff_grows_and_is_capped() -> None:

@@ -153,6 +153,7 @@ def test_worker_opens_a_case_and_acknowledges_each_request(worker_run: WorkerRun
         "cases": len(REQUEST_LANGUAGES),
         "outbox": {"sent": len(REQUEST_LANGUAGES), "queued": 0, "failed": 0},
         "quarantined": 0,
+        "sending": {"state": "sending", "reason": None, "since": None, "until": None},
     }
 
 

@@ -1,5 +1,9 @@
 """The SMTP capture sink: an aiosmtpd child process that files every mail it accepts in a maildir.
 
+On request it behaves as a badly configured or unwell server would: `password` makes
+it require AUTH and answer 535 to any other password (and accept that one); `silent`
+makes it accept connections and never say a word, not even the greeting.
+
 `start_smtp_sink` runs `python -m tests.servers.smtp_sink` and hands back an SmtpSink that
 reads the captured mails; the command line is the child's entry point, not meant for people.
 """
@@ -53,7 +57,9 @@ class SmtpSink:
         terminate(self.process)
 
 
-def start_smtp_sink(workdir: Path, fail_first: int = 0) -> SmtpSink:
+def start_smtp_sink(
+    workdir: Path, fail_first: int = 0, password: str | None = None, silent: bool = False
+) -> SmtpSink:
     workdir = workdir.resolve()  # the child runs from the repository root
     maildir, port_file = workdir / "maildir", workdir / "smtp-sink.port"
     for box in ("tmp", "new", "cur"):
@@ -61,6 +67,10 @@ def start_smtp_sink(workdir: Path, fail_first: int = 0) -> SmtpSink:
     port_file.unlink(missing_ok=True)
     command = [sys.executable, "-m", "tests.servers.smtp_sink", "--maildir", str(maildir),
                "--fail-first", str(fail_first), "--port-file", str(port_file)]  # fmt: skip
+    if password is not None:
+        command += ["--password", password]
+    if silent:
+        command.append("--silent")
     process = spawn(command, workdir / "smtp-sink.log")
     await_start("the SMTP sink", process, port_file.exists, workdir / "smtp-sink.log")
     return SmtpSink(HOST, int(port_file.read_text()), maildir, process)
@@ -87,14 +97,51 @@ class CaptureHandler:
         return f"250 2.0.0 OK queued as {name}"
 
 
-async def serve_sink(port: int, maildir: Path, fail_first: int, port_file: Path | None) -> None:
+class Silent(asyncio.Protocol):
+    """Takes the connection and the bytes sent, and never answers."""
+
+    def data_received(self, data: bytes) -> None:
+        pass
+
+
+def _password_check(password: str) -> Any:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = isinstance(data, LoginPassword) and data.password == password.encode()
+        return AuthResult(success=ok, handled=False)  # aiosmtpd then answers 235 or 535
+
+    return check
+
+
+async def serve_sink(
+    port: int,
+    maildir: Path,
+    fail_first: int,
+    port_file: Path | None,
+    password: str | None = None,
+    silent: bool = False,
+) -> None:
     from aiosmtpd.smtp import SMTP
 
     handler = CaptureHandler(maildir, fail_first)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(handler, hostname="sink.example.test", enable_SMTPUTF8=True), HOST, port
-    )
+
+    def protocol() -> asyncio.Protocol:
+        if silent:
+            return Silent()
+        if password is None:
+            return SMTP(handler, hostname="sink.example.test", enable_SMTPUTF8=True)
+        return SMTP(
+            handler,
+            hostname="sink.example.test",
+            enable_SMTPUTF8=True,
+            auth_required=True,
+            auth_require_tls=False,  # the sink has no TLS; a test password only
+            authenticator=_password_check(password),
+        )
+
+    server = await loop.create_server(protocol, HOST, port)
     if port_file is not None:
         draft = port_file.with_suffix(".draft")
         draft.write_text(str(server.sockets[0].getsockname()[1]))
@@ -112,8 +159,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--maildir", type=Path, required=True)
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--port-file", type=Path)
+    parser.add_argument("--password", help="require AUTH with this password (535 otherwise)")
+    parser.add_argument("--silent", action="store_true", help="accept, never answer")
     args = parser.parse_args(argv)
-    asyncio.run(serve_sink(args.port, args.maildir, args.fail_first, args.port_file))
+    asyncio.run(
+        serve_sink(
+            args.port, args.maildir, args.fail_first, args.port_file, args.password, args.silent
+        )
+    )
 
 
 if __name__ == "__main__":

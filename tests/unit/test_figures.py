@@ -127,6 +127,7 @@ def realistic_cases(engine: Engine) -> None:
         paused = opened(session, START + 8 * day)
         sent(session, paused, "acknowledgement", timedelta(minutes=2))
         request_identity(session, paused, "unknown_address", paused.received_at, True)
+        sent(session, paused, "id_request", timedelta(minutes=3))  # the clock pauses now
         mail(session, paused, paused.received_at + 9 * day, id_copy=True)
         checked_at = paused.received_at + 9 * day
         record_identity_check(session, paused, True, "eid copy", "dana", checked_at)
@@ -135,6 +136,7 @@ def realistic_cases(engine: Engine) -> None:
         waiting = opened(session, START + 9 * day)
         sent(session, waiting, "acknowledgement", timedelta(minutes=4))
         request_identity(session, waiting, "third_party", waiting.received_at, True)
+        sent(session, waiting, "id_request", timedelta(minutes=5))
 
         opened(session, START + 10 * day)  # never acknowledged, open and overdue
         notice_too_late = opened(session, START + 11 * day, extension_reason="too late")

@@ -79,10 +79,16 @@ def _kinds(session: Session) -> list[str]:
     return list(session.exec(select(CaseEvent.kind)).all())
 
 
+def _ask(session: Session, case: Case, reason: str, at: datetime, allowed: bool = True) -> None:
+    """The ID request drafted and, at the same moment, sent (outcomes.after_sent)."""
+    request_identity(session, case, reason, at, allowed)
+    after_sent(session, case, _draft(session, case, "id_request", "Your ID, please.\n"), at)
+
+
 def test_a_timely_id_request_pauses_the_clock_by_the_days_waited(engine: Engine) -> None:
     with transaction(engine) as session:
         case = _case(session)
-        request_identity(session, case, "unknown_address", RECEIVED + timedelta(hours=2), True)
+        _ask(session, case, "unknown_address", RECEIVED + timedelta(hours=2))
         assert case.status == CaseStatus.AWAITING_IDENTITY and case.clock_paused
         record_identity_check(
             session, case, True, "id-copy:eid_front", "bot", RECEIVED + timedelta(days=6)
@@ -96,10 +102,53 @@ def test_a_timely_id_request_pauses_the_clock_by_the_days_waited(engine: Engine)
         assert _kinds(session)[-2:] == ["identity_checked", "status_changed"]
 
 
+def test_the_clock_pauses_only_when_the_id_request_has_left(engine: Engine) -> None:
+    """Issue 11, defect 3: the clock paused when the request was drafted, and stayed
+    paused for a request nobody received (every reply failing on a wrong password)."""
+    with transaction(engine) as session:
+        case = _case(session)
+        request_identity(session, case, "unknown_address", RECEIVED + timedelta(hours=2), True)
+        assert case.status == CaseStatus.AWAITING_IDENTITY
+        assert not case.clock_paused and case.id_requested_at is None
+        # Nothing asked yet: no reminder, no closing as not identified.
+        assert "id_reminder" not in due_work(
+            case, RECEIVED + timedelta(days=8), TIMING, frozenset()
+        )
+        # The acknowledgement carrying the request leaves the next (working) day: in time.
+        ack = _draft(session, case, "acknowledgement", "Received; your ID, please.\n")
+        left = RECEIVED + timedelta(days=1)
+        after_sent(session, case, ack, left)
+        assert case.clock_paused and case.id_requested_at == left
+        assert _kinds(session)[-1] == "identity_request_sent"
+        # A second request (the back of a card came alone) moves nothing.
+        after_sent(
+            session,
+            case,
+            _draft(session, case, "id_request", "The front.\n"),
+            left + timedelta(days=3),
+        )
+        assert case.id_requested_at == left
+
+
+def test_an_id_request_that_leaves_late_does_not_pause_the_clock(engine: Engine) -> None:
+    """Drafted in time, sent on Monday 9 March (receipt Thursday 5): measured on the day
+    it left, it was not asked within a working day (LEGAL.md §1.7)."""
+    with transaction(engine) as session:
+        case = _case(session)
+        request_identity(session, case, "unknown_address", RECEIVED + timedelta(hours=2), True)
+        after_sent(
+            session,
+            case,
+            _draft(session, case, "id_request", "Your ID.\n"),
+            RECEIVED + timedelta(days=4),
+        )
+        assert not case.clock_paused and case.id_requested_at == RECEIVED + timedelta(days=4)
+
+
 def test_a_late_id_request_does_not_pause_the_clock(engine: Engine) -> None:
     with transaction(engine) as session:
         case = _case(session)
-        request_identity(session, case, "unknown_address", RECEIVED + timedelta(days=5), True)
+        _ask(session, case, "unknown_address", RECEIVED + timedelta(days=5))
         assert not case.clock_paused
         record_identity_check(
             session, case, True, "dpo-review", "Dana", RECEIVED + timedelta(days=9)
@@ -110,7 +159,7 @@ def test_a_late_id_request_does_not_pause_the_clock(engine: Engine) -> None:
 def test_the_charters_always_policy_never_pauses_the_clock(engine: Engine) -> None:
     with transaction(engine) as session:
         case = _case(session)
-        request_identity(session, case, "policy_always", RECEIVED, pause_allowed=False)
+        _ask(session, case, "policy_always", RECEIVED, allowed=False)
         assert not case.clock_paused
         record_identity_check(
             session, case, True, "id-copy:eid_front", "bot", RECEIVED + timedelta(days=9)
@@ -164,7 +213,7 @@ def test_the_clock_brings_a_reminder_then_closure(
 ) -> None:
     with transaction(engine) as session:
         case = _case(session)
-        request_identity(session, case, "unknown_address", RECEIVED, True)
+        _ask(session, case, "unknown_address", RECEIVED)
         case.legal_due = date(2026, 3, 31)  # the DPO warning window opens on day 21
         assert due_work(case, RECEIVED + timedelta(days=days), TIMING, frozenset()) == expected
         case.id_reminded_at = RECEIVED + timedelta(days=7)
@@ -264,7 +313,7 @@ def test_a_second_notice_of_an_extended_case_is_not_a_late_one(engine: Engine) -
 def test_an_extension_told_during_a_pause_keeps_the_date_it_told(engine: Engine) -> None:
     with transaction(engine) as session:
         case = _case(session, extension_reason="complex")
-        request_identity(session, case, "unknown_address", RECEIVED + timedelta(hours=2), True)
+        _ask(session, case, "unknown_address", RECEIVED + timedelta(hours=2))
         extend(session, case, "complex", date(2026, 3, 10), "Dana")  # told: 5 June
         record_identity_check(
             session, case, True, "id-copy:eid_front", "bot", RECEIVED + timedelta(days=6)

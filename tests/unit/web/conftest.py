@@ -27,7 +27,7 @@ from mailbot.web.app import create_app
 from mailbot.web.auth import COOKIE
 from mailbot.web.context import WebContext
 from mailbot.worker import Worker
-from tests.maildir_worker import deliver, maildir_worker
+from tests.maildir_worker import deliver, maildir_worker, send_queued
 
 PASSWORD = "correct horse battery staple"
 PEOPLE = {"dpo": "Dana DPO", "compliance": "Chris Compliance", "admin": "Ada Admin"}
@@ -136,6 +136,12 @@ def delivered(worker: Worker, raw: bytes) -> Case:
         found = session.exec(select(Case).order_by(col(Case.id).desc())).first()
         assert found is not None, "the bot opened no case"
         return found
+
+
+def replies_left(context: WebContext) -> None:
+    """The SMTP server took every queued reply (these tests have none: replies stay
+    queued), with what sending means for each case (replies.outcomes.after_sent)."""
+    send_queued(context.engine)
 
 
 def events_of(context: WebContext, case_id: int | None, kind: str | None = None) -> list[CaseEvent]:

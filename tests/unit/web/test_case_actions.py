@@ -23,6 +23,7 @@ from tests.unit.web.conftest import (
     drafts_of,
     events_of,
     refused_to_others,
+    replies_left,
     signed_in_as,
     token_of,
 )
@@ -142,7 +143,10 @@ def _check_the_copy(context: WebContext, case: Case) -> None:
 
 def test_the_id_copy_sent_after_the_id_request(context: WebContext, worker: Worker) -> None:
     case = delivered(worker, request_mail(sender=ANNA))
-    assert case.status == CaseStatus.AWAITING_IDENTITY and case.id_requested_at is not None
+    # Asked once the acknowledgement carrying the request has left, not when drafted.
+    assert case.status == CaseStatus.AWAITING_IDENTITY and case.id_requested_at is None
+    replies_left(context)
+    assert case_named(context, case.reference).id_requested_at is not None
     follow_up = request_mail(
         sender=ANNA, subject=f"ID [{case.reference}]", body="Here it is.", attachments=CARD
     )

@@ -26,6 +26,7 @@ from tests.unit.web.conftest import (
     editor_text,
     insert_case,
     refused_to_others,
+    replies_left,
     signed_in_as,
 )
 
@@ -133,6 +134,9 @@ def test_the_explainer_names_a_belgian_holiday(context: WebContext) -> None:
 
 def test_the_explainer_names_the_pause_for_an_id_copy(context: WebContext, worker: Worker) -> None:
     case = delivered(worker, request_mail(sender=ANNA))  # an unknown address: ID asked
+    assert not case.clock_paused  # only drafted: the clock pauses once the request left
+    replies_left(context)
+    case = case_named(context, case.reference)
     assert case.clock_paused
     page = signed_in_as(context, "dpo").get(f"/cases/{case.reference}").text
     asked = f"{case.receipt_date:%a} {case.receipt_date.isoformat()}"

@@ -1,0 +1,110 @@
+"""What the DPO does with replies the bot gave up on: put them back in the queue.
+
+A reply fails for good when the server refused that message (a recipient unknown) or
+after the configured attempts. Once the cause is fixed (an address corrected at the
+server, an outage over), `requeue_failed` hands them back to the worker with their
+attempts reset, each under the person's name in its case's audit trail. A reply of a
+closed case stays failed: the case was settled without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from mailbot.actions import Done, NotFound, Refused, who
+from mailbot.cases.audit import append_event
+from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
+
+WAITING = (OutboundStatus.FAILED, OutboundStatus.QUEUED)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A failed or queued reply as the DPO sees it: no address, subject or text."""
+
+    id: int
+    reference: str
+    kind: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    created_at: datetime
+
+
+def outbox_rows(session: Session, limit: int = 500) -> list[OutboxRow]:
+    """Failed replies first, then queued ones, oldest first."""
+    rows = session.exec(
+        select(OutboundMessage, Case.reference)
+        .join(Case, col(Case.id) == col(OutboundMessage.case_id))
+        .where(col(OutboundMessage.status).in_(WAITING))
+        .order_by(col(OutboundMessage.status), col(OutboundMessage.id))
+        .limit(limit)
+    ).all()
+    return [
+        OutboxRow(
+            id=reply.id or 0,
+            reference=reference,
+            kind=reply.kind,
+            status=reply.status,
+            attempts=reply.attempts,
+            last_error=reply.last_error,
+            next_attempt_at=reply.next_attempt_at,
+            created_at=reply.created_at,
+        )
+        for reply, reference in rows
+    ]
+
+
+def requeue_failed(
+    session: Session, actor: str, now: datetime, reply_id: int | None = None
+) -> Done:
+    """Put one failed reply (`reply_id`) or every failed one back in the queue."""
+    name = who(actor)
+    if reply_id is not None:
+        reply = session.get(OutboundMessage, reply_id)
+        if reply is None:
+            raise NotFound(f"no reply numbered {reply_id}")
+        if reply.status != OutboundStatus.FAILED:
+            raise Refused(f"reply {reply_id} is {reply.status}: only a failed reply is re-queued")
+        if _case_closed(session, reply):
+            raise Refused(f"reply {reply_id} belongs to a closed case: it stays failed")
+        _requeue(session, reply, name, now)
+        return Done(f"reply {reply_id} is queued again: the worker sends it on its next round")
+    failed = session.exec(
+        select(OutboundMessage)
+        .where(OutboundMessage.status == OutboundStatus.FAILED)
+        .order_by(col(OutboundMessage.id))
+    ).all()
+    requeued = kept = 0
+    for reply in failed:
+        if _case_closed(session, reply):
+            kept += 1
+            continue
+        _requeue(session, reply, name, now)
+        requeued += 1
+    if not failed:
+        return Done("no failed reply to re-queue")
+    closed = f"; {kept} of closed cases stay failed" if kept else ""
+    return Done(f"{requeued} failed repl(ies) queued again{closed}")
+
+
+def _case_closed(session: Session, reply: OutboundMessage) -> bool:
+    return session.get_one(Case, reply.case_id).status == CaseStatus.CLOSED
+
+
+def _requeue(session: Session, reply: OutboundMessage, name: str, now: datetime) -> None:
+    detail = {
+        "outbound_id": reply.id,
+        "kind": reply.kind,
+        "attempts": reply.attempts,
+        "error": reply.last_error,
+    }
+    reply.status = OutboundStatus.QUEUED
+    reply.attempts = 0
+    reply.next_attempt_at = now
+    session.add(reply)
+    append_event(session, reply.case_id, "reply_requeued", name, detail)
