@@ -107,7 +107,10 @@ def test_unreachable_server_is_no_verdict_on_the_reply(tmp_path: Path) -> None:
     asyncio.run(send_due(worker.engine, worker.bot.settings, now=later))
     row = _reply(worker)
     assert (row.status, row.attempts) == (OutboundStatus.QUEUED, 0)
-    assert "cannot connect" in (row.last_error or "")
+    # Refused at once, or (on a loaded machine) no answer within the connect timeout:
+    # either way a fault of the server, recorded as such.
+    error = row.last_error or ""
+    assert "cannot connect" in error or "did not answer" in error, error
 
 
 def test_wrong_password_keeps_replies_queued_pauses_sending_and_says_so(

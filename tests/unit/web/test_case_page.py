@@ -212,7 +212,8 @@ def test_failed_sender_authentication_is_a_doubt_shown_on_case_and_draft(
     )
     case = delivered(worker, forged)
     assert case.doubt_reason == "sender_not_authenticated"
-    assert case.id_requested_at is not None  # a known account, and still an ID is asked
+    # A known account, and still an ID is asked (id_requested_at is set when it leaves).
+    assert case.status == "awaiting_identity"
     dpo = signed_in_as(context, "dpo")
     page = dpo.get(f"/cases/{case.reference}").text
     assert "Sender authentication failed" in page and "dmarc" in page
