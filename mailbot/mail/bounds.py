@@ -68,6 +68,13 @@ class _Tally:
     fields: int = 0
     size: int = 0
     parameters: int = 0
+    parts: int = 1
+
+    def add_part(self) -> None:
+        """One more part; past twice the limit, parsing alone costs seconds."""
+        self.parts += 1
+        if self.parts > 2 * self.limits.max_parts:
+            raise MalformedMail(f"too many MIME parts ({self.parts}+ > {self.limits.max_parts})")
 
     def add_line(self, length: int) -> None:
         if length > self.limits.max_header_line_bytes:
@@ -123,10 +130,11 @@ def refuse_unbounded(raw: bytes, limits: ParseLimits) -> None:
         # A closing "--b--" is not in the set: only an opening delimiter starts a part.
         if delimiter.group(1).rstrip() in boundaries
     )
-    for parts, start in enumerate(opening, start=2):
-        if parts > 2 * limits.max_parts:  # parsing alone costs seconds on part bombs
-            total = parts + sum(1 for _ in opening)
+    for start in opening:
+        if tally.parts >= 2 * limits.max_parts:  # parsing alone costs seconds on part bombs
+            total = tally.parts + 1 + sum(1 for _ in opening)
             raise MalformedMail(f"too many MIME parts ({total} > {limits.max_parts})")
+        tally.add_part()
         _check_block(raw, start, tally, boundaries)
 
 
@@ -159,6 +167,8 @@ def _check_one_block(
             continue  # what follows a line that is no field is a body, read cheaply
         tally.add_line(len(line) + 1)
         if not line:  # the blank line that ends the header
+            if status:
+                tally.add_part()  # each block of status fields is a part of its own
             return (next_start if enclosing or status or not fields else None), status
         if line[:1] in (b" ", b"\t"):  # a folded field continues
             size, parameters = size + len(line), parameters + line.count(b";")

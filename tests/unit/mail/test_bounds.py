@@ -165,3 +165,15 @@ def test_quotes_and_backslashes_are_bounded(special: bytes) -> None:
     # 11,000 backslashes 1.6 s.
     raw = b"From: a@example.org\r\nTo: dma" + special * 20_000 + b"\r\n\r\nhi\r\n"
     assert _refusal(raw) == "too many quotes or brackets in one header field (over 1000)"
+
+
+def test_blank_lines_in_a_delivery_status_count_as_parts() -> None:
+    # Found by scripts/fuzz_parse: 120,000 blank lines after a status block are as many
+    # parts to the parser (7 s for 125 KB), counted only after parsing.
+    raw = (
+        b"From: MAILER-DAEMON@example.org\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/report; boundary=B\r\n\r\n"
+        b"--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Action: failed\r\n" + b"\r\n" * 120_000 + b"--B--\r\n"
+    )
+    assert _refusal(raw).startswith("too many MIME parts (")
