@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from email.message import EmailMessage
 
 import pytest
@@ -291,3 +292,12 @@ def test_own_domains_are_optional() -> None:
     mail: ParsedMail = parse_mail(msg.as_bytes())
 
     assert screen(mail, OWN).verdict is Verdict.ANSWER
+
+
+def test_a_text_of_empty_lines_is_screened_in_linear_time() -> None:
+    # Found by scripts/fuzz_parse: failure wording then 190,000 empty lines held the
+    # screening for minutes (the SMTP reply pattern ran over every empty line from each).
+    body = "The message could not be delivered." + "\n" * 190_000 + "550 5.1.1 user unknown"
+    started = time.monotonic()
+    assert _screen(_mail(body=body)).verdict is Verdict.BOUNCE
+    assert time.monotonic() - started < 5.0
