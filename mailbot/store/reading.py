@@ -102,5 +102,5 @@ def _bounded_headers(head: bytes) -> Message:
 def _header(headers: Message, name: str) -> str:
     try:
         return str(headers.get(name, ""))
-    except (ValueError, TypeError):  # an undecodable header: the DPO sees the rest
+    except Exception:  # undecodable, or nested past the parser's recursion: the rest shows
         return ""

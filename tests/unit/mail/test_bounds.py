@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from email.message import Message
 
 import pytest
 
 from mailbot.mail.bounds import DEFAULT_LIMITS
 from mailbot.mail.parse import MalformedMail, ParseLimits, parse_mail
 from mailbot.store.ingest import header_message_id
+from mailbot.store.reading import _header
 from tests.hostile_mail import (
     HOSTILE_MAILS,
     long_line,
@@ -177,3 +179,18 @@ def test_blank_lines_in_a_delivery_status_count_as_parts() -> None:
         b"Action: failed\r\n" + b"\r\n" * 120_000 + b"--B--\r\n"
     )
     assert _refusal(raw).startswith("too many MIME parts (")
+
+
+def test_nested_comments_are_bounded() -> None:
+    # Found by scripts/fuzz_parse: 654 nested "(" in a Content-Type exhausted the
+    # parser's recursion, and `mails show` then failed on the same header.
+    raw = b"From: a@example.org\r\nContent-Type: text/plain" + b"(" * 654 + b"\r\n\r\nhi\r\n"
+    assert _refusal(raw) == "too many comments in one header field (over 100)"
+
+
+def test_a_header_that_fails_to_decode_shows_as_empty() -> None:
+    class Recursing(Message):
+        def get(self, name: str, failobj: object = None) -> object:
+            raise RecursionError
+
+    assert _header(Recursing(), "From") == ""
