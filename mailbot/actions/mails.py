@@ -41,6 +41,7 @@ def retry_mail(session: Session, mail_id: int, actor: str) -> Done:
     inbound.disposition = Disposition.PENDING
     inbound.reason = None
     inbound.handled_at = None
+    inbound.attempts = 0  # the cause is fixed: two tries again
     # Flag it again in the IMAP folder once handled: "done" replaces "quarantined".
     inbound.marked_in_source = False
     session.add(inbound)

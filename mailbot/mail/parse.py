@@ -11,6 +11,7 @@ from email.message import Message
 from email.parser import BytesParser
 from typing import Any
 
+from mailbot.mail.bounds import DEFAULT_LIMITS, MalformedMail, ParseLimits, refuse_unbounded
 from mailbot.mail.content import attempt, decode_text, html_to_text, sniff_type
 from mailbot.mail.headers import (
     addresses,
@@ -23,7 +24,8 @@ from mailbot.mail.headers import (
     sent_date,
 )
 
-# decode_text, html_to_text and sniff_type live in content.py; callers may import them here.
+# MalformedMail and ParseLimits live in bounds.py, decode_text, html_to_text and
+# sniff_type in content.py; callers may import them here.
 __all__ = [
     "Attachment",
     "MalformedMail",
@@ -34,21 +36,6 @@ __all__ = [
     "parse_mail",
     "sniff_type",
 ]
-
-
-class MalformedMail(ValueError):
-    """A mail the bot refuses to process; `reason` is a short sentence without personal data."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class ParseLimits:
-    max_parts: int = 100
-    max_attachment_bytes: int = 25 * 1024 * 1024
-    max_text_chars: int = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +72,10 @@ class ParsedMail:
 
 _ENCLOSED_MESSAGE_TYPES = frozenset({"message/rfc822", "message/global"})
 _BODY_TYPES = frozenset({"text/plain", "text/html"})
-_BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*"?([^"\r\n;]+)', re.IGNORECASE)
 _DEFECT_WORDS = {"NoBoundaryInMultipartDefect": "multipart without boundary"}
 
 
-def parse_mail(raw: bytes, limits: ParseLimits = ParseLimits()) -> ParsedMail:
+def parse_mail(raw: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedMail:
     """Parse one mail; whatever the bytes, the only exception raised is MalformedMail."""
     try:
         return _parse(raw, limits)
@@ -102,10 +88,8 @@ def parse_mail(raw: bytes, limits: ParseLimits = ParseLimits()) -> ParsedMail:
 def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
     if not raw.strip():
         raise MalformedMail("empty message")
-    # Parsing alone costs seconds on part bombs, so refuse obvious ones before parsing.
-    estimate = _estimated_parts(raw)
-    if estimate > 2 * limits.max_parts:
-        raise MalformedMail(f"too many MIME parts ({estimate} > {limits.max_parts})")
+    # Some headers and part bombs cost the parser minutes: refuse them before parsing.
+    refuse_unbounded(raw, limits)
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     counted = sum(1 for _ in msg.walk())
     if counted > limits.max_parts:
@@ -133,20 +117,6 @@ def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
         attachments=tuple(attachments),
         problems=tuple(dict.fromkeys(problems)),
     )
-
-
-def _estimated_parts(raw: bytes) -> int:
-    """Delimiter lines that open a part, counted in one pass over the lines (a scan per
-    boundary would let a mail with thousands of boundaries take hours)."""
-    boundaries = {m.group(1).strip() for m in _BOUNDARY_PARAM.finditer(raw)} - {b""}
-    if not boundaries:
-        return 1
-    opened = 0
-    for line in raw.split(b"\n"):
-        if line.startswith(b"--"):
-            delimiter = line[2:].rstrip()
-            opened += delimiter in boundaries  # a closing "--b--" is not in the set
-    return 1 + opened
 
 
 def _parts(msg: Message) -> Iterator[Message]:

@@ -10,6 +10,7 @@ each mail once (same Message-ID, sender and text: a shared Message-ID alone is n
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from mailbot.database import transaction
+from mailbot.mail.bounds import DEFAULT_LIMITS
 from mailbot.mail.source import FetchedMail, MailSource, Position
 from mailbot.sealing import Sealer
 from mailbot.store.models import Disposition, InboundMessage, MailboxCursor
@@ -38,18 +40,20 @@ def message_key(raw: bytes) -> str:
 
 def header_message_id(raw: bytes) -> str | None:
     """The Message-ID read straight from the raw header block, so that even a mail the
-    parser later refuses can be named; the pipeline replaces it with the parsed form."""
-    header_block = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    parser later refuses can be named; the pipeline replaces it with the parsed form.
+    Only the first bytes a header may take are read, in time linear in them."""
+    head = raw[: DEFAULT_LIMITS.max_header_bytes]
+    header_block = head.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     lines = header_block.replace(b"\r\n", b"\n").split(b"\n")
     for index, line in enumerate(lines):
         if line[:11].lower() != b"message-id:":
             continue
-        value = line[11:]
-        for more in lines[index + 1 :]:  # a folded value continues on indented lines
+        value = [line[11:]]
+        for more in itertools.islice(lines, index + 1, None):  # folded: indented lines
             if not more[:1].isspace():
                 break
-            value += more
-        text = "".join(value.decode("ascii", "replace").split())
+            value.append(more)
+        text = "".join(b"".join(value).decode("ascii", "replace").split())
         return text if 0 < len(text) <= 1000 else None
     return None
 

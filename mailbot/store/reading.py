@@ -14,6 +14,7 @@ from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser
 
+from mailbot.mail.bounds import DEFAULT_LIMITS, refuse_unbounded
 from mailbot.mail.parse import MalformedMail, parse_mail
 from mailbot.sealing import Sealer
 from mailbot.store.models import InboundMessage
@@ -55,7 +56,7 @@ def read_stored(inbound: InboundMessage, sealer: Sealer) -> StoredMail:
         # cheaply, and the first bytes of the body show what it is about.
         separator = b"\r\n\r\n" if b"\r\n\r\n" in raw else b"\n\n"
         head, _, body = raw.partition(separator)
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(head + b"\r\n\r\n")
+        headers = _bounded_headers(head)
         sender = inbound.sender or _header(headers, "From")
         subject, attachments = _header(headers, "Subject"), ()
         text = _without_encoded_blocks(
@@ -89,8 +90,18 @@ def _without_encoded_blocks(text: str) -> str:
     return _ENCODED_BLOCK.sub("[encoded attachment data]\n", text)
 
 
+def _bounded_headers(head: bytes) -> Message:
+    """The header block parsed, or no header at all when it is past the bounds that keep
+    the parser fast (the reason the mail was refused then says which)."""
+    try:
+        refuse_unbounded(head, DEFAULT_LIMITS)
+    except MalformedMail:
+        return Message()
+    return BytesHeaderParser(policy=policy.default).parsebytes(head + b"\r\n\r\n")
+
+
 def _header(headers: Message, name: str) -> str:
     try:
         return str(headers.get(name, ""))
-    except (ValueError, TypeError):  # an undecodable header: the DPO sees the rest
+    except Exception:  # undecodable, or nested past the parser's recursion: the rest shows
         return ""

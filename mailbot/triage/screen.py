@@ -119,7 +119,9 @@ _FAILURE_PROSE = re.compile(
     r"|requested action not taken|address rejected",
     re.IGNORECASE,
 )
-_SMTP_REPLY = re.compile(r"(?m)^\s*(?:421|45[0-2]|55[0-4])(?:[ -]|$)|\b[45]\.[0-7]\.\d{1,3}\b")
+# Blanks, not \s, before the code: \s* would run over every following empty line
+# from each line start (minutes over a text of 190,000 newlines, found by fuzzing).
+_SMTP_REPLY = re.compile(r"(?m)^[ \t]*(?:421|45[0-2]|55[0-4])(?:[ -]|$)|\b[45]\.[0-7]\.\d{1,3}\b")
 _AUTOMATED_LOCAL_PART = re.compile(r"^(?:no-?reply|do-?not-?reply|bounces?|mailer|mail-?delivery)")
 _REPORT_TYPE = re.compile(r"report-type\s*=\s*\"?([\w.-]+)", re.IGNORECASE)
 _AUTH_FAILURE = re.compile(r"\b(dmarc|dkim|spf)\s*=\s*fail\b", re.IGNORECASE)

@@ -1,23 +1,32 @@
 """A mail that breaks a stage is quarantined with the exception's type, the others go on;
-a database outage is not blamed on the mail."""
+a database outage is not blamed on the mail; a mail that kills the worker twice, or
+takes longer than its time, is quarantined and the mails behind it are answered."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from classifiers import Classification, load_classifier
+from mailbot.actions.mails import retry_mail
 from mailbot.config import Settings
 from mailbot.database import transaction
+from mailbot.handling.disposition import MailReading
 from mailbot.mail.maildir import MaildirSource
-from mailbot.pipeline import Bot
+from mailbot.pipeline import Bot, quarantine, read_mail
 from mailbot.runtime import open_database
 from mailbot.store.ingest import ingest
 from mailbot.store.models import Disposition, InboundMessage
-from mailbot.worker import Worker
+from mailbot.worker import MAX_ATTEMPTS, STOPPED_TWICE, Worker
+from tests.integration.botprocess import REPO
+from tests.maildir_worker import deliver, maildir_worker
 from tests.mailfactory import request_mail
 
 
@@ -75,3 +84,98 @@ def test_a_database_outage_leaves_the_mail_pending(tmp_path: Path) -> None:
     with pytest.raises(OperationalError):
         worker.handle_pending()
     assert _dispositions(worker)[0] == (Disposition.PENDING, None)
+
+
+# A worker process whose classifier dies (as under the OOM killer) on the poison mail.
+_DYING_WORKER = """
+import os, sys
+from pathlib import Path
+from classifiers import load_classifier
+from mailbot.store.ingest import ingest
+from tests.maildir_worker import maildir_worker
+
+class Dies:
+    name = "dies"
+
+    def __init__(self):
+        self.inner = load_classifier("baseline")
+
+    def classify(self, subject, body):
+        if subject == "poison":
+            os._exit(9)
+        return self.inner.classify(subject, body)
+
+worker = maildir_worker(Path(sys.argv[1]), Dies())
+ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+worker.handle_pending()
+"""
+
+
+def test_a_mail_that_kills_the_worker_twice_is_quarantined_on_the_third_start(
+    tmp_path: Path,
+) -> None:
+    inbox = tmp_path / "inbox"
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True)
+    (inbox / "new" / "1").write_bytes(request_mail(language="nl", subject="poison"))
+    (inbox / "new" / "2").write_bytes(request_mail(language="fr"))
+    (inbox / "new" / "3").write_bytes(request_mail(language="de"))
+    starts = [
+        subprocess.run(
+            [sys.executable, "-c", _DYING_WORKER, str(tmp_path)],
+            cwd=REPO,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        for _ in range(3)
+    ]
+    assert [start.returncode for start in starts] == [9, 9, 0], starts[-1].stderr
+    worker = maildir_worker(tmp_path)
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
+    assert [(row.disposition, row.attempts) for row in rows] == [
+        (Disposition.QUARANTINED, 2),
+        (Disposition.CASE_OPENED, 1),
+        (Disposition.CASE_OPENED, 1),
+    ]
+    assert rows[0].reason == STOPPED_TWICE
+
+
+def test_a_mail_read_past_its_time_is_quarantined_and_the_next_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = maildir_worker(tmp_path, mail_seconds=1)
+    real_read_mail = read_mail
+
+    def endless_for_poison(raw: bytes, settings: Settings) -> MailReading:
+        while b"Subject: poison" in raw:  # a parser trap that never ends
+            time.sleep(0.01)
+        return real_read_mail(raw, settings)
+
+    monkeypatch.setattr("mailbot.worker.read_mail", endless_for_poison)
+    deliver(worker, request_mail(language="nl", subject="poison"))
+    deliver(worker, request_mail(language="fr"))
+    assert _dispositions(worker) == [
+        (Disposition.QUARANTINED, "reading the mail took longer than 1 s"),
+        (Disposition.CASE_OPENED, None),
+    ]
+    # The reading itself was stopped, not left running beside the worker.
+    deadline = time.monotonic() + 10
+    while any(t.name == "mailbot-deadline" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the reading thread still runs"
+        time.sleep(0.05)
+
+
+def test_a_retried_mail_gets_its_tries_again(tmp_path: Path) -> None:
+    worker = maildir_worker(tmp_path)
+    deliver(worker, request_mail(language="nl"))
+    with transaction(worker.engine) as session:
+        inbound = session.exec(select(InboundMessage)).one()
+        assert inbound.attempts == 1
+        quarantine(session, inbound, "internal error: RuntimeError")
+        inbound.attempts = MAX_ATTEMPTS
+    with transaction(worker.engine) as session:
+        retry_mail(session, inbound.id or 0, "Dana DPO")
+    worker.handle_pending()
+    assert _dispositions(worker) == [(Disposition.CASE_OPENED, None)]

@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
         {
             "pipeline",
+            "deadline",
             "schedule",
             "worker",
             "runtime",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from email.message import EmailMessage
 
 import pytest
@@ -356,3 +357,12 @@ def test_a_person_mentioning_absence_or_reply_is_still_answered(
     sender: str, subject: str, body: str
 ) -> None:
     assert _screen(_mail(sender=sender, subject=subject, body=body)).verdict is Verdict.ANSWER
+
+
+def test_a_text_of_empty_lines_is_screened_in_linear_time() -> None:
+    # Found by scripts/fuzz_parse: failure wording then 190,000 empty lines held the
+    # screening for minutes (the SMTP reply pattern ran over every empty line from each).
+    body = "The message could not be delivered." + "\n" * 190_000 + "550 5.1.1 user unknown"
+    started = time.monotonic()
+    assert _screen(_mail(body=body)).verdict is Verdict.BOUNCE
+    assert time.monotonic() - started < 5.0
