@@ -5,12 +5,14 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from classifiers import Classifier, load_classifier
-from mailbot.config import Settings
+from mailbot.config import ConfigError, Settings
 from mailbot.database import migrate, open_engine
 from mailbot.mail.imap import ImapSource
 from mailbot.mail.maildir import MaildirSource
 from mailbot.mail.source import MailSource
 from mailbot.pipeline import Bot
+from mailbot.sealing import Sealer, SealingError
+from mailbot.store.keycheck import check_data_key
 from mailbot.worker import Worker
 
 
@@ -18,6 +20,17 @@ def open_database(settings: Settings) -> Engine:
     engine = open_engine(settings.effective_database_url)
     migrate(engine)
     return engine
+
+
+def open_sealer(settings: Settings, engine: Engine) -> Sealer:
+    """The data key's sealer, once the database's key check says it is the right key;
+    ConfigError naming the key in use and what to do otherwise."""
+    sealer = settings.sealer()
+    try:
+        check_data_key(engine, sealer)
+    except SealingError as exc:
+        raise ConfigError(str(exc)) from exc
+    return sealer
 
 
 def open_source(settings: Settings) -> MailSource:
@@ -36,6 +49,6 @@ def load_classifier_for(settings: Settings) -> Classifier:
 
 def open_worker(settings: Settings) -> Worker:
     engine = open_database(settings)
-    sealer = settings.sealer()  # before the model load: a missing key fails fast
+    sealer = open_sealer(settings, engine)  # before the model load: a wrong key fails fast
     bot = Bot(settings=settings, classifier=load_classifier_for(settings), sealer=sealer)
     return Worker(engine, open_source(settings), bot)

@@ -86,7 +86,10 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, max_length=40)
     requester: str = Field(max_length=320, index=True)
+    # Sealed (mailbot.cases.personal): read it with `requester_name_of`. The queue finds
+    # a case by a word of the name through `name_search`, keyed hashes of those words.
     requester_name: str = Field(default="", max_length=300)
+    name_search: str = Field(default="", sa_type=Text)
     language: str = Field(max_length=8)  # reply language: nl, fr, de or en
     detected_language: str = Field(max_length=8)
     primary: str = Field(max_length=32)

@@ -115,6 +115,8 @@ class Attachment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     inbound_id: int = Field(foreign_key="inbound_message.id", index=True)
+    # Sealed (mailbot.store.sealed.seal_text): a file name can hold a national register
+    # number or the person's name. Read it with `attachment_name`.
     filename: str | None = Field(default=None, max_length=500)
     declared_type: str = Field(max_length=200)
     sniffed_type: str = Field(max_length=200)
@@ -141,3 +143,16 @@ class KnownAccount(SQLModel, table=True):
     address: str = Field(unique=True, max_length=320)  # casefolded
     source: str = Field(default="", max_length=300)  # the import it came from
     imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DataKeyCheck(SQLModel, table=True):
+    """The key check value: a fixed label sealed under the data key at the first start, so
+    a start with another key is refused before it reads or seals anything
+    (mailbot.store.keycheck)."""
+
+    __tablename__ = "data_key_check"
+
+    id: int | None = Field(default=None, primary_key=True)  # always 1: one per database
+    key_id: str = Field(max_length=16)  # hex of the sealer's key id, for the message only
+    check_value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
