@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import stat
+
 from sqlalchemy import Engine
 
 from classifiers import Classifier, load_classifier
@@ -15,6 +18,8 @@ from mailbot.sealing import Sealer, SealingError
 from mailbot.store.keycheck import check_data_key
 from mailbot.worker import Worker
 
+log = logging.getLogger(__name__)
+
 
 def open_database(settings: Settings) -> Engine:
     engine = open_engine(settings.effective_database_url)
@@ -26,11 +31,30 @@ def open_sealer(settings: Settings, engine: Engine) -> Sealer:
     """The data key's sealer, once the database's key check says it is the right key;
     ConfigError naming the key in use and what to do otherwise."""
     sealer = settings.sealer()
+    if (warning := key_file_warning(settings)) is not None:
+        log.warning("%s", warning)
     try:
         check_data_key(engine, sealer)
     except SealingError as exc:
         raise ConfigError(str(exc)) from exc
     return sealer
+
+
+def key_file_warning(settings: Settings) -> str | None:
+    """What to say when the data key file can be read by others than its owner."""
+    if settings.data_key or settings.data_key_file is None:
+        return None
+    path = settings.data_key_file.expanduser()
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None  # settings.sealer() says what is wrong with it
+    if not mode & 0o077:
+        return None
+    return (
+        f"the data key file {path} can be read by others than its owner (mode {mode:04o}): "
+        f"whoever reads it opens every stored mail and ID copy; chmod 600 {path}"
+    )
 
 
 def open_source(settings: Settings) -> MailSource:
