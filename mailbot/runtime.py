@@ -8,6 +8,7 @@ import stat
 from sqlalchemy import Engine
 
 from classifiers import Classifier, load_classifier
+from mailbot.cases.at_rest import seal_plaintext_columns
 from mailbot.config import ConfigError, Settings
 from mailbot.database import migrate, open_engine
 from mailbot.mail.imap import ImapSource
@@ -16,14 +17,19 @@ from mailbot.mail.source import MailSource
 from mailbot.pipeline import Bot
 from mailbot.sealing import Sealer, SealingError
 from mailbot.store.keycheck import check_data_key
+from mailbot.store.models import bind_sealer
 from mailbot.worker import Worker
 
 log = logging.getLogger(__name__)
 
 
 def open_database(settings: Settings) -> Engine:
+    """The migrated database; with a data key configured, checked against it and used for
+    its sealed columns (ConfigError naming the fix when it is another key's database)."""
     engine = open_engine(settings.effective_database_url)
     migrate(engine)
+    if settings.data_key or settings.data_key_file:
+        open_sealer(settings, engine)
     return engine
 
 
@@ -37,6 +43,7 @@ def open_sealer(settings: Settings, engine: Engine) -> Sealer:
         check_data_key(engine, sealer)
     except SealingError as exc:
         raise ConfigError(str(exc)) from exc
+    bind_sealer(engine, sealer)
     return sealer
 
 
@@ -74,5 +81,6 @@ def load_classifier_for(settings: Settings) -> Classifier:
 def open_worker(settings: Settings) -> Worker:
     engine = open_database(settings)
     sealer = open_sealer(settings, engine)  # before the model load: a wrong key fails fast
+    seal_plaintext_columns(engine)
     bot = Bot(settings=settings, classifier=load_classifier_for(settings), sealer=sealer)
     return Worker(engine, open_source(settings), bot)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -42,6 +43,13 @@ class Sealer:
         self._aead = AESGCM(key)
         self.source = source  # where the key came from, for messages: a variable, a file
         self.key_id = hashlib.sha256(b"mailbot key id\0" + key).digest()[:_KEY_ID_BYTES]
+        self._search_key = hashlib.sha256(b"mailbot search key\0" + key).digest()
+
+    def search_token(self, word: str) -> str:
+        """A keyed hash of one word (a requester's name), so a sealed value can be found
+        by its words without storing them; without the key it tells nothing."""
+        digest = hmac.new(self._search_key, word.encode("utf-8"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:12]).decode("ascii")
 
     def seal(self, plain: bytes, context: str) -> bytes:
         """`plain` sealed for the row named by `context` (e.g. "inbound:sha256:...")."""

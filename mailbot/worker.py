@@ -24,7 +24,7 @@ from mailbot.pipeline import Bot, handle, quarantine, read_mail
 from mailbot.replies.outbox import next_retry_at, send_due
 from mailbot.schedule import run_scheduled_work
 from mailbot.store.ingest import ingest
-from mailbot.store.models import Disposition, InboundMessage, utcnow
+from mailbot.store.models import Disposition, InboundMessage, bind_sealer, utcnow
 from mailbot.store.sealed import stored_raw
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class Worker:
         self.engine = engine
         self.source = source
         self.bot = bot
+        bind_sealer(engine, bot.sealer)  # what it reads and writes sealed (SealedText)
         self.stop = threading.Event()
 
     async def run(self, once: bool = False) -> RoundSummary:

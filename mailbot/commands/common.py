@@ -43,10 +43,15 @@ def settings_from(config: Path | None) -> Settings:
 
 
 def database(config: Path | None) -> tuple[Settings, Engine]:
+    """Settings and database; with a data key configured, checked against the database
+    and used for its sealed columns (status 2 naming the fix when it is another key)."""
     from mailbot.runtime import open_database
 
     settings = settings_from(config)
-    return settings, open_database(settings)
+    try:
+        return settings, open_database(settings)
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 def sealed_database(config: Path | None) -> tuple[Settings, Engine, Sealer]:

@@ -21,7 +21,9 @@ from mailbot.figures import dashboard, days_left_bands
 from mailbot.metrics import sla_figures
 from mailbot.replies.outcomes import after_sent
 from mailbot.reports import load_facts
-from mailbot.store.models import Attachment, InboundMessage
+from mailbot.sealing import load_sealer
+from mailbot.store.models import Attachment, InboundMessage, bind_sealer
+from tests.conftest import TEST_DATA_KEY
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 NOW = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
@@ -36,6 +38,7 @@ _numbers = itertools.count(1)
 def engine(tmp_path: Path) -> Engine:
     engine = open_engine(f"sqlite:///{tmp_path / 'figures.sqlite3'}")
     migrate(engine)
+    bind_sealer(engine, load_sealer(TEST_DATA_KEY, None))  # names and letters are sealed
     return engine
 
 

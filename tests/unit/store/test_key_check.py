@@ -59,6 +59,8 @@ def test_an_existing_install_gets_its_check_only_from_a_key_that_opens_its_mail(
 ) -> None:
     worker = maildir_worker(tmp_path)
     deliver(worker, request_mail("Anna <anna@example.org>"))
+    with transaction(worker.engine) as session:  # as stored before the check existed
+        session.delete(session.get_one(DataKeyCheck, 1))
     other = load_sealer(new_key_text(), None)
     with pytest.raises(WrongDataKey):
         check_data_key(worker.engine, other)
