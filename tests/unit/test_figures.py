@@ -217,3 +217,18 @@ def test_weeks_bands_and_tables_add_up(engine: Engine) -> None:
     assert [r.status for r in rows].count("notice after the deadline") == 1
     assert "(removed at retention)" in [r.reason for r in rows]
     assert sorted(r.remedies_included is True for r in letters) == [False, True]
+
+
+def test_the_dashboard_and_its_tables_never_open_sealed_data(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Defect 6 (issue 11): names and letters are sealed; the figures stay fast because
+    they never open them: an engine without the data key serves all of them."""
+    realistic_cases(engine)
+    keyless = open_engine(f"sqlite:///{tmp_path / 'figures.sqlite3'}")
+    first, last = date(2026, 3, 1), date(2026, 5, 31)
+    assert dashboard(keyless, first, last, NOW).open_now.overdue == 2
+    period_figures(keyless, first, last, NOW)
+    with transaction(keyless) as session:
+        assert extensions(session, first, last)
+        assert refusals(session, first, last)
