@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Index, Text, event, inspect, text
 from sqlmodel import Field, SQLModel
 
 from mailbot.sealing import Sealer
-from mailbot.store.models import SealedText, UTCDateTime, bound_sealer, utcnow
+from mailbot.store.models import SealedString, SealedText, UTCDateTime, bound_sealer, utcnow
 
 
 class CaseStatus(StrEnum):
@@ -91,7 +91,9 @@ class Case(SQLModel, table=True):
     requester: str = Field(max_length=320, index=True)
     # Sealed (SealedText). The queue finds a case by a word of the name through
     # `name_search`: keyed hashes of those words (mailbot.cases.name_search).
-    requester_name: str = Field(default="", sa_type=SealedText("privacy_case.requester_name", 300))
+    requester_name: str = Field(
+        default="", sa_type=SealedString("privacy_case.requester_name", 300)
+    )
     name_search: str = Field(default="", sa_type=Text)
     language: str = Field(max_length=8)  # reply language: nl, fr, de or en
     detected_language: str = Field(max_length=8)

@@ -93,15 +93,10 @@ class SealedText(TypeDecorator[str]):
     impl = Text
     cache_ok = True
 
-    def __init__(self, context: str, length: int | None = None) -> None:
+    def __init__(self, context: str) -> None:
         super().__init__()
-        if length is not None:
-            self.impl = String(length)  # type: ignore[assignment]
         self.context = context
-        self.length = length
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        return dialect.type_descriptor(String(self.length) if self.length else Text())
+        self.length: int | None = None
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None or value == "":
@@ -132,6 +127,18 @@ def is_sealed_text(value: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return True
+
+
+class SealedString(SealedText):
+    """`SealedText` in a VARCHAR(length) column; the plain text is cut to fit sealed."""
+
+    impl = String  # type: ignore[assignment]
+    cache_ok = True
+
+    def __init__(self, context: str, length: int) -> None:
+        TypeDecorator.__init__(self, length)
+        self.context = context
+        self.length = length
 
 
 class Disposition(StrEnum):
@@ -207,7 +214,7 @@ class Attachment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     inbound_id: int = Field(foreign_key="inbound_message.id", index=True)
     # Sealed (SealedText): a file name can hold a national register number or a name.
-    filename: str | None = Field(default=None, sa_type=SealedText("attachment.filename", 500))
+    filename: str | None = Field(default=None, sa_type=SealedString("attachment.filename", 500))
     declared_type: str = Field(max_length=200)
     sniffed_type: str = Field(max_length=200)
     size: int
