@@ -92,6 +92,8 @@ def _mailbot(tmp_path: Path, key: str, *command: str) -> tuple[int, str]:
     [
         ("mails", "show", "1"),
         ("run", "--once"),
+        ("web", "--port", "9"),  # refused before it would listen
+        ("cases", "list"),
         ("purge",),
         ("mails", "dismiss", "1", "--as", "Dana", "--reason", "spam"),
     ],
