@@ -162,10 +162,14 @@ def evaluate(
 @app.command()
 def status(config: ConfigOption = None, json_output: JsonFlag = False) -> None:
     """How many mails, cases and replies the bot has."""
+    from mailbot.commands.common import database
     from mailbot.reports import status_counts
-    from mailbot.runtime import open_database
+    from mailbot.runtime import key_file_warning
 
-    counts = status_counts(open_database(settings_from(config)))
+    settings, engine = database(config)
+    counts = status_counts(engine)
+    if (warning := key_file_warning(settings)) is not None:
+        typer.echo(f"WARNING: {warning}", err=True)  # on stderr: the JSON stays as it was
     if json_output:
         typer.echo(json.dumps(counts))
         return

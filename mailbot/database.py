@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,11 +22,37 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def open_engine(url: str) -> Engine:
     """Create the engine; for SQLite, WAL so readers (status, cases list) never block the worker."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        private_database_file(Path(url.removeprefix("sqlite:///")).expanduser())
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def private_database_file(path: Path) -> None:
+    """The SQLite file, and the folders the bot makes for it, its owner's only (0600 and
+    0700, whatever the umask). SQLite gives the -wal and -shm files the database file's
+    mode, so creating that one 0600 before SQLite does covers all three."""
+    if str(path) in ("", ":memory:"):
+        return
+    private_folders(path.parent)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)  # made before this rule, or copied in with a looser mode
+
+
+def private_folders(folder: Path) -> None:
+    """`folder` and the parents it lacks, made 0700 whatever the umask; existing ones
+    are left as they are (a shared /var/lib is not ours to change)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(mode=0o700, exist_ok=True)
+        made.chmod(0o700)  # mkdir's mode is masked by the umask
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

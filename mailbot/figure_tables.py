@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, or_
-from sqlmodel import Session, col, func, select
+from sqlalchemy.orm import load_only
+from sqlmodel import Session, SQLModel, col, func, select
 
 from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, Suppression
 from mailbot.database import transaction
@@ -75,12 +77,31 @@ class Refusal:
         }
 
 
+def _only(model: type[SQLModel], *names: str) -> Any:
+    """Load these columns of `model` only: what a figure shows, never a sealed one."""
+    return load_only(*(getattr(model, name) for name in names))
+
+
 def extensions(
     session: Session, first_day: date, last_day: date, limit: int | None = None
 ) -> list[Extension]:
     """Extended cases, and those whose extension notice came too late, oldest first."""
     query = (
         select(Case)
+        # The facts only: the sealed name is neither loaded nor opened (SealedText).
+        .options(
+            _only(
+                Case,
+                "reference",
+                "receipt_date",
+                "legal_due",
+                "extension_notified_on",
+                "extended_due",
+                "purged_at",
+                "extension_reason",
+                "closed_on_time",
+            )
+        )
         .where(requests_in(first_day, last_day))
         .where(
             or_(
@@ -121,6 +142,11 @@ def refusals(
 ) -> list[Refusal]:
     query = (
         select(OutboundMessage, Case)
+        # The columns shown only: a letter's sealed text is neither loaded nor opened.
+        .options(
+            _only(OutboundMessage, "kind", "sent_at", "remedies_included"),
+            _only(Case, "reference", "receipt_date"),
+        )
         .join(Case, col(Case.id) == col(OutboundMessage.case_id))
         .where(*_refusal_letters(first_day, last_day))
         .order_by(col(Case.receipt_date), col(OutboundMessage.id))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -36,11 +37,19 @@ class SealingError(ValueError):
 class Sealer:
     """Seals and opens bytes with one AES-256-GCM key."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, source: str = "the data key") -> None:
         if len(key) != KEY_BYTES:
             raise SealingError(f"the data key must be {KEY_BYTES} bytes, got {len(key)}")
         self._aead = AESGCM(key)
+        self.source = source  # where the key came from, for messages: a variable, a file
         self.key_id = hashlib.sha256(b"mailbot key id\0" + key).digest()[:_KEY_ID_BYTES]
+        self._search_key = hashlib.sha256(b"mailbot search key\0" + key).digest()
+
+    def search_token(self, word: str) -> str:
+        """A keyed hash of one word (a requester's name), so a sealed value can be found
+        by its words without storing them; without the key it tells nothing."""
+        digest = hmac.new(self._search_key, word.encode("utf-8"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:12]).decode("ascii")
 
     def seal(self, plain: bytes, context: str) -> bytes:
         """`plain` sealed for the row named by `context` (e.g. "inbound:sha256:...")."""
@@ -85,13 +94,14 @@ def parse_key(text: str, where: str) -> bytes:
 def load_sealer(key_text: str | None, key_file: Path | None) -> Sealer:
     """The sealer for the configured key; SealingError naming the fix when there is none."""
     if key_text:
-        return Sealer(parse_key(key_text, "MAILBOT_DATA_KEY"))
+        return Sealer(parse_key(key_text, "MAILBOT_DATA_KEY"), "MAILBOT_DATA_KEY")
     if key_file is not None:
         try:
             text = key_file.expanduser().read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as exc:
             raise SealingError(f"cannot read the data key file {key_file}: {exc}") from exc
-        return Sealer(parse_key(text, f"the data key file {key_file}"))
+        where = f"the data key file {key_file}"
+        return Sealer(parse_key(text, where), where)
     raise SealingError(
         "no data key: mails and ID copies are stored encrypted; "
         f"{KEYGEN_HINT} (or MAILBOT_DATA_KEY=<base64 key>)"

@@ -26,7 +26,7 @@ from mailbot.pipeline import Bot, handle, quarantine, read_mail
 from mailbot.replies.outbox import Breaker, next_retry_at, send_due
 from mailbot.schedule import run_scheduled_work
 from mailbot.store.ingest import ingest
-from mailbot.store.models import Disposition, InboundMessage, utcnow
+from mailbot.store.models import Disposition, InboundMessage, bind_sealer, utcnow
 from mailbot.store.sealed import stored_raw
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class Worker:
         self.engine = engine
         self.source = source
         self.bot = bot
+        bind_sealer(engine, bot.sealer)  # what it reads and writes sealed (SealedText)
         self.stop = threading.Event()
         # In memory: a restart (after fixing the SMTP settings) tries to send at once.
         self.breaker = Breaker(bot.settings.smtp_breaker_failures)

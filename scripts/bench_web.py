@@ -45,6 +45,7 @@ from mailbot.database import migrate, open_engine, transaction
 from mailbot.handling.record import Handling
 from mailbot.sealing import new_key_text
 from mailbot.staff.members import add_member
+from mailbot.store.models import bind_sealer
 from mailbot.web.app import create_app
 from mailbot.web.context import WebContext
 
@@ -76,6 +77,7 @@ def _case(number: int, rng: random.Random, span_days: int) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": number, "reference": f"JAIMY-PRIV-{day.year}-{number:07d}",
         "requester": f"requester{number}@example.org", "requester_name": f"Requester {number}",
+        "name_search": "",
         "language": "nlfrdeen"[2 * (number % 4) : 2 * (number % 4) + 2],
         "detected_language": "nl", "primary": "access", "labels": "access", "confidence": 0.9,
         "needs_triage": False, "status": "closed", "received_at": received, "receipt_date": day,
@@ -247,14 +249,16 @@ class Bench:
 def open_bench(url: str, cases: int, directory: Path, database: str) -> Bench:
     engine = open_engine(url)
     migrate(engine)
-    started = time.perf_counter()
-    generate_cases(engine, cases)
-    print(f"  {database}: {cases:,} cases generated in {time.perf_counter() - started:.0f} s")
     settings = Settings(
         data_key=new_key_text(), maildir=directory / "inbox", smtp_url="smtp://127.0.0.1:9",
         data_dir=directory, database_url=url,
     )  # fmt: skip
-    context = WebContext(settings, engine, Handling.of(settings, settings.sealer()))
+    sealer = settings.sealer()
+    bind_sealer(engine, sealer)  # requester names are sealed (SealedText)
+    started = time.perf_counter()
+    generate_cases(engine, cases)
+    print(f"  {database}: {cases:,} cases generated in {time.perf_counter() - started:.0f} s")
+    context = WebContext(settings, engine, Handling.of(settings, sealer))
     context.clock = lambda: NOW
     context.secure_cookies = False
     with transaction(engine) as session:

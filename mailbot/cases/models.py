@@ -8,13 +8,16 @@ Schema changes go through the Alembic migrations in `mailbot/migrations/`.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Index, Text, text
+from sqlalchemy import Connection, Index, Text, event, inspect, text
 from sqlmodel import Field, SQLModel
 
-from mailbot.store.models import UTCDateTime, utcnow
+from mailbot.sealing import Sealer
+from mailbot.store.models import SealedString, SealedText, UTCDateTime, bound_sealer, utcnow
 
 
 class CaseStatus(StrEnum):
@@ -86,7 +89,12 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, max_length=40)
     requester: str = Field(max_length=320, index=True)
-    requester_name: str = Field(default="", max_length=300)
+    # Sealed (SealedText). The queue finds a case by a word of the name through
+    # `name_search`: keyed hashes of those words (mailbot.cases.name_search).
+    requester_name: str = Field(
+        default="", sa_type=SealedString("privacy_case.requester_name", 300)
+    )
+    name_search: str = Field(default="", sa_type=Text)
     language: str = Field(max_length=8)  # reply language: nl, fr, de or en
     detected_language: str = Field(max_length=8)
     primary: str = Field(max_length=32)
@@ -133,6 +141,29 @@ class Case(SQLModel, table=True):
         return self.labels.split()
 
 
+_WORD = re.compile(r"\w+")
+
+
+def name_words(text: str) -> list[str]:
+    """The words a name is found by: casefolded, two letters or more."""
+    return [word for word in _WORD.findall(text.casefold()) if len(word) > 1]
+
+
+def name_search_value(name: str, sealer: Sealer) -> str:
+    """What `Case.name_search` holds for `name`: its words' keyed hashes, space-framed
+    so a LIKE '% token %' finds a whole word."""
+    tokens = sorted({sealer.search_token(word) for word in name_words(name)})
+    return f" {' '.join(tokens)} " if tokens else ""
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _index_name(_mapper: Any, connection: Connection, case: Case) -> None:
+    if inspect(case).attrs.requester_name.history.has_changes() or not case.id:
+        name = case.requester_name
+        case.name_search = name_search_value(name, bound_sealer(connection.dialect)) if name else ""
+
+
 class CaseEvent(SQLModel, table=True):
     """Append-only audit log; each row's hash covers the previous row's hash."""
 
@@ -162,10 +193,13 @@ class OutboundMessage(SQLModel, table=True):
     language: str = Field(max_length=8)
     status: str = Field(max_length=32, index=True)
     to_address: str = Field(max_length=320)
-    subject: str = Field(sa_type=Text)
-    body: str = Field(sa_type=Text)
+    # Sealed at rest (SealedText): a letter names the person and their request.
+    subject: str = Field(sa_type=SealedText("outbound_message.subject"))
+    body: str = Field(sa_type=SealedText("outbound_message.body"))
     # The text as the bot drafted it, so the DPO's edits show as a diff against it.
-    drafted_body: str | None = Field(default=None, sa_type=Text)
+    drafted_body: str | None = Field(
+        default=None, sa_type=SealedText("outbound_message.drafted_body")
+    )
     # Fixed when the row is created, so a resend after a crash carries the same
     # Message-ID and the receiving side can recognise the duplicate.
     message_id: str = Field(unique=True, max_length=300)

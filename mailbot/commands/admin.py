@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, col, select
 
-from mailbot.commands.common import ConfigOption, JsonFlag, database, emit, fail
+from mailbot.commands.common import ConfigOption, JsonFlag, database, emit, fail, sealed_database
 
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
 suppression_app = typer.Typer(
@@ -56,11 +56,11 @@ def purge(config: ConfigOption = None) -> None:
     from mailbot.cases.retention import purge_caseless_mails, purge_closed_cases
     from mailbot.store.models import utcnow
 
-    settings, engine = database(config)
+    settings, engine, sealer = sealed_database(config)
     days = settings.retention_days
     with Session(engine) as session:
-        purged = purge_closed_cases(session, settings.sealer(), utcnow(), days)
-        erased = purge_caseless_mails(session, settings.sealer(), utcnow(), days)
+        purged = purge_closed_cases(session, sealer, utcnow(), days)
+        erased = purge_caseless_mails(session, sealer, utcnow(), days)
         session.commit()
     typer.echo(f"purged {len(purged)} case(s) closed more than {days} days ago")
     for reference in purged:

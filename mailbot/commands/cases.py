@@ -25,8 +25,15 @@ from mailbot.actions.cases import (
 )
 from mailbot.cases.lifecycle import current_due
 from mailbot.cases.models import Case, CaseEvent
-from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, act, database, emit, fail
-from mailbot.config import Settings
+from mailbot.commands.common import (
+    ActorOption,
+    ConfigOption,
+    JsonFlag,
+    act_sealed,
+    database,
+    emit,
+    fail,
+)
 from mailbot.handling.record import Handling
 from mailbot.store.models import utcnow
 
@@ -87,10 +94,10 @@ def verify(
     config: ConfigOption = None,
 ) -> None:
     """Record the identity check you made on the ID copy; the copy is then deleted."""
-    act(
+    act_sealed(
         config,
-        lambda session, settings: verify_identity(
-            session, reference, verified, actor, _handling(settings), utcnow()
+        lambda session, settings, sealer: verify_identity(
+            session, reference, verified, actor, Handling.of(settings, sealer), utcnow()
         ),
     )
 
@@ -106,10 +113,10 @@ def decide(
 ) -> None:
     """Settle a triaged case's reading; the bot then goes on as for any request."""
     labels = [label.strip() for label in rights.split(",") if label.strip()]
-    act(
+    act_sealed(
         config,
-        lambda session, settings: decide_case(
-            session, reference, labels, actor, _handling(settings), utcnow()
+        lambda session, settings, sealer: decide_case(
+            session, reference, labels, actor, Handling.of(settings, sealer), utcnow()
         ),
     )
 
@@ -122,10 +129,10 @@ def extend(
     config: ConfigOption = None,
 ) -> None:
     """Draft the extension notice; approving it (before the deadline) extends the case."""
-    act(
+    act_sealed(
         config,
-        lambda session, settings: draft_extension(
-            session, reference, reason, actor, _handling(settings), utcnow()
+        lambda session, settings, sealer: draft_extension(
+            session, reference, reason, actor, Handling.of(settings, sealer), utcnow()
         ),
     )
 
@@ -139,10 +146,10 @@ def refuse(
     config: ConfigOption = None,
 ) -> None:
     """Draft the refusal (reasons, complaint to the GBA/APD, judicial remedy)."""
-    act(
+    act_sealed(
         config,
-        lambda session, settings: draft_refusal(
-            session, reference, reasons, partial, actor, _handling(settings), utcnow()
+        lambda session, settings, sealer: draft_refusal(
+            session, reference, reasons, partial, actor, Handling.of(settings, sealer), utcnow()
         ),
     )
 
@@ -157,16 +164,12 @@ def suppress(
     config: ConfigOption = None,
 ) -> None:
     """Put the case's requester on the suppression list (an objection the bot missed)."""
-    act(
+    act_sealed(
         config,
-        lambda session, settings: suppress_marketing(
-            session, reference, right, actor, _handling(settings), utcnow()
+        lambda session, settings, sealer: suppress_marketing(
+            session, reference, right, actor, Handling.of(settings, sealer), utcnow()
         ),
     )
-
-
-def _handling(settings: Settings) -> Handling:
-    return Handling.of(settings, settings.sealer())
 
 
 def _case(session: Session, reference: str) -> Case:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from mailbot.actions import Done, Refused
 from mailbot.config import ConfigError, Settings, load_settings
 from mailbot.database import transaction
+from mailbot.sealing import Sealer
 
 ConfigOption = Annotated[
     Path | None,
@@ -42,10 +43,27 @@ def settings_from(config: Path | None) -> Settings:
 
 
 def database(config: Path | None) -> tuple[Settings, Engine]:
+    """Settings and database; with a data key configured, checked against the database
+    and used for its sealed columns (status 2 naming the fix when it is another key)."""
     from mailbot.runtime import open_database
 
     settings = settings_from(config)
-    return settings, open_database(settings)
+    try:
+        return settings, open_database(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def sealed_database(config: Path | None) -> tuple[Settings, Engine, Sealer]:
+    """`database` for a command that reads or writes sealed data: the data key too, once
+    the key check says it is this database's (status 2 naming the fix otherwise)."""
+    from mailbot.runtime import open_sealer
+
+    settings, engine = database(config)
+    try:
+        return settings, engine, open_sealer(settings, engine)
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 def emit(row: Mapping[str, Any], json_output: bool, line: str) -> None:
@@ -62,9 +80,19 @@ def act(config: Path | None, action: Callable[[Session, Settings], Done]) -> Don
     """Run a person's action (mailbot.actions) in one transaction and print what it did;
     a refusal is printed as the reason and exits with status 1, changing nothing."""
     settings, engine = database(config)
+    return _done(engine, lambda session: action(session, settings))
+
+
+def act_sealed(config: Path | None, action: Callable[[Session, Settings, Sealer], Done]) -> Done:
+    """`act` for an action that reads or writes sealed data: the key is checked first."""
+    settings, engine, sealer = sealed_database(config)
+    return _done(engine, lambda session: action(session, settings, sealer))
+
+
+def _done(engine: Engine, action: Callable[[Session], Done]) -> Done:
     try:
         with transaction(engine) as session:
-            done = action(session, settings)
+            done = action(session)
     except Refused as refused:
         fail(str(refused), 1)
     typer.echo(done.summary)

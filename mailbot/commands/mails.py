@@ -13,7 +13,18 @@ import typer
 from sqlmodel import Session
 
 from mailbot.actions import Refused, mails
-from mailbot.commands.common import ActorOption, ConfigOption, JsonFlag, act, database, emit, fail
+from mailbot.commands.common import (
+    ActorOption,
+    ConfigOption,
+    JsonFlag,
+    act,
+    act_sealed,
+    database,
+    emit,
+    fail,
+    sealed_database,
+)
+from mailbot.sealing import SealingError
 from mailbot.store.models import InboundMessage, utcnow
 from mailbot.store.reading import read_stored
 
@@ -43,9 +54,12 @@ def list_mails(
 @app.command()
 def show(mail_id: MailId, config: ConfigOption = None, json_output: JsonFlag = False) -> None:
     """Read one stored mail: sender, subject, text and the names of its attachments."""
-    settings, engine = database(config)
+    _, engine, sealer = sealed_database(config)
     with Session(engine) as session:
-        stored = read_stored(_mail(session, mail_id), settings.sealer())
+        try:
+            stored = read_stored(_mail(session, mail_id), sealer)
+        except SealingError as exc:
+            fail(f"mail {mail_id} cannot be opened: {exc}", 1)
     row = {
         "id": stored.id,
         "received_at": stored.received_at.isoformat(),
@@ -81,10 +95,10 @@ def dismiss_mail(
     config: ConfigOption = None,
 ) -> None:
     """Set a quarantined mail aside: its content, ID copies included, is erased."""
-    act(
+    act_sealed(
         config,
-        lambda session, settings: mails.dismiss_mail(
-            session, mail_id, actor, reason, settings.sealer(), utcnow()
+        lambda session, _, sealer: mails.dismiss_mail(
+            session, mail_id, actor, reason, sealer, utcnow()
         ),
     )
 

@@ -130,9 +130,10 @@ def web(
 def web_context(settings: Settings, engine: Engine) -> WebContext:
     """The web app's share of the bot: the same settings, database and data key."""
     from mailbot.handling.record import Handling
+    from mailbot.runtime import open_sealer
     from mailbot.web.context import WebContext
 
-    return WebContext(settings, engine, Handling.of(settings, settings.sealer()))
+    return WebContext(settings, engine, Handling.of(settings, open_sealer(settings, engine)))
 
 
 def serve_demo(

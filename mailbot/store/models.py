@@ -9,13 +9,27 @@ through the Alembic migrations in `mailbot/migrations/`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Engine,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from mailbot.sealing import Sealer, SealingError
 
 
 def utcnow() -> datetime:
@@ -41,6 +55,90 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+SEALED_PREFIX: Final = "mbs1:"
+_SEAL_OVERHEAD: Final = 40  # magic, key id, nonce and tag (mailbot.sealing)
+_SEALER_ATTRIBUTE: Final = "mailbot_sealer"
+
+
+def bind_sealer(engine: Engine, sealer: Sealer) -> None:
+    """Seal and open the `SealedText` columns of everything read and written through
+    `engine` with `sealer` (its dialect is the engine's own)."""
+    setattr(engine.dialect, _SEALER_ATTRIBUTE, sealer)
+
+
+def bound_sealer(dialect: Dialect) -> Sealer:
+    sealer = getattr(dialect, _SEALER_ATTRIBUTE, None)
+    if not isinstance(sealer, Sealer):
+        raise SealingError(
+            "personal data in this database is sealed: the data key is needed "
+            "(MAILBOT_DATA_KEY_FILE or MAILBOT_DATA_KEY)"
+        )
+    return sealer
+
+
+class SealedText(TypeDecorator[str]):
+    """Text sealed at rest (AES-256-GCM under the data key), plain in Python.
+
+    The one accessor of personal text that search and ordering do not need (reply
+    subjects and bodies, requester names, attachment file names): every read and write
+    through the ORM or Core goes through it, so nobody reads ciphertext by accident and
+    nothing is written in plaintext. Stored as ``mbs1:`` and the sealed bytes in
+    base64, bound to the column (`context`); "" stays "" (a purged value). A value
+    stored before sealing is read as it is until the worker's start seals it
+    (mailbot.store.sealed.seal_plaintext_columns). Such columns cannot be searched or
+    compared in SQL: the queue finds names through keyed word hashes instead."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, context: str) -> None:
+        super().__init__()
+        self.context = context
+        self.length: int | None = None
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None or value == "":
+            return None if value is None else ""
+        if not isinstance(value, str):
+            raise TypeError(f"{self.context} holds text, not {type(value).__name__}")
+        plain = value.encode("utf-8")
+        if self.length is not None:
+            room = (self.length - len(SEALED_PREFIX)) * 3 // 4 - _SEAL_OVERHEAD
+            plain = plain[:room].decode("utf-8", "ignore").encode("utf-8")
+        sealed = bound_sealer(dialect).seal(plain, self.context)
+        return SEALED_PREFIX + base64.urlsafe_b64encode(sealed).decode("ascii")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if not isinstance(value, str):
+            return None
+        if not is_sealed_text(value):
+            return value  # "", or stored before sealing
+        sealed = base64.urlsafe_b64decode(value[len(SEALED_PREFIX) :])
+        return bound_sealer(dialect).open(sealed, self.context).decode("utf-8")
+
+
+def is_sealed_text(value: str) -> bool:
+    if not value.startswith(SEALED_PREFIX):
+        return False
+    try:
+        base64.urlsafe_b64decode(value[len(SEALED_PREFIX) :])
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+class SealedString(SealedText):
+    """`SealedText` in a VARCHAR(length) column; the plain text is cut to fit sealed."""
+
+    impl = String  # type: ignore[assignment]
+    cache_ok = True
+
+    def __init__(self, context: str, length: int) -> None:
+        TypeDecorator.__init__(self, length)
+        self.context = context
+        self.length = length
 
 
 class Disposition(StrEnum):
@@ -119,7 +217,8 @@ class Attachment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     inbound_id: int = Field(foreign_key="inbound_message.id", index=True)
-    filename: str | None = Field(default=None, max_length=500)
+    # Sealed (SealedText): a file name can hold a national register number or a name.
+    filename: str | None = Field(default=None, sa_type=SealedString("attachment.filename", 500))
     declared_type: str = Field(max_length=200)
     sniffed_type: str = Field(max_length=200)
     size: int
@@ -145,3 +244,16 @@ class KnownAccount(SQLModel, table=True):
     address: str = Field(unique=True, max_length=320)  # casefolded
     source: str = Field(default="", max_length=300)  # the import it came from
     imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DataKeyCheck(SQLModel, table=True):
+    """The key check value: a fixed label sealed under the data key at the first start, so
+    a start with another key is refused before it reads or seals anything
+    (mailbot.store.keycheck)."""
+
+    __tablename__ = "data_key_check"
+
+    id: int | None = Field(default=None, primary_key=True)  # always 1: one per database
+    key_id: str = Field(max_length=16)  # hex of the sealer's key id, for the message only
+    check_value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from mailbot.config import Settings
 from mailbot.handling.record import Handling
 from mailbot.staff.sign_in import SessionPolicy
-from mailbot.store.models import utcnow
+from mailbot.store.models import bind_sealer, utcnow
 
 
 @dataclass
@@ -23,3 +23,6 @@ class WebContext:
     policy: SessionPolicy = field(default_factory=SessionPolicy)
     clock: Callable[[], datetime] = utcnow
     secure_cookies: bool = True  # off only for plain-HTTP tests outside a browser
+
+    def __post_init__(self) -> None:
+        bind_sealer(self.engine, self.handling.sealer)  # names and letters are sealed

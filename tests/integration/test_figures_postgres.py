@@ -10,6 +10,9 @@ from mailbot.figure_tables import period_figures
 from mailbot.figures import dashboard
 from mailbot.metrics import sla_figures
 from mailbot.reports import load_facts
+from mailbot.sealing import load_sealer
+from mailbot.store.models import bind_sealer
+from tests.conftest import TEST_DATA_KEY
 from tests.integration.test_postgres import fresh_engine, postgres  # noqa: F401 (fixture)
 from tests.servers.postgres import Postgres
 from tests.unit.test_figures import NOW, realistic_cases
@@ -19,6 +22,7 @@ def test_the_sums_equal_the_reference_on_postgres(postgres: Postgres) -> None:  
     engine = fresh_engine(postgres, "figures")
     try:
         migrate(engine)
+        bind_sealer(engine, load_sealer(TEST_DATA_KEY, None))  # names and letters are sealed
         realistic_cases(engine)
         first, last = date(2026, 3, 1), date(2026, 5, 31)
         facts, copies = load_facts(engine, first, last)

@@ -35,7 +35,14 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 def _engine(directory: Path) -> Engine:
-    return open_database(Settings(database_url=f"sqlite:///{directory / 'demo.sqlite3'}"))
+    # The demo's own key: the module's demo ran before this test's MAILBOT_DATA_KEY was set.
+    return open_database(
+        Settings(
+            database_url=f"sqlite:///{directory / 'demo.sqlite3'}",
+            data_key=None,
+            data_key_file=directory / "data.key",
+        )
+    )
 
 
 def test_the_demo_leaves_work_for_every_view(demo_dir: tuple[Path, str]) -> None:

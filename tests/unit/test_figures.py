@@ -21,7 +21,9 @@ from mailbot.figures import dashboard, days_left_bands
 from mailbot.metrics import sla_figures
 from mailbot.replies.outcomes import after_sent
 from mailbot.reports import load_facts
-from mailbot.store.models import Attachment, InboundMessage
+from mailbot.sealing import load_sealer
+from mailbot.store.models import Attachment, InboundMessage, bind_sealer
+from tests.conftest import TEST_DATA_KEY
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 NOW = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
@@ -36,6 +38,7 @@ _numbers = itertools.count(1)
 def engine(tmp_path: Path) -> Engine:
     engine = open_engine(f"sqlite:///{tmp_path / 'figures.sqlite3'}")
     migrate(engine)
+    bind_sealer(engine, load_sealer(TEST_DATA_KEY, None))  # names and letters are sealed
     return engine
 
 
@@ -216,3 +219,18 @@ def test_weeks_bands_and_tables_add_up(engine: Engine) -> None:
     assert [r.status for r in rows].count("notice after the deadline") == 1
     assert "(removed at retention)" in [r.reason for r in rows]
     assert sorted(r.remedies_included is True for r in letters) == [False, True]
+
+
+def test_the_dashboard_and_its_tables_never_open_sealed_data(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Defect 6 (issue 11): names and letters are sealed; the figures stay fast because
+    they never open them: an engine without the data key serves all of them."""
+    realistic_cases(engine)
+    keyless = open_engine(f"sqlite:///{tmp_path / 'figures.sqlite3'}")
+    first, last = date(2026, 3, 1), date(2026, 5, 31)
+    assert dashboard(keyless, first, last, NOW).open_now.overdue == 2
+    period_figures(keyless, first, last, NOW)
+    with transaction(keyless) as session:
+        assert extensions(session, first, last)
+        assert refusals(session, first, last)

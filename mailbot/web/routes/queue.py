@@ -13,13 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import ColumnElement, func, literal, or_
+from sqlalchemy import ColumnElement, and_, func, literal, or_
 from sqlmodel import Session, col, select
 
 from mailbot.cases.deadlines import receipt_date
-from mailbot.cases.models import Case, CaseStatus
+from mailbot.cases.models import Case, CaseStatus, name_words
 from mailbot.cases.timeliness import due_for
 from mailbot.figures import CURRENT_DUE
+from mailbot.sealing import Sealer
+from mailbot.store.models import bound_sealer
 from mailbot.web.auth import Staff, dpo_only, web
 from mailbot.web.pages import render
 
@@ -46,7 +48,7 @@ class QueueFilter:
     search: str = ""
     page: int = 1
 
-    def conditions(self, today: date) -> list[ColumnElement[bool]]:
+    def conditions(self, today: date, sealer: Sealer | None = None) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if self.status == "open":
             where.append(col(Case.status) != CaseStatus.CLOSED)
@@ -66,13 +68,17 @@ class QueueFilter:
         term = self.search.strip()
         if term:
             pattern = f"%{_escaped(term.lower())}%"
-            where.append(
-                or_(
-                    func.lower(col(Case.reference)).like(pattern, escape="\\"),
-                    func.lower(col(Case.requester)).like(pattern, escape="\\"),
-                    func.lower(col(Case.requester_name)).like(pattern, escape="\\"),
-                )
-            )
+            found: list[ColumnElement[bool]] = [
+                func.lower(col(Case.reference)).like(pattern, escape="\\"),
+                func.lower(col(Case.requester)).like(pattern, escape="\\"),
+            ]
+            # Names are sealed: a case is found by whole words of its name, through their
+            # keyed hashes (mailbot.cases.models.name_search_value), every word given.
+            words = name_words(term)
+            if words and sealer is not None:
+                tokens = [f"% {sealer.search_token(word)} %" for word in words]
+                found.append(and_(*(col(Case.name_search).like(t) for t in tokens)))
+            where.append(or_(*found))
         return where
 
     def query_string(self, page: int) -> str:
@@ -103,7 +109,7 @@ def queue_rows(
     session: Session, chosen: QueueFilter, now: datetime, warn_days: int
 ) -> tuple[list[QueueRow], int]:
     """One page of cases, nearest deadline first, and how many match in all."""
-    where = chosen.conditions(receipt_date(now))
+    where = chosen.conditions(receipt_date(now), bound_sealer(session.get_bind().dialect))
     total = session.exec(select(func.count()).select_from(Case).where(*where)).one()
     page = max(chosen.page, 1)
     # The page's ids first, sorting narrow rows (deadline, id), then those rows whole:

@@ -25,7 +25,9 @@ from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage, S
 from mailbot.config import load_settings
 from mailbot.database import migrate, open_engine
 from mailbot.handling.record import Handling
-from mailbot.store.models import Disposition, InboundMessage
+from mailbot.sealing import load_sealer
+from mailbot.store.models import Disposition, InboundMessage, bind_sealer
+from tests.conftest import TEST_DATA_KEY
 
 NOW = datetime(2026, 3, 9, 9, tzinfo=UTC)
 DPO = "Dana DPO"
@@ -35,6 +37,7 @@ DPO = "Dana DPO"
 def session(tmp_path: Path) -> Iterator[Session]:
     engine = open_engine(f"sqlite:///{tmp_path / 'actions.sqlite3'}")
     migrate(engine)
+    bind_sealer(engine, load_sealer(TEST_DATA_KEY, None))  # names and letters are sealed
     with Session(engine) as session:
         yield session
 

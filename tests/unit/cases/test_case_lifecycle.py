@@ -36,7 +36,7 @@ from mailbot.replies.approval import ApprovalRefused, approval_problems, approve
 from mailbot.replies.outcomes import after_sent
 from mailbot.schedule import Timing, due_work
 from mailbot.sealing import load_sealer
-from mailbot.store.models import InboundMessage
+from mailbot.store.models import InboundMessage, bind_sealer
 from mailbot.store.sealed import sealing_context, stored_raw
 from tests.conftest import TEST_DATA_KEY
 
@@ -49,6 +49,7 @@ RECEIVED = datetime(2026, 3, 5, 9, tzinfo=UTC)
 def engine(tmp_path: Path) -> Engine:
     engine = open_engine(f"sqlite:///{tmp_path / 'test.sqlite3'}")
     migrate(engine)
+    bind_sealer(engine, load_sealer(TEST_DATA_KEY, None))  # names and letters are sealed
     return engine
 
 

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from mailbot.cases.models import CaseStatus
 from mailbot.web.context import WebContext
@@ -85,7 +86,26 @@ def test_a_percent_or_underscore_in_the_search_is_taken_literally(context: WebCo
 
     assert listed(dpo.get("/cases", params={"search": "jan_de"}).text) == [underscored.reference]
     assert listed(dpo.get("/cases", params={"search": "100%"}).text) == [percent.reference]
-    assert listed(dpo.get("/cases", params={"search": "%"}).text) == [percent.reference]
+    # Names are sealed and found by whole words: a lone "%" is no word, and no wildcard.
+    assert listed(dpo.get("/cases", params={"search": "%"}).text) == []
+
+
+def test_names_are_sealed_and_found_by_whole_words(context: WebContext) -> None:
+    """Defect 6 (issue 11): requester names were plaintext at rest. They are sealed; the
+    queue finds a case by whole words of the name (keyed hashes), in any case and order."""
+    dpo = at_now(context)
+    anna = insert_case(context, 41, requester_name="Anna-Lena Van Peeters")
+    insert_case(context, 42, requester_name="Annabel Peet")
+    with context.engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT requester_name, name_search FROM privacy_case WHERE id = :id"),
+            {"id": anna.id},
+        ).one()
+    assert "Anna" not in stored[0] and "Peeters" not in stored[1]
+    for term in ("peeters", "PEETERS anna-lena", "van"):
+        assert listed(dpo.get("/cases", params={"search": term}).text) == [anna.reference]
+    assert listed(dpo.get("/cases", params={"search": "peet"}).text) != [anna.reference]
+    assert "Anna-Lena Van Peeters" in dpo.get(f"/cases/{anna.reference}").text
 
 
 def test_nearest_deadline_first_with_amber_and_red_badges(context: WebContext) -> None:
