@@ -1,8 +1,8 @@
 """data at rest: the data key's check value, and the keyed word index the queue finds
 sealed requester names by
 
-Revision ID: 0007
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-12
 
 Values already stored in plaintext are sealed by the first start with the data key
@@ -16,8 +16,8 @@ from alembic import op
 
 import mailbot.store.models
 
-revision: str = "0007"
-down_revision: str | None = "0005"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
