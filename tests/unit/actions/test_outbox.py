@@ -14,6 +14,9 @@ from mailbot.actions import NotFound, Refused
 from mailbot.actions.outbox import outbox_rows, requeue_failed
 from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.database import migrate, open_engine
+from mailbot.sealing import load_sealer
+from mailbot.store.models import bind_sealer
+from tests.conftest import TEST_DATA_KEY
 
 NOW = datetime(2026, 3, 9, 9, tzinfo=UTC)
 
@@ -22,6 +25,7 @@ NOW = datetime(2026, 3, 9, 9, tzinfo=UTC)
 def session(tmp_path: Path) -> Iterator[Session]:
     engine = open_engine(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
     migrate(engine)
+    bind_sealer(engine, load_sealer(TEST_DATA_KEY, None))  # letters are sealed
     with Session(engine) as session:
         yield session
 
