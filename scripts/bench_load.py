@@ -69,17 +69,19 @@ def _many_headers(n: int) -> bytes:
 
 def _shared_message_id(n: int) -> bytes:
     return request_mail(
-        sender=f"Shared {n} <shared{n}@example.org>", message_id="<1@localhost>", language="fr"
+        sender=f"Shared {n} <shared@shared{n}.example.org>",
+        message_id="<1@localhost>",
+        language="fr",
     )
 
 
 def _phishing_name(n: int) -> bytes:
-    return request_mail(sender=f'"{PHISHING_NAME}" <lure{n}@example.net>', language="en")
+    return request_mail(sender=f'"{PHISHING_NAME}" <lure@lure{n}.example.net>', language="en")
 
 
 def _vacation(n: int) -> bytes:
     return request_mail(
-        sender=f"Away {n} <away{n}@example.org>",
+        sender=f"Away {n} <away@away{n}.example.org>",
         language="nl",
         subject="Afwezig: Re: uw verzoek",
         body="Ik ben afwezig tot maandag en lees mijn mail niet.",
@@ -87,7 +89,7 @@ def _vacation(n: int) -> bytes:
 
 
 def _no_reply(n: int) -> bytes:
-    return request_mail(sender=f"Shop <no-reply{n}@shop.example.com>", language="en")
+    return request_mail(sender=f"Shop <no-reply@shop{n}.example.com>", language="en")
 
 
 # kind -> (mail maker, what must become of it)
@@ -113,7 +115,9 @@ def mails(count: int) -> list[tuple[str, str, bytes]]:
             raw = HOSTILE[kind][0](n)
         else:
             kind = "request"
-            sender = f"Requester {n} <requester{n}@example.org>"
+            # Spread over domains as real senders are: the per-domain cap (20 a day) holds
+            # a flood from one domain for the DPO, which is not what this measures.
+            sender = f"Requester {n} <requester{n}@home{n % 1000}.example.org>"
             raw = request_mail(sender=sender, language=("nl", "fr", "de", "en")[n % 4])
         chosen.append((kind, _sender(raw), raw))
     return chosen
