@@ -51,8 +51,8 @@ def shown_as_text(page: str, where: str, quoted: bool = True) -> None:
     assert "<img" not in page.lower(), where
     assert 'href="javascript:' not in page.lower(), where
     # Template syntax is not evaluated: no 49 where {{ 7*7 }} was written (a lone 49,
-    # not a piece of a token or digest).
-    assert not re.search(r"(?<![\w-])49(?![\w-])", page), where
+    # not a piece of a token, a digest, a time of day such as 11:49 or a number 0.49).
+    assert not re.search(r"(?<![\w:.-])49(?![\w:.-])", page), where
     assert (JINJA in page) is quoted, where
 
 
