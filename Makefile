@@ -7,8 +7,8 @@ BIN    := $(VENV)/bin
 # written from it by `make lock`: what a clone installs does not change when a
 # dependency publishes a release. The project itself goes in without its dependencies
 # and without build isolation, so the build backend (hatchling) is the locked one too.
-RUNTIME_LOCK := requirements.lock
-DEV_LOCK     := requirements-dev.lock
+RUNTIME_LOCK := requirements.txt
+DEV_LOCK     := requirements-dev.txt
 PIP_INSTALL  := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # The tool that writes the locks, itself pinned; it lives in its own venv.
 PIP_TOOLS    := pip-tools==7.7.0
