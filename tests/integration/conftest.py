@@ -19,6 +19,8 @@ from tests.servers.mailservers import (
     start_dovecot,
     start_smtp_sink,
 )
+from tests.servers.postgres import INSTALL_HINT as POSTGRES_HINT
+from tests.servers.postgres import Postgres, find_bin_dir, start_postgres
 
 SUITE_DIR = Path(__file__).resolve().parent
 
@@ -64,3 +66,22 @@ def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
     sink = start_smtp_sink(tmp_path / "smtp-sink")
     yield sink
     sink.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One throwaway PostgreSQL cluster for the run; each test makes its own database."""
+    # On CI a missing PostgreSQL must fail loudly (start_postgres raises), never skip.
+    if find_bin_dir() is None and not running_in_ci():
+        pytest.skip(f"no PostgreSQL server binaries: {POSTGRES_HINT}")
+    # Not tmp_path_factory: as root the cluster runs as `postgres`, which cannot enter
+    # pytest's temporary tree (mode 0700).
+    workdir = Path(tempfile.mkdtemp(prefix="postgres-"))
+    try:
+        cluster = start_postgres(workdir)
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

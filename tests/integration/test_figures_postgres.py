@@ -13,12 +13,12 @@ from mailbot.reports import load_facts
 from mailbot.sealing import load_sealer
 from mailbot.store.models import bind_sealer
 from tests.conftest import TEST_DATA_KEY
-from tests.integration.test_postgres import fresh_engine, postgres  # noqa: F401 (fixture)
+from tests.integration.test_postgres import fresh_engine
 from tests.servers.postgres import Postgres
 from tests.unit.test_figures import NOW, realistic_cases
 
 
-def test_the_sums_equal_the_reference_on_postgres(postgres: Postgres) -> None:  # noqa: F811
+def test_the_sums_equal_the_reference_on_postgres(postgres: Postgres) -> None:
     engine = fresh_engine(postgres, "figures")
     try:
         migrate(engine)

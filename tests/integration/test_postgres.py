@@ -1,7 +1,8 @@
 """The bot on PostgreSQL (MAILBOT_DATABASE_URL=postgresql+psycopg://...), not only SQLite.
 
-A throwaway cluster (tests.servers.postgres) runs for this module. The migrations must build the
-models' schema there, and the whole worker (Maildir -> pipeline -> outbox -> SMTP sink)
+A throwaway cluster (tests.servers.postgres, the `postgres` fixture of conftest.py) runs
+for the whole test run. The migrations must build the models' schema there, and the
+whole worker (Maildir -> pipeline -> outbox -> SMTP sink)
 must store cases, instants, large IMAP UIDs and the audit chain so they read back intact.
 """
 
@@ -10,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,32 +35,13 @@ from mailbot.reports import status_counts
 from mailbot.runtime import open_worker
 from mailbot.store.ingest import message_key
 from mailbot.store.models import InboundMessage, MailboxCursor
-from tests.integration.conftest import running_in_ci
 from tests.mailfactory import auto_reply, bounce, request_mail
 from tests.servers.mailservers import SmtpSink
-from tests.servers.postgres import INSTALL_HINT, Postgres, find_bin_dir, start_postgres
+from tests.servers.postgres import Postgres
 
 REQUEST_LANGUAGES = ("nl", "fr", "de", "en")
 # Fixed arrival instants with microseconds, an hour apart, well inside one year everywhere.
 FIRST_ARRIVAL = datetime(2026, 11, 16, 8, 30, 15, 123456, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    # On CI a missing PostgreSQL must fail loudly (start_postgres raises), never skip.
-    if find_bin_dir() is None and not running_in_ci():
-        pytest.skip(f"no PostgreSQL server binaries: {INSTALL_HINT}")
-    # Not tmp_path_factory: as root the cluster runs as `postgres`, which cannot enter
-    # pytest's temporary tree (mode 0700).
-    workdir = Path(tempfile.mkdtemp(prefix="postgres-"))
-    try:
-        cluster = start_postgres(workdir)
-        try:
-            yield cluster
-        finally:
-            cluster.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def fresh_engine(postgres: Postgres, purpose: str) -> Engine:

@@ -11,13 +11,10 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,28 +22,12 @@ import pytest
 
 from tests.conftest import TEST_DATA_KEY
 from tests.integration.botprocess import REPO, stop_worker, wait_until
-from tests.integration.conftest import running_in_ci
 from tests.mailfactory import request_mail
 from tests.servers.mailservers import SmtpSink
-from tests.servers.postgres import INSTALL_HINT, Postgres, find_bin_dir, start_postgres
+from tests.servers.postgres import Postgres
 
 pytestmark = pytest.mark.integration
 PASSWORD = "a long passphrase for the dpo"
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    if find_bin_dir() is None and not running_in_ci():
-        pytest.skip(f"no PostgreSQL server binaries: {INSTALL_HINT}")
-    workdir = Path(tempfile.mkdtemp(prefix="postgres-"))
-    try:
-        cluster = start_postgres(workdir)
-        try:
-            yield cluster
-        finally:
-            cluster.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 class Browser:

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from mailbot.cases.deadlines import deadlines_for, receipt_date
 from mailbot.cases.lifecycle import close, record_identity_check, request_identity
 from mailbot.cases.models import Case, CaseOutcome, OutboundMessage, OutboundStatus, Suppression
 from mailbot.database import migrate, open_engine, transaction
@@ -23,6 +22,7 @@ from mailbot.replies.outcomes import after_sent
 from mailbot.reports import load_facts
 from mailbot.sealing import load_sealer
 from mailbot.store.models import Attachment, InboundMessage, bind_sealer
+from tests.casefactory import new_case
 from tests.conftest import TEST_DATA_KEY
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -43,26 +43,7 @@ def engine(tmp_path: Path) -> Engine:
 
 
 def opened(session: Session, received: datetime, **changes: object) -> Case:
-    n = next(_numbers)
-    due = deadlines_for(receipt_date(received))
-    case = Case(
-        reference=f"JAIMY-PRIV-2026-{n:04d}",
-        requester=f"requester{n}@example.org",
-        requester_name=f"Requester {n}",
-        language="en",
-        detected_language="en",
-        primary="access",
-        labels="access",
-        confidence=0.9,
-        received_at=received,
-        receipt_date=due.receipt_date,
-        legal_due=due.legal_due,
-        target_due=due.target_due,
-        extended_due=due.extended_due,
-        rule_version=due.rule_version,
-    )
-    for name, value in changes.items():
-        setattr(case, name, value)
+    case = new_case(received, next(_numbers), **changes)
     session.add(case)
     session.flush()
     mail(session, case, received)

@@ -27,6 +27,7 @@ from mailbot.database import migrate, open_engine
 from mailbot.handling.record import Handling
 from mailbot.sealing import load_sealer
 from mailbot.store.models import Disposition, InboundMessage, bind_sealer
+from tests.casefactory import new_case
 from tests.conftest import TEST_DATA_KEY
 
 NOW = datetime(2026, 3, 9, 9, tzinfo=UTC)
@@ -49,24 +50,8 @@ def handling() -> Handling:
 
 
 def _case(session: Session, **changes: object) -> Case:
-    case = Case(
-        reference="JAIMY-PRIV-2026-0001",
-        requester="anna.peeters@example.org",
-        requester_name="Anna Peeters",
-        language="en",
-        detected_language="en",
-        primary="access",
-        labels="access",
-        confidence=0.9,
-        received_at=datetime(2026, 3, 5, 9, tzinfo=UTC),
-        receipt_date=date(2026, 3, 5),
-        legal_due=date(2026, 4, 7),
-        target_due=date(2026, 4, 2),
-        extended_due=date(2026, 6, 5),
-        rule_version="test",
-    )
-    for name, value in changes.items():
-        setattr(case, name, value)
+    anna = {"requester": "anna.peeters@example.org", "requester_name": "Anna Peeters"}
+    case = new_case(datetime(2026, 3, 5, 9, tzinfo=UTC), **{**anna, **changes})
     session.add(case)
     session.flush()
     return case

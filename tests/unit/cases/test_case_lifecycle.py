@@ -38,6 +38,7 @@ from mailbot.schedule import Timing, due_work
 from mailbot.sealing import load_sealer
 from mailbot.store.models import InboundMessage, bind_sealer
 from mailbot.store.sealed import sealing_context, stored_raw
+from tests.casefactory import new_case
 from tests.conftest import TEST_DATA_KEY
 
 SEALER = load_sealer(TEST_DATA_KEY, None)
@@ -54,23 +55,8 @@ def engine(tmp_path: Path) -> Engine:
 
 
 def _case(session: Session, **changes: object) -> Case:
-    case = Case(
-        reference="JAIMY-PRIV-2026-0001",
-        requester="a@example.org",
-        language="en",
-        detected_language="en",
-        primary="access",
-        labels="access",
-        confidence=0.9,
-        received_at=RECEIVED,
-        receipt_date=date(2026, 3, 5),
-        legal_due=date(2026, 4, 7),  # 5 April is Easter Sunday, 6 April Easter Monday
-        target_due=date(2026, 4, 2),
-        extended_due=date(2026, 6, 5),
-        rule_version="test",
-    )
-    for name, value in changes.items():
-        setattr(case, name, value)
+    # Due 7 April 2026: 5 April is Easter Sunday, 6 April Easter Monday.
+    case = new_case(RECEIVED, **{"requester": "a@example.org", **changes})
     session.add(case)
     session.flush()
     return case

@@ -5,32 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from mailbot.cases.deadlines import deadlines_for
 from mailbot.cases.explainer import explain_deadline
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus
+from tests.casefactory import new_case
 
 
 def case_of(received: datetime, **changes: object) -> Case:
-    dates = deadlines_for(received.date())
-    case = Case(
-        reference="JAIMY-PRIV-2026-0001",
-        requester="ann@example.org",
-        language="en",
-        detected_language="en",
-        primary="access",
-        labels="access",
-        confidence=0.9,
-        received_at=received,
-        receipt_date=received.date(),
-        legal_due=dates.legal_due,
-        target_due=dates.target_due,
-        extended_due=dates.extended_due,
-        rule_version="test",
-        status=CaseStatus.IN_PROGRESS,
-    )
-    for name, value in changes.items():
-        setattr(case, name, value)
-    return case
+    return new_case(received, **{"status": CaseStatus.IN_PROGRESS, **changes})
 
 
 def texts(case: Case, now: datetime) -> dict[str, str]:
