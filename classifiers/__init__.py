@@ -16,6 +16,7 @@ from classifiers.labels import (
     ClassifierUnavailable,
 )
 from classifiers.language import detect_language
+from classifiers.reading import with_attached
 
 __all__ = [
     "LABELS",
@@ -28,6 +29,7 @@ __all__ = [
     "detect_language",
     "known_classifiers",
     "load_classifier",
+    "with_attached",
 ]
 
 

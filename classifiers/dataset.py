@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from classifiers.labels import LABELS, RIGHTS, SERVED_LANGUAGES
+from classifiers.reading import with_attached
 
 DATA_DIR: Final = Path(__file__).parent / "data"
 SPLITS: Final = (("test", 0.20), ("validation", 0.10), ("train", 0.70))
@@ -65,11 +66,16 @@ def _example(record: dict[str, object], where: str) -> Example:
     language = str(record.get("lang"))
     if language not in SERVED_LANGUAGES:
         raise DataError(f"{where}: language {language!r} is not one we serve")
+    attached = "\n\n".join(
+        str(part["text"])
+        for part in record.get("attachments") or []  # type: ignore[attr-defined]
+    )
     return Example(
         id=str(record["id"]),
         language=language,
         subject=str(record.get("subject") or ""),
-        body=str(record.get("body") or ""),
+        # An attached letter joins the mail's text as the bot joins it (classifiers.reading).
+        body=with_attached(str(record.get("body") or ""), attached),
         labels=labels,
     )
 

@@ -60,6 +60,12 @@ def per_label(judged: Sequence[Judged]) -> list[LabelScore]:
     return scores
 
 
+def macro_f1(judged: Sequence[Judged]) -> float:
+    """The mean F1 of the labels the reference uses (a label nobody wrote is not averaged)."""
+    scores = [score.f1 for score in per_label(judged) if score.support]
+    return sum(scores) / len(scores) if scores else 0.0
+
+
 def confusion(judged: Sequence[Judged]) -> dict[str, dict[str, int]]:
     """expected -> predicted -> count (an accepted alternative counts on the diagonal)."""
     matrix = {expected: dict.fromkeys(LABELS, 0) for expected in LABELS}
@@ -74,7 +80,7 @@ def markdown_report(title: str, judged: Sequence[Judged]) -> str:
         f"## {title}",
         "",
         f"Primary accuracy: **{accuracy(judged):.1%}** "
-        f"({sum(j.correct for j in judged)}/{len(judged)})",
+        f"({sum(j.correct for j in judged)}/{len(judged)}); macro-F1 **{macro_f1(judged):.2f}**",
         "",
         "| language | correct | total | accuracy |",
         "| --- | ---: | ---: | ---: |",

@@ -19,6 +19,12 @@ from classifiers.patterns import RIGHT_RULES, Rule
 from classifiers.quoting import new_text, subject_topic
 
 MAX_BODY_CHARS: Final = 20_000  # the new text sits at the top; the rest is history or noise
+MAX_ATTACHED_CHARS: Final = 20_000
+# Between a mail's own text and the text read from its attachments (a letter sent as a
+# PDF, a DOCX, a scan or a photo): quoted history is cut from the mail's text only, and
+# the letter follows what is left. A control character nobody types; a sender who does
+# only moves where the quote cutting stops.
+ATTACHED: Final = "\x1d"
 MAX_SUBJECT_CHARS: Final = 1_000
 # An explicit article citation is about as strong as two clear phrases.
 CITATION_WEIGHT: Final = 2.5
@@ -44,9 +50,17 @@ class MailReading:
         return f"{self.topic}\n{self.text}".strip()
 
 
+def with_attached(body: str, attached: str) -> str:
+    """The body a classifier reads for a mail whose attachments carry `attached` text."""
+    return f"{body}\n{ATTACHED}\n{attached}" if attached.strip() else body
+
+
 def read_mail(subject: str, body: str) -> MailReading:
     topic, is_reply, is_forward = subject_topic(subject[:MAX_SUBJECT_CHARS])
-    text = new_text(body[:MAX_BODY_CHARS], forwarded=is_forward)
+    own, _, attached = body.partition(ATTACHED)
+    text = new_text(own[:MAX_BODY_CHARS], forwarded=is_forward)
+    if attached := attached.strip()[:MAX_ATTACHED_CHARS]:
+        text = f"{text}\n\n{attached}".strip()
     folded_topic, folded_text = _matchable(topic), _matchable(text)
     subject_weight = REPLY_SUBJECT_WEIGHT if is_reply else 1.0
     rights = rule_evidence(RIGHT_RULES, folded_topic, folded_text, subject_weight)

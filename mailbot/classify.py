@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from classifiers import LABELS, Classification, Classifier
+from classifiers import LABELS, Classification, Classifier, with_attached
 from mailbot.mail.parse import MalformedMail, parse_mail
-from mailbot.triage.identity import NO_DOCUMENT, IdDocument, find_id_document
+from mailbot.triage.attached_letter import attached_letter
+from mailbot.triage.identity import NO_DOCUMENT, IdDocument, check_documents, find_id_document
 from mailbot.triage.screen import Verdict, screen
 
 # Mails a machine sent: the classifier's text reading is overruled by the headers.
@@ -40,7 +41,9 @@ def read_file(name: str, raw: bytes) -> ReadFile:
         text = raw[:200_000].decode("utf-8", errors="replace")
         return ReadFile(name, "", text, False, NO_DOCUMENT, exc.reason)
     automatic = screen(mail, own_addresses=frozenset()).verdict in AUTOMATIC
-    return ReadFile(name, mail.subject, mail.text, automatic, find_id_document(mail), None)
+    checks = check_documents(mail)
+    text = with_attached(mail.text, attached_letter(mail, checks))
+    return ReadFile(name, mail.subject, text, automatic, find_id_document(mail, checks), None)
 
 
 def classify_files(

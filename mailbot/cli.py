@@ -152,11 +152,19 @@ def evaluate(
     classifier: Annotated[str, typer.Option(help="Classifier to score.")] = "e5",
     out: Annotated[Path | None, typer.Option(help="Report file (Markdown).")] = None,
 ) -> None:
-    """Score the classifier on the public letters benchmark (../shared/corpus/letters)."""
-    from classifiers.evaluate import REPORT, main
+    """Score the classifier on the inbox yardstick and the public letters (when ../shared
+    is there), reading each mail as the bot does; writes docs/evaluation.md."""
+    from classifiers import load_classifier
+    from classifiers.evaluate import REPORT, evaluate, yardsticks
+    from mailbot.yardstick import as_read
 
-    code = main(["--classifier", classifier, "--out", str(out or REPORT)])
-    raise typer.Exit(code)
+    model = load_classifier(classifier)
+    sets = [(yardstick, as_read(yardstick)) for yardstick in yardsticks()]
+    text, lines = evaluate(classifier, model, sets)
+    report = out or REPORT
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(text, "utf-8")
+    typer.echo("\n".join(lines) + f"\nreport written to {report}")
 
 
 @app.command()

@@ -30,6 +30,7 @@ from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
 from mailbot.sealing import Sealer
 from mailbot.store.models import Disposition, InboundMessage, utcnow
 from mailbot.store.sealed import stored_raw
+from mailbot.triage.attached_letter import attached_letter
 from mailbot.triage.identity import check_documents
 from mailbot.triage.screen import screen
 from mailbot.triage.thread import ThreadClues, same_requester, thread_clues
@@ -62,8 +63,10 @@ def read_mail(raw: bytes, settings: Settings) -> MailReading:
         own_addresses=frozenset({settings.sender}),
         own_domains=frozenset({settings.message_id_domain}),
     )
-    checks = check_documents(mail) if mail.attachments and screening.answerable else {}
-    return MailReading(mail, None, screening, checks)
+    if not (mail.attachments and screening.answerable):
+        return MailReading(mail, None, screening, {})
+    checks = check_documents(mail)
+    return MailReading(mail, None, screening, checks, attached_letter(mail, checks))
 
 
 def handle(session: Session, inbound: InboundMessage, bot: Bot, reading: MailReading) -> None:

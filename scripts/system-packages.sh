@@ -4,6 +4,7 @@
 #   mail-servers  Dovecot IMAP + LMTP and openssl, for the integration tests
 #   postgres      PostgreSQL server binaries, for the PostgreSQL integration test
 #   ocr           tesseract with Dutch, French, German and English, for the ID-copy check
+#                 and attached letters; DejaVu fonts, to print test letters and ID cards
 #   browser       Debian's chromium, which the browser tests drive through Playwright
 #                 (Playwright's own browser download is never used)
 # Needs root (or sudo) only when something is actually missing.
@@ -32,6 +33,7 @@ case "${1:-}" in
       [ -n "$(find /usr/share/tesseract-ocr -name "$language.traineddata" 2>/dev/null)" ] ||
         missing="$missing tesseract-ocr-$language"
     done
+    [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$missing fonts-dejavu-core"
     ;;
   browser)
     [ -x /usr/bin/chromium ] || missing="chromium"

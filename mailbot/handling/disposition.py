@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from classifiers import Classification
+from classifiers import Classification, with_attached
 from mailbot.cases.deadlines import deadlines_for, receipt_date
 from mailbot.cases.models import Case
 from mailbot.config import Settings
@@ -46,6 +46,7 @@ class MailReading:
     error: str | None = None
     screening: Screening | None = None
     checks: Mapping[int, IdCheck] | None = None
+    attached: str = ""  # the text of its attached letters (mailbot.triage.attached_letter)
 
     @property
     def findings(self) -> list[Finding]:
@@ -142,7 +143,7 @@ def decide_mail(
             steps=tuple(steps),
         )
     if around.case is not None:
-        reading_now = classify(mail.subject, mail.text)
+        reading_now = classify(mail.subject, with_attached(mail.text, reading.attached))
         steps = continue_case(around.case, reading_now, reading.findings, inbound.received_at)
         return replace(
             read,
@@ -155,7 +156,7 @@ def decide_mail(
     if around.foreign_reference:
         # Someone quoting another person's case reference: a case of its own, flagged.
         read = replace(read, flags=(*screening.flags, "foreign_reference"))
-    classification = classify(mail.subject, mail.text)
+    classification = classify(mail.subject, with_attached(mail.text, reading.attached))
     new_case = _new_case(inbound, mail, classification, reading.findings, settings)
     steps = respond_to_new_case(
         opened(new_case, reference=""), mail, reading.findings, around.sender_known, settings, now

@@ -3,7 +3,8 @@
 A request often sits in an attachment ("see my letter attached"). This reads the words
 such a file carries, within fixed limits (pages, bytes unpacked, characters), and never
 raises: a file it cannot read gives no text and a fixed note saying why. Scanned PDFs
-and photographed letters carry no text layer; reading those needs OCR (issue 12, not yet).
+and photographed letters carry no text layer: the ID check's OCR reads those
+(`mailbot.triage.attached_letter` joins both).
 """
 
 from __future__ import annotations

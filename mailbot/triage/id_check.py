@@ -85,7 +85,7 @@ def _check(data: bytes, sniffed_type: str, holder: str) -> IdCheck:
     if shutil.which("tesseract") is None:
         return replace(ocr_unavailable(), evidence=tuple(facts))
     deadline = time.monotonic() + DOCUMENT_BUDGET
-    results = []
+    results, texts = [], []
     for page in pages:
         prepared, sideways = prepared_page(page)
         reading = _read_upright(prepared, sideways, deadline)
@@ -94,9 +94,13 @@ def _check(data: bytes, sniffed_type: str, holder: str) -> IdCheck:
         named = holder_matches(reading.text, holder) if check.kind in IDENTITY_KINDS else None
         evidence = (*check.evidence, *turned, *facts)
         results.append(replace(check, evidence=evidence, holder_match=named))
+        texts.append(reading.text)
         if check.verified:
             break
-    return max(results, key=_preference)
+    best = max(results, key=_preference)
+    # An identity document's words (name, number, MRZ) never go further than this check.
+    letter = "" if best.kind in IDENTITY_KINDS else "\n\n".join(texts)
+    return replace(best, text=letter)
 
 
 def _preference(check: IdCheck) -> tuple[bool, bool, bool]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mailbot.triage.mrz import fold, read_mrz
 
@@ -43,6 +43,10 @@ class IdCheck:
     # Whether the document shows the name the caller gave (None: no name to compare, or
     # nothing read); the name itself is never kept.
     holder_match: bool | None = None
+    # The words the OCR read, for the classifier when the file is a letter, not an ID
+    # document. Held in memory for the one reading of the mail: never in `as_json`,
+    # never stored, never logged (repr=False).
+    text: str = field(default="", repr=False, compare=False)
 
     def as_json(self) -> dict[str, object]:
         return {

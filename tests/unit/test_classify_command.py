@@ -124,3 +124,56 @@ def test_id_document_names_what_the_check_read_not_the_file_name(tmp_path: Path)
         {"present": True, "kind": "other_document", "filename": "identiteitskaart.jpg"},
         {"present": True, "kind": "eid_front", "filename": "b.jpg"},
     ]
+
+
+ATTACHED_LETTERS = {
+    # file name, letter, the right it asks
+    "fr": (
+        "courrier.pdf",
+        "Madame, Monsieur,\n\nJe vous demande de m'envoyer une copie de toutes les données "
+        "personnelles que vous conservez à mon sujet, ainsi que leur origine.\n\n"
+        "Veuillez agréer mes salutations distinguées.\nClaire Dumont",
+        "access",
+    ),
+    "nl": (
+        "brief.docx",
+        "Beste,\n\nIk wil dat jullie mijn account en al mijn gegevens volledig verwijderen. "
+        "Ik wil niets meer met Jaimy te maken hebben.\n\nGroeten,\nKoen Verbeke",
+        "erasure",
+    ),
+    "de": (
+        "IMG_2231.jpg",
+        "Sehr geehrte Damen und Herren,\n\nich möchte keine Werbung mehr von Ihnen oder "
+        "Ihren Partnern erhalten, weder per E-Mail noch per Telefon.\n\n"
+        "Mit freundlichen Grüßen\nJonas Brandt",
+        "objection",
+    ),
+}
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="a photo is read with tesseract")
+def test_a_request_in_an_attached_pdf_docx_or_photo_is_classified_by_its_content(
+    tmp_path: Path,
+) -> None:
+    from mailbot.letter_files import letter_file
+
+    names = []
+    for language, (filename, letter, _right) in ATTACHED_LETTERS.items():
+        data, media_type = letter_file(filename, letter)
+        for with_letter in (True, False):
+            name = f"{language}-{'letter' if with_letter else 'bare'}.eml"
+            attachments = [(filename, media_type, data)] if with_letter else []
+            raw = request_mail(
+                language=language, subject="Brief", body="Zie bijlage / voir PJ / siehe Anhang",
+                attachments=attachments,
+            )  # fmt: skip
+            (tmp_path / name).write_bytes(raw)
+            names.append(name)
+    code, rows = _classify(*(tmp_path / name for name in names))
+    assert code == 0
+    by_file = {Path(str(row["file"])).stem: row for row in rows}
+    for language, (_filename, _letter, right) in ATTACHED_LETTERS.items():
+        read = by_file[f"{language}-letter"]
+        assert (read["primary"], read["language"]) == (right, language)
+        # Without the letter the same mail names no right: the attachment decided.
+        assert by_file[f"{language}-bare"]["primary"] not in (right,)

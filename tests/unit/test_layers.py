@@ -33,6 +33,8 @@ LAYERS: tuple[frozenset[str], ...] = (
             "figures",
             "figure_tables",
             "classify",
+            "letter_files",
+            "yardstick",
             "demo",
         }
     ),

@@ -221,6 +221,16 @@ def test_bottom_posted_reply_keeps_its_new_text() -> None:
     assert "account is closed" not in text
 
 
+def test_an_attached_letter_follows_the_new_text_and_escapes_the_quote_cutting() -> None:
+    from classifiers.reading import read_mail, with_attached
+
+    body = "See my letter.\n\nOn Mon, 2 Mar 2026, Privacy <privacy@example.org> wrote:\n> Old."
+    letter = "On Friday my neighbour wrote: nothing. Please delete all my data."
+    reading = read_mail("Re: letter", with_attached(body, letter))
+    assert reading.text == f"See my letter.\n\n{letter}"
+    assert with_attached(body, "  \n") == body
+
+
 def test_forwarded_request_is_read(classifier: Classifier) -> None:
     body = (
         "Zie hieronder, kan jij dit opvolgen?\n\n"

@@ -296,3 +296,23 @@ def test_not_verified_by_eye_the_copy_goes_and_the_dpo_approves_the_letter() -> 
     ]
     assert drafts(steps) == ["not_identified"] and statuses(steps) == [S.AWAITING_APPROVAL]
     assert verify_by_eye(in_review(), False, DPO, [9]) == steps[:2]  # drafted already
+
+
+def test_the_attached_letter_is_classified_with_the_mail_new_case_and_follow_up() -> None:
+    from mailbot.letter_files import letter_file
+    from mailbot.pipeline import read_mail
+
+    data, media_type = letter_file("brief.docx", "Verwijder al mijn gegevens.")
+    raw = request_mail(sender=ANN, body="Zie bijlage.", attachments=[("b.docx", media_type, data)])
+    read = read_mail(raw, Settings())
+    seen: list[str] = []
+
+    def recording(subject: str, text: str) -> Classification:
+        seen.append(text)
+        return reading("erasure")
+
+    assert plan(read, classify=recording).disposition == D.CASE_OPENED
+    assert plan(read, Surroundings(case=case(id=4)), recording).disposition == D.FOLLOW_UP
+    for text in seen:
+        own, letter = text.split("\x1d")
+        assert own.strip() == "Zie bijlage." and letter.strip() == "Verwijder al mijn gegevens."

@@ -6,36 +6,10 @@ from __future__ import annotations
 import io
 import zipfile
 
+from mailbot.letter_files import pdf_with_text
 from mailbot.mail.attachment_text import TextLimits, attachment_text
 
 LETTER = "Geachte, ik vraag u al mijn gegevens te wissen."
-
-
-def pdf_with_text(lines: list[str]) -> bytes:
-    """A one-page PDF whose text layer holds `lines` (written by hand: objects + xref)."""
-    stream = "BT /F1 12 Tf 72 720 Td " + " ".join(f"({line}) Tj 0 -16 Td" for line in lines)
-    stream += " ET"
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        "/Resources << /Font << /F1 5 0 R >> >> >>",
-        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1"))
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n".encode())
-    out.write(f"startxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
 
 
 def zipped(part: str, xml: str) -> bytes:
@@ -69,7 +43,7 @@ def odt(paragraphs: list[str]) -> bytes:
 
 
 def test_a_pdf_letter_is_read_from_its_text_layer() -> None:
-    read = attachment_text(pdf_with_text(["Geachte,", "ik vraag u al mijn gegevens te wissen."]),
+    read = attachment_text(pdf_with_text("Geachte,\nik vraag u al mijn gegevens te wissen."),
                            "application/pdf")  # fmt: skip
     assert "Geachte," in read.text and "gegevens te wissen" in read.text
     assert read.note is None
@@ -93,7 +67,7 @@ def test_broken_and_hostile_files_give_a_note_not_an_exception() -> None:
         "<w:body><w:p><w:r><w:t>&b;</w:t></w:r></w:p></w:body></w:document>"
     )
     cases = {
-        "truncated pdf": (pdf_with_text([LETTER])[:200], "application/pdf"),
+        "truncated pdf": (pdf_with_text(LETTER)[:200], "application/pdf"),
         "not a pdf": (b"%PDF-1.4 nothing else", "application/pdf"),
         "broken zip": (b"PK\x03\x04" + b"\x00" * 100, "application/zip"),
         "entity bomb": (zipped("word/document.xml", entity_bomb), "application/zip"),
