@@ -8,7 +8,6 @@ say. The IMAP client is synchronous and runs in a thread; SMTP is asyncio.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -18,30 +17,19 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from mailbot.database import transaction
-from mailbot.deadline import OutOfTime, within
 from mailbot.lease import worker_lease
 from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
-from mailbot.pipeline import Bot, handle, quarantine, read_mail
+from mailbot.pending import TRANSIENT_ERRORS, PendingMail
+from mailbot.pipeline import Bot
 from mailbot.replies.outbox import Breaker, next_retry_at, send_due
 from mailbot.schedule import run_scheduled_work
 from mailbot.store.ingest import ingest
 from mailbot.store.models import Disposition, InboundMessage, bind_sealer, utcnow
-from mailbot.store.sealed import stored_raw
 
 log = logging.getLogger(__name__)
 
 LONGEST_BACKOFF = 300.0
-# Tries a mail gets: one still pending after these was being handled when the worker
-# died (killed, out of memory) each time, and would stop every round after it.
-MAX_ATTEMPTS = 2
-STOPPED_TWICE = (
-    "the worker stopped twice while handling this mail (killed, or out of memory); "
-    "it is not tried again"
-)
-# The database or the mail server going away is the world's fault, not the mail's:
-# wait and retry rather than quarantine or crash.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, OperationalError)
 
 
 @dataclass
@@ -142,76 +130,9 @@ class Worker:
         )
 
     def handle_pending(self) -> tuple[int, int]:
-        """Run the pipeline over every stored, unhandled mail: each read once, outside any
-        transaction and within the time budget, then decided and recorded in one
-        transaction of its own. Each try is counted before it starts."""
-        with transaction(self.engine) as session:
-            pending = session.exec(
-                select(InboundMessage.id)
-                .where(InboundMessage.disposition == Disposition.PENDING)
-                .order_by(col(InboundMessage.id))
-            ).all()
-        handled = quarantined = 0
-        for inbound_id in filter(None, pending):
-            quarantined += self.handle_one(inbound_id) == Disposition.QUARANTINED
-            handled += 1
-        return handled, quarantined
-
-    def handle_one(self, inbound_id: int) -> str:
-        """Handle one pending mail; its disposition. A mail that stopped the worker (or
-        took all its time) before is quarantined rather than tried again."""
-        settings = self.bot.settings
-        try:
-            raw = self._begin_attempt(inbound_id)
-            if raw is None:
-                return Disposition.QUARANTINED
-            # Parsed, screened and its ID copies read (OCR: seconds per image) once,
-            # outside the write transaction.
-            reading = within(settings.mail_seconds, lambda: read_mail(raw, settings))
-            with transaction(self.engine) as session:
-                inbound = session.get_one(InboundMessage, inbound_id)
-                handle(session, inbound, self.bot, reading)
-                return inbound.disposition
-        except OperationalError:
-            self._give_back_attempt(inbound_id)
-            raise  # the database is unwell: the round is retried, the mail stays pending
-        except OutOfTime:
-            log.warning("mail %s quarantined: out of time", inbound_id)
-            return self._quarantine(
-                inbound_id, f"reading the mail took longer than {settings.mail_seconds} s"
-            )
-        except Exception as exc:
-            # The type only at WARNING: exception texts can quote the mail.
-            log.warning("mail %s quarantined: %s", inbound_id, type(exc).__name__)
-            log.debug("mail %s failed", inbound_id, exc_info=True)
-            return self._quarantine(inbound_id, f"internal error: {type(exc).__name__}")
-
-    def _begin_attempt(self, inbound_id: int) -> bytes | None:
-        """Count the try and commit it before the mail is touched; the raw mail, or None
-        when it was tried as often as allowed and is quarantined now."""
-        with transaction(self.engine) as session:
-            inbound = session.get_one(InboundMessage, inbound_id)
-            if inbound.attempts >= MAX_ATTEMPTS:
-                log.warning("mail %s quarantined: stopped the worker twice", inbound_id)
-                quarantine(session, inbound, STOPPED_TWICE)
-                return None
-            inbound.attempts += 1
-            session.add(inbound)
-        with transaction(self.engine) as session:
-            return stored_raw(session.get_one(InboundMessage, inbound_id), self.bot.sealer)
-
-    def _give_back_attempt(self, inbound_id: int) -> None:
-        """A database outage is not the mail's doing: uncount the try if the database
-        answers again (if not, the mail has one try less)."""
-        with contextlib.suppress(*TRANSIENT_ERRORS), transaction(self.engine) as session:
-            inbound = session.get_one(InboundMessage, inbound_id)
-            inbound.attempts = max(inbound.attempts - 1, 0)
-            session.add(inbound)
-
-    def _quarantine(self, inbound_id: int, reason: str) -> str:
-        with transaction(self.engine) as session:
-            quarantine(session, session.get_one(InboundMessage, inbound_id), reason)
-        return Disposition.QUARANTINED
+        """Run the pipeline over every stored, unhandled mail (mailbot.pending):
+        (handled, quarantined)."""
+        return PendingMail(self.engine, self.bot).handle_all()
 
     def mark_in_source(self) -> None:
         """Flag handled mails in the IMAP folder (a crash before this only delays it)."""

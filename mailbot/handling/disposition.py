@@ -47,6 +47,28 @@ class MailReading:
     screening: Screening | None = None
     checks: Mapping[int, IdCheck] | None = None
     attached: str = ""  # the text of its attached letters (mailbot.triage.attached_letter)
+    # The classifier's reading when the worker classified a batch of mails at once.
+    classification: Classification | None = None
+
+    def classified(self, classify: Callable[[str, str], Classification]) -> Classification:
+        if self.classification is not None:
+            return self.classification
+        assert self.mail is not None
+        return classify(self.mail.subject, self.classifier_text)
+
+    @property
+    def classifier_text(self) -> str:
+        """What the classifier reads besides the subject: the text, then its letters."""
+        assert self.mail is not None
+        return with_attached(self.mail.text, self.attached)
+
+    @property
+    def needs_classifying(self) -> bool:
+        """Whether `decide_mail` may ask the classifier: a mail the bot answers."""
+        mail, screening = self.mail, self.screening
+        if mail is None or screening is None or not screening.answerable:
+            return False
+        return bool(mail.subject.strip() or mail.text.strip() or mail.attachments)
 
     @property
     def findings(self) -> list[Finding]:
@@ -143,7 +165,7 @@ def decide_mail(
             steps=tuple(steps),
         )
     if around.case is not None:
-        reading_now = classify(mail.subject, with_attached(mail.text, reading.attached))
+        reading_now = reading.classified(classify)
         steps = continue_case(around.case, reading_now, reading.findings, inbound.received_at)
         return replace(
             read,
@@ -156,7 +178,7 @@ def decide_mail(
     if around.foreign_reference:
         # Someone quoting another person's case reference: a case of its own, flagged.
         read = replace(read, flags=(*screening.flags, "foreign_reference"))
-    classification = classify(mail.subject, with_attached(mail.text, reading.attached))
+    classification = reading.classified(classify)
     new_case = _new_case(inbound, mail, classification, reading.findings, settings)
     steps = respond_to_new_case(
         opened(new_case, reference=""), mail, reading.findings, around.sender_known, settings, now

@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
         {
             "pipeline",
+            "pending",
             "deadline",
             "schedule",
             "worker",

@@ -1,0 +1,173 @@
+"""Handling the stored mails still pending: read each once, classify them together, then
+record each in a transaction of its own.
+
+The encoder is several times faster on a batch of texts than on one at a time, so new
+mails go in batches: their tries are counted (one transaction), each is read (parse,
+screen, ID check and OCR) within its time budget and outside any transaction, the
+mails the bot will answer are classified in one call, and each mail's plan is recorded
+alone, so one mail's failure never undoes another's case. A mail tried before is
+handled alone: if the worker died during a batch, the mail that stopped it is then the
+only one in flight when it stops it again, and only it is quarantined.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Final
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import col, select
+
+from mailbot.database import transaction
+from mailbot.deadline import OutOfTime, within
+from mailbot.handling.disposition import MailReading
+from mailbot.mail.imap import CONNECTION_ERRORS
+from mailbot.pipeline import Bot, classify_together, handle, quarantine, read_mail
+from mailbot.store.models import Disposition, InboundMessage
+from mailbot.store.sealed import stored_raw
+
+log = logging.getLogger(__name__)
+
+BATCH: Final = 16  # new mails read, then classified together
+# Tries a mail gets: one still pending after these was being handled when the worker
+# died (killed, out of memory) each time, and would stop every round after it.
+MAX_ATTEMPTS: Final = 2
+STOPPED_TWICE: Final = (
+    "the worker stopped twice while handling this mail (killed, or out of memory); "
+    "it is not tried again"
+)
+# The database or the mail server going away is the world's fault, not the mail's:
+# wait and retry rather than quarantine or crash.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, OperationalError)
+
+
+class PendingMail:
+    """The pending-mail stage of the worker, over one database and one bot."""
+
+    def __init__(self, engine: Engine, bot: Bot) -> None:
+        self.engine = engine
+        self.bot = bot
+
+    def handle_all(self) -> tuple[int, int]:
+        """Handle every stored, unhandled mail; (handled, quarantined)."""
+        with transaction(self.engine) as session:
+            pending = session.exec(
+                select(InboundMessage.id, InboundMessage.attempts)
+                .where(InboundMessage.disposition == Disposition.PENDING)
+                .order_by(col(InboundMessage.id))
+            ).all()
+        outcomes: list[str] = []
+        batch: list[int] = []
+        for inbound_id, attempts in pending:
+            if inbound_id is None:
+                continue
+            if attempts == 0:
+                batch.append(inbound_id)
+                if len(batch) == BATCH:
+                    outcomes += self.handle(batch)
+                    batch = []
+                continue
+            outcomes += self.handle(batch)
+            batch = []
+            outcomes += self.handle([inbound_id])
+        outcomes += self.handle(batch)
+        return len(outcomes), outcomes.count(Disposition.QUARANTINED)
+
+    def handle(self, ids: Sequence[int]) -> list[str]:
+        """Handle these mails as one batch; their dispositions."""
+        if not ids:
+            return []
+        unfinished = list(ids)
+        try:
+            raws = self._begin_attempts(ids)
+            outcomes: dict[int, str] = {}
+            readings: dict[int, MailReading] = {}
+            for inbound_id, raw in raws.items():
+                if raw is None:
+                    outcomes[inbound_id] = Disposition.QUARANTINED
+                    unfinished.remove(inbound_id)
+                    continue
+                read = self._read(inbound_id, raw)
+                if isinstance(read, MailReading):
+                    readings[inbound_id] = read
+                else:
+                    outcomes[inbound_id] = read
+                    unfinished.remove(inbound_id)
+            together = classify_together(list(readings.values()), self.bot.classifier)
+            for inbound_id, reading in zip(readings, together, strict=True):
+                outcomes[inbound_id] = self._record(inbound_id, reading)
+                unfinished.remove(inbound_id)
+        except OperationalError:
+            self._give_back_attempts(unfinished)
+            raise  # the database is unwell: the round is retried, the mails stay pending
+        return [outcomes[inbound_id] for inbound_id in ids]
+
+    def _read(self, inbound_id: int, raw: bytes) -> MailReading | str:
+        """Parsed, screened and its ID copies read (OCR: seconds per image) once, outside
+        any write transaction; or the disposition of a mail that could not be read."""
+        settings = self.bot.settings
+        try:
+            return within(settings.mail_seconds, lambda: read_mail(raw, settings))
+        except OutOfTime:
+            log.warning("mail %s quarantined: out of time", inbound_id)
+            reason = f"reading the mail took longer than {settings.mail_seconds} s"
+            return self._quarantine(inbound_id, reason)
+        except Exception as exc:
+            return self._failed(inbound_id, exc)
+
+    def _record(self, inbound_id: int, reading: MailReading) -> str:
+        try:
+            with transaction(self.engine) as session:
+                inbound = session.get_one(InboundMessage, inbound_id)
+                handle(session, inbound, self.bot, reading)
+                return inbound.disposition
+        except OperationalError:
+            raise
+        except Exception as exc:
+            return self._failed(inbound_id, exc)
+
+    def _failed(self, inbound_id: int, exc: Exception) -> str:
+        if isinstance(exc, OperationalError):
+            raise exc
+        # The type only at WARNING: exception texts can quote the mail.
+        log.warning("mail %s quarantined: %s", inbound_id, type(exc).__name__)
+        log.debug("mail %s failed", inbound_id, exc_info=True)
+        return self._quarantine(inbound_id, f"internal error: {type(exc).__name__}")
+
+    def _begin_attempts(self, ids: Sequence[int]) -> dict[int, bytes | None]:
+        """Count the tries and commit them before the mails are touched; each raw mail, or
+        None for a mail tried as often as allowed, quarantined now."""
+        allowed: list[int] = []
+        with transaction(self.engine) as session:
+            for inbound_id in ids:
+                inbound = session.get_one(InboundMessage, inbound_id)
+                if inbound.attempts >= MAX_ATTEMPTS:
+                    log.warning("mail %s quarantined: stopped the worker twice", inbound_id)
+                    quarantine(session, inbound, STOPPED_TWICE)
+                    continue
+                inbound.attempts += 1
+                session.add(inbound)
+                allowed.append(inbound_id)
+        raws: dict[int, bytes | None] = dict.fromkeys(ids)
+        with transaction(self.engine) as session:
+            for inbound_id in allowed:
+                inbound = session.get_one(InboundMessage, inbound_id)
+                raws[inbound_id] = stored_raw(inbound, self.bot.sealer)
+        return raws
+
+    def _give_back_attempts(self, ids: Sequence[int]) -> None:
+        """A database outage is not the mails' doing: uncount their tries if the database
+        answers again (if not, they have one try less)."""
+        with contextlib.suppress(*TRANSIENT_ERRORS), transaction(self.engine) as session:
+            for inbound_id in ids:
+                inbound = session.get_one(InboundMessage, inbound_id)
+                inbound.attempts = max(inbound.attempts - 1, 0)
+                session.add(inbound)
+
+    def _quarantine(self, inbound_id: int, reason: str) -> str:
+        with transaction(self.engine) as session:
+            quarantine(session, session.get_one(InboundMessage, inbound_id), reason)
+        return Disposition.QUARANTINED

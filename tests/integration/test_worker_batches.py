@@ -1,0 +1,90 @@
+"""The worker classifies new mail in batches (the encoder is several times faster on
+many texts at once) and still records each mail alone: a batch that fails falls back to
+one mail at a time, and only the mail that fails alone is quarantined."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from classifiers import Classification, load_classifier
+from mailbot.database import transaction
+from mailbot.mail.maildir import MaildirSource
+from mailbot.pending import BATCH
+from mailbot.store.ingest import ingest
+from mailbot.store.models import Disposition, InboundMessage
+from tests.mailfactory import auto_reply, request_mail
+from tests.maildir_worker import maildir_worker
+
+
+class Counting:
+    """The baseline's readings, with a record of how the worker asked for them."""
+
+    name = "counting"
+
+    def __init__(self, batch_fails: bool = False, fails_on: str = "") -> None:
+        self.inner = load_classifier("baseline")
+        self.batches: list[int] = []
+        self.alone = 0
+        self.batch_fails = batch_fails
+        self.fails_on = fails_on
+
+    def classify(self, subject: str, body: str) -> Classification:
+        self.alone += 1
+        if self.fails_on and self.fails_on in subject:
+            raise RuntimeError("the encoder choked")
+        return self.inner.classify(subject, body)
+
+    def classify_many(self, mails: Sequence[tuple[str, str]]) -> list[Classification]:
+        self.batches.append(len(mails))
+        if self.batch_fails:
+            raise RuntimeError("the encoder choked")
+        return [self.inner.classify(subject, body) for subject, body in mails]
+
+
+def _store(tmp_path: Path, classifier: Counting, mails: list[bytes]) -> list[InboundMessage]:
+    worker = maildir_worker(tmp_path, classifier)
+    assert isinstance(worker.source, MaildirSource)
+    for number, raw in enumerate(mails):
+        (worker.source.path / "new" / f"{number:04d}").write_bytes(raw)
+    ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+    worker.handle_pending()
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
+        session.expunge_all()
+    return list(rows)
+
+
+def _requests(count: int) -> list[bytes]:
+    # Senders on their own domains: the per-domain reply cap is not what is tested here.
+    return [
+        request_mail(sender=f"r{n}@d{n}.example.org", language=("nl", "fr", "de", "en")[n % 4])
+        for n in range(count)
+    ]
+
+
+def test_new_mails_are_classified_together_in_batches(tmp_path: Path) -> None:
+    classifier = Counting()
+    rows = _store(tmp_path, classifier, [*_requests(BATCH + 3), auto_reply()])
+    # The auto-reply is never classified; the requests in two batches, none alone.
+    assert classifier.batches == [BATCH, 3]
+    assert classifier.alone == 0
+    assert [row.disposition for row in rows].count(Disposition.CASE_OPENED) == BATCH + 3
+    assert rows[-1].disposition == Disposition.AUTO_REPLY
+
+
+def test_a_failing_batch_falls_back_to_one_mail_at_a_time(tmp_path: Path) -> None:
+    classifier = Counting(batch_fails=True, fails_on="poison")
+    mails = _requests(4)
+    mails[1] = request_mail(sender="p@p.example.org", language="nl", subject="poison")
+    rows = _store(tmp_path, classifier, mails)
+    assert classifier.batches == [4]
+    assert [row.disposition for row in rows] == [
+        Disposition.CASE_OPENED,
+        Disposition.QUARANTINED,
+        Disposition.CASE_OPENED,
+        Disposition.CASE_OPENED,
+    ]
+    assert rows[1].reason == "internal error: RuntimeError"
