@@ -15,8 +15,8 @@ from mailbot.mail.maildir import MaildirSource
 from mailbot.pending import BATCH
 from mailbot.store.ingest import ingest
 from mailbot.store.models import Disposition, InboundMessage
-from tests.mailfactory import auto_reply, request_mail
 from tests.maildir_worker import maildir_worker
+from tests.mailfactory import auto_reply, request_mail
 
 
 class Counting:
