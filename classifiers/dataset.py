@@ -39,9 +39,14 @@ class DataError(ValueError):
 
 
 def load_examples(directory: Path = DATA_DIR) -> list[Example]:
+    return load_files(sorted(directory.glob("*.jsonl")))
+
+
+def load_files(files: list[Path]) -> list[Example]:
+    """The records of these JSONL files (training data, or the DPO's corrections)."""
     examples: list[Example] = []
     seen: set[str] = set()
-    for file in sorted(directory.glob("*.jsonl")):
+    for file in files:
         for number, line in enumerate(file.read_text("utf-8").splitlines(), start=1):
             if not line.strip():
                 continue

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.dataset import Example, load_examples, split_of
+from classifiers import dataset, evaluate
+from classifiers.dataset import Example, load_examples, load_files, split_of
 from classifiers.encoder import Encoder, load_encoder
+from classifiers.evaluate import load_yardstick
 from classifiers.head import (
     Head,
     Matrix,
@@ -30,7 +32,7 @@ from classifiers.head import (
     standardisation,
 )
 from classifiers.labels import LABELS, RIGHTS
-from classifiers.metrics import Judged, accuracy, markdown_report, per_language
+from classifiers.metrics import Judged, accuracy, macro_f1, markdown_report, per_language
 from classifiers.reading import read_mail
 from classifiers.trained import HEAD_FILE, TRIAGE_BELOW, decide, feature_matrix
 
@@ -111,28 +113,73 @@ def judge(
     return judged
 
 
+def yardstick_judged(head: Head, encoder: Encoder, directory: Path | None = None) -> list[Judged]:
+    """The head on the inbox yardstick (attached letters joined as written; `mailbot eval`
+    reads them from real files). Reported, never used to choose anything."""
+    letters = load_yardstick(directory or evaluate.YARDSTICK)
+    if not letters:
+        return []
+    readings = [read_mail(letter.subject, letter.text) for letter in letters]
+    embeddings = cached_embeddings(encoder, [r.encoder_text() for r in readings])
+    features = feature_matrix(readings, embeddings)
+    primaries = head.primary_probabilities(features)
+    extra = head.rights_probabilities(features)
+    return [
+        Judged(
+            letter.language,
+            decide(reading, p, r, head, TRIAGE_BELOW).primary,
+            letter.primary,
+            letter.accept,
+        )
+        for letter, reading, p, r in zip(letters, readings, primaries, extra, strict=True)
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--model", default=None, help="encoder: HF directory or id")
-    parser.add_argument("--out", type=Path, default=HEAD_FILE)
+    parser.add_argument("--out", type=Path, default=None, help=f"default: {HEAD_FILE}")
+    parser.add_argument(
+        "--with-corrections",
+        type=Path,
+        default=None,
+        help="the DPO's corrections (JSONL, `mailbot model retrain` writes it) to train on too; "
+        "the head then goes to --out (default head.candidate.json), never over the live one",
+    )
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        help="a head to score on the inbox yardstick beside the new one",
+    )
+    parser.add_argument("--data", type=Path, default=None, help="training data directory")
+    parser.add_argument("--yardstick", type=Path, default=None, help="yardstick directory")
     args = parser.parse_args(argv)
+    out = args.out or (Path("head.candidate.json") if args.with_corrections else HEAD_FILE)
     started = time.perf_counter()
 
-    examples = load_examples()
+    examples = load_examples(args.data or dataset.DATA_DIR)
+    corrections = load_files([args.with_corrections]) if args.with_corrections else []
     print(
         f"{len(examples)} training mails: "
         + ", ".join(
             f"{lang} {n}" for lang, n in sorted(Counter(e.language for e in examples).items())
         )
+        + (f"; {len(corrections)} corrections by the DPO" if args.with_corrections else "")
     )
+    examples += corrections
     readings = [read_mail(e.subject, e.body) for e in examples]
     encoder = load_encoder(args.model)
     embeddings = cached_embeddings(encoder, [r.encoder_text() for r in readings])
     features = feature_matrix(readings, embeddings)
     print(f"embedded in {time.perf_counter() - started:.0f} s with {encoder.source}")
 
-    split = np.asarray([split_of(e.id, args.seed) for e in examples])
+    # The DPO's corrections only ever train: the held-out figures stay comparable.
+    split = np.asarray(
+        [split_of(e.id, args.seed) for e in examples[: len(examples) - len(corrections)]]
+        + ["train"] * len(corrections)
+    )
     parts = {name: np.flatnonzero(split == name) for name in ("train", "validation", "test")}
 
     def pick(rows: Iterable[int]) -> list[Example]:
@@ -179,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         "temperature": round(temperature, 4),
         "triage_below": TRIAGE_BELOW,
         "training_mails": len(fitted),
+        "corrections": len(corrections),
         "test_mails": len(parts["test"]),
         "languages": dict(Counter(e.language for e in examples)),
         "primaries": dict(Counter(e.primary for e in examples)),
@@ -189,9 +237,22 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     final = fit_head(features[fitted], pick(fitted), l2, args.seed, temperature, meta)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    final.save(args.out)
-    print(f"head written to {args.out} in {time.perf_counter() - started:.0f} s")
+    inbox = yardstick_judged(final, encoder, args.yardstick)
+    final.meta["yardstick_accuracy"] = round(accuracy(inbox), 4)
+    final.meta["yardstick_macro_f1"] = round(macro_f1(inbox), 4)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    final.save(out)
+    print(f"head written to {out} in {time.perf_counter() - started:.0f} s")
+    compared = [("new head", inbox)]
+    if args.compare_with is not None:
+        compared.insert(
+            0, ("before", yardstick_judged(Head.load(args.compare_with), encoder, args.yardstick))
+        )
+    for name, judged in compared:
+        print(
+            f"inbox yardstick, {name}: primary accuracy {accuracy(judged):.1%}, "
+            f"macro-F1 {macro_f1(judged):.2f} ({len(judged)} mails)"
+        )
     return 0
 
 

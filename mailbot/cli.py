@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from classifiers.labels import ClassifierUnavailable
-from mailbot.commands import admin, cases, drafts, mails, outbox, report, users
+from mailbot.commands import admin, cases, drafts, mails, model, outbox, report, users
 from mailbot.commands.common import ConfigOption, JsonFlag, emit, settings_from
 from mailbot.config import ConfigError
 
@@ -29,6 +29,7 @@ app.command()(admin.keygen)
 app.command()(admin.purge)
 app.command()(report.report)
 app.add_typer(mails.app, name="mails")
+app.add_typer(model.app, name="model")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(users.app, name="users")
 app.command()(users.web)

@@ -8,12 +8,14 @@ import stat
 from sqlalchemy import Engine
 
 from classifiers import Classifier, load_classifier
+from classifiers.trained import HEAD_FILE
 from mailbot.cases.at_rest import seal_plaintext_columns
 from mailbot.config import ConfigError, Settings
 from mailbot.database import migrate, open_engine
 from mailbot.mail.imap import ImapSource
 from mailbot.mail.maildir import MaildirSource
 from mailbot.mail.source import MailSource
+from mailbot.model_files import ModelFiles
 from mailbot.pipeline import Bot
 from mailbot.sealing import Sealer, SealingError
 from mailbot.store.keycheck import check_data_key
@@ -75,7 +77,18 @@ def open_source(settings: Settings) -> MailSource:
 
 
 def load_classifier_for(settings: Settings) -> Classifier:
+    """The configured classifier; the trained one with the head this installation put in
+    use (mailbot.model_files), the packaged head otherwise."""
+    head = model_files(settings).head_in_use()
+    if settings.classifier == "e5" and head != HEAD_FILE:
+        from classifiers.trained import load_trained_classifier
+
+        return load_trained_classifier(settings.model, head)
     return load_classifier(settings.classifier, settings.model)
+
+
+def model_files(settings: Settings) -> ModelFiles:
+    return ModelFiles(settings.data_path / "model")
 
 
 def open_worker(settings: Settings) -> Worker:

@@ -1,5 +1,6 @@
-"""What the DPO does to a case: settle a triaged reading, record an identity checked by
-eye, draft an extension notice or a refusal, stop marketing to the requester."""
+"""What the DPO does to a case: settle a triaged reading or correct a sure one, record an
+identity checked by eye, draft an extension notice or a refusal, stop marketing to the
+requester."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.actions import Done, NotFound, Refused, who
 from mailbot.cases.audit import append_event
+from mailbot.cases.corrections import record_correction, valid_reading
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.handling.plan import Draft, SetExtensionReason, Step, Suppress
 from mailbot.handling.record import Handling, apply_steps
@@ -55,9 +57,42 @@ def decide_case(
     mail = _parsed(first, handling) if first is not None else None
     findings = _findings(session, first) if first is not None else []
     known = handling.sender_known(session, case.requester)
+    bot_labels = case.labels.split()
     steps = decide_reading(case, labels, name, mail, findings, known, handling.settings, now)
     apply_steps(session, case, steps, handling, now)
+    record_correction(session, case, bot_labels, labels, name, mail, now)
     return Done(f"{case.reference}: {', '.join(labels)}; now {case.status}")
+
+
+def correct_reading(
+    session: Session,
+    reference: str,
+    labels: Sequence[str],
+    actor: str,
+    handling: Handling,
+    now: datetime,
+) -> Done:
+    """Correct the rights the classifier read in a case it was sure of (primary first).
+    The case's reading changes and the classifier learns from it; letters already drafted
+    or sent stay as they are (edit or reject a draft that no longer fits)."""
+    name, case = who(actor), find_case(session, reference)
+    if (problem := valid_reading(labels)) is not None:
+        raise Refused(problem)
+    if case.needs_triage:
+        raise Refused(f"{case.reference} waits for triage: decide its reading instead")
+    if case.purged_at is not None:
+        raise Refused(f"{case.reference} was purged at retention")
+    before = case.labels.split()
+    if list(labels) == before:
+        raise Refused(f"{case.reference} is read as {', '.join(before)} already")
+    case.labels, case.primary = " ".join(labels), labels[0]
+    session.add(case)
+    assert case.id is not None
+    append_event(session, case.id, "reading_corrected", name, {"from": before, "to": list(labels)})
+    first = _first_mail(session, case)
+    mail = _parsed(first, handling) if first is not None else None
+    record_correction(session, case, before, labels, name, mail, now)
+    return Done(f"{case.reference}: read as {', '.join(labels)} (was {', '.join(before)})")
 
 
 def verify_identity(

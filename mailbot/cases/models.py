@@ -257,3 +257,22 @@ class ChainCheck(SQLModel, table=True):
     last_event_id: int | None = None  # the newest event the check covered
     first_broken_event: int | None = None  # None: intact
     seconds: float
+
+
+class ReadingCorrection(SQLModel, table=True):
+    """The DPO's reading of a case where the classifier's was unsure or wrong: a triage
+    settled, or the rights corrected. Training data for the classifier (`mailbot model
+    retrain`), so it keeps the text the classifier read, sealed like the mail; one per
+    case (the latest), removed when retention purges the case."""
+
+    __tablename__ = "reading_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="privacy_case.id", unique=True)
+    corrected_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(max_length=200)
+    language: str = Field(max_length=8)  # the case's reply language
+    bot_labels: str = Field(max_length=200)  # what the classifier said, primary first
+    labels: str = Field(max_length=200)  # the DPO's reading, primary first
+    subject: str = Field(default="", sa_type=SealedText("reading_correction.subject"))
+    text: str = Field(default="", sa_type=SealedText("reading_correction.text"))

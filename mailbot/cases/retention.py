@@ -15,6 +15,7 @@ from typing import Final
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
+from mailbot.cases.corrections import forget_corrections
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage
 from mailbot.sealing import Sealer
 from mailbot.store.models import Disposition, InboundMessage
@@ -61,6 +62,7 @@ def purge_case(session: Session, case: Case, sealer: Sealer, now: datetime) -> N
     case.extension_reason = None if case.extension_reason is None else "purged"
     case.purged_at = now
     session.add(case)
+    forget_corrections(session, case.id)
     append_event(session, case.id, "case_purged", "bot", {})
 
 

@@ -1,9 +1,10 @@
 """`mailbot cases`: what the DPO does to a case besides approving drafts.
 
-`list` and `show` read; `decide` settles a triaged case; `verify` records the identity
-check the DPO made by eye (and deletes the copy); `extend` drafts the extension notice
-(approving it extends); `refuse` drafts the refusal (Art. 12(4)); `suppress` stops
-marketing to the requester. Each change is one function of `mailbot.actions.cases`.
+`list` and `show` read; `decide` settles a triaged case, `correct` a sure one's rights;
+`verify` records the identity check the DPO made by eye (and deletes the copy); `extend`
+drafts the extension notice (approving it extends); `refuse` drafts the refusal (Art.
+12(4)); `suppress` stops marketing to the requester. Each change is one function of
+`mailbot.actions.cases`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.actions import Refused
 from mailbot.actions.cases import (
+    correct_reading,
     decide_case,
     draft_extension,
     draft_refusal,
@@ -116,6 +118,26 @@ def decide(
     act_sealed(
         config,
         lambda session, settings, sealer: decide_case(
+            session, reference, labels, actor, Handling.of(settings, sealer), utcnow()
+        ),
+    )
+
+
+@app.command()
+def correct(
+    reference: Reference,
+    actor: ActorOption,
+    rights: Annotated[
+        str, typer.Option(help="What the mail really asks, first the primary: erasure,objection")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Correct the rights the classifier read in a case it was sure of; the classifier
+    learns from it (`mailbot model retrain`). Drafted and sent letters stay as they are."""
+    labels = [label.strip() for label in rights.split(",") if label.strip()]
+    act_sealed(
+        config,
+        lambda session, settings, sealer: correct_reading(
             session, reference, labels, actor, Handling.of(settings, sealer), utcnow()
         ),
     )

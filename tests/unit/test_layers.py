@@ -35,6 +35,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "figure_tables",
             "classify",
             "letter_files",
+            "model_files",
             "yardstick",
             "demo",
         }

@@ -19,8 +19,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
+from classifiers import LABELS
+from classifiers import RIGHTS as CLASSIFIER_RIGHTS
 from mailbot.actions import Done, Refused
 from mailbot.actions.cases import (
+    correct_reading,
     decide_case,
     draft_extension,
     draft_refusal,
@@ -39,7 +42,7 @@ from mailbot.store.sealed import stored_raw
 from mailbot.triage.id_images import UnreadableDocument, decoded_pages
 from mailbot.web.auth import Staff, dpo_only, form_of, text_field, web
 from mailbot.web.pages import after_action, render
-from mailbot.web.routes.queue import RIGHTS, days_left_band
+from mailbot.web.routes.queue import days_left_band
 from mailbot.web.timeline import case_timeline, pending_id_copies
 
 router = APIRouter()
@@ -74,7 +77,7 @@ def case_page(
         drafts=drafts,
         copies=copies,
         unauthenticated=unauthenticated,
-        rights=RIGHTS,
+        rights=LABELS,
         is_open=case.status != CaseStatus.CLOSED,
         identity_pending=case.identity_verified is None
         and (case.id_requested_at is not None or awaits_review(case)),
@@ -83,18 +86,22 @@ def case_page(
 
 @router.post("/cases/{reference}/decide")
 def decide(request: Request, reference: str, checked: DpoForm) -> Response:
+    """The DPO's reading: settles a triaged case, or corrects the rights of a sure one
+    (the classifier learns from both)."""
     staff, form = checked
     primary = text_field(form, "primary", 40)
     others = [r for r in form.getlist("rights") if isinstance(r, str) and r != primary]
-    labels = [r for r in [primary, *others] if r in RIGHTS]
+    if primary in ("other", "not_a_request"):
+        labels = [primary]
+    else:
+        labels = [r for r in [primary, *others] if r in CLASSIFIER_RIGHTS]
     context = web(request)
 
     def action(session: Session) -> Done:
         if not labels:
             raise Refused("choose the request's main right")
-        return decide_case(
-            session, reference, labels, staff.name, context.handling, context.clock()
-        )
+        settle = decide_case if find_case(session, reference).needs_triage else correct_reading
+        return settle(session, reference, labels, staff.name, context.handling, context.clock())
 
     return after_action(request, f"/cases/{reference}", action)
 
