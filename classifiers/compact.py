@@ -118,37 +118,54 @@ class CompactBert(torch.nn.Module):
         self.config = shape
         self.words = words
         self.weights = weights
+        # Low-rank adapters being trained (classifiers.tuning): matrix name -> (A, B, scale).
+        # Empty at inference, where trained adapters are merged into the weights.
+        self.adapters: dict[str, tuple[torch.Tensor, torch.Tensor, float]] = {}
 
     def _linear(self, x: torch.Tensor, name: str) -> torch.Tensor:
-        return functional.linear(x, self.weights[f"{name}.weight"], self.weights[f"{name}.bias"])
+        out = functional.linear(x, self.weights[f"{name}.weight"], self.weights[f"{name}.bias"])
+        if self.adapters and name in self.adapters:
+            down, up, scale = self.adapters[name]
+            out = out + functional.linear(functional.linear(x, down), up) * scale
+        return out
 
     def _norm(self, x: torch.Tensor, name: str) -> torch.Tensor:
         w, b = self.weights[f"{name}.weight"], self.weights[f"{name}.bias"]
         return functional.layer_norm(x, (x.shape[-1],), w, b, self.config.layer_norm_eps)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        x = self.embed(input_ids)
+        # True where a key is real text: padding is never attended to.
+        keys = attention_mask.bool()[:, None, None, :]
+        for n in range(self.config.num_hidden_layers):
+            x = self.layer(n, x, keys)
+        return x
+
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """The input of the first layer: word, position and token-type embeddings."""
         w = self.weights
         width = input_ids.shape[1]
         x = self.words(input_ids) + w["embeddings.position_embeddings.weight"][:width]
-        x = self._norm(x + w["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm")
-        # True where a key is real text: padding is never attended to.
-        keys = attention_mask.bool()[:, None, None, :]
+        return self._norm(
+            x + w["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm"
+        )
+
+    def layer(self, n: int, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        """Layer `n` on hidden states `x`; `keys` is True where a key is real text."""
+        layer = f"encoder.layer.{n}"
         heads = self.config.num_attention_heads
-        for n in range(self.config.num_hidden_layers):
-            layer = f"encoder.layer.{n}"
-            q, k, v = (
-                self._split(self._linear(x, f"{layer}.attention.self.{part}"), heads)
-                for part in ("query", "key", "value")
-            )
-            context = functional.scaled_dot_product_attention(q, k, v, attn_mask=keys)
-            context = context.transpose(1, 2).flatten(2)
-            attended = self._linear(context, f"{layer}.attention.output.dense")
-            x = self._norm(attended + x, f"{layer}.attention.output.LayerNorm")
-            inner = functional.gelu(self._linear(x, f"{layer}.intermediate.dense"))
-            x = self._norm(
-                self._linear(inner, f"{layer}.output.dense") + x, f"{layer}.output.LayerNorm"
-            )
-        return x
+        q, k, v = (
+            self._split(self._linear(x, f"{layer}.attention.self.{part}"), heads)
+            for part in ("query", "key", "value")
+        )
+        context = functional.scaled_dot_product_attention(q, k, v, attn_mask=keys)
+        context = context.transpose(1, 2).flatten(2)
+        attended = self._linear(context, f"{layer}.attention.output.dense")
+        x = self._norm(attended + x, f"{layer}.attention.output.LayerNorm")
+        inner = functional.gelu(self._linear(x, f"{layer}.intermediate.dense"))
+        return self._norm(
+            self._linear(inner, f"{layer}.output.dense") + x, f"{layer}.output.LayerNorm"
+        )
 
     @staticmethod
     def _split(x: torch.Tensor, heads: int) -> torch.Tensor:

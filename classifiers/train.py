@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from classifiers import dataset, evaluate
 from classifiers.dataset import Example, load_examples, load_files, split_of
@@ -33,8 +34,9 @@ from classifiers.head import (
 )
 from classifiers.labels import LABELS, RIGHTS
 from classifiers.metrics import Judged, accuracy, macro_f1, markdown_report, per_language
-from classifiers.reading import read_mail
-from classifiers.trained import HEAD_FILE, TRIAGE_BELOW, decide, feature_matrix
+from classifiers.reading import MailReading, read_mail
+from classifiers.trained import HEAD_FILE, TRIAGE_BELOW, decide, feature_matrix, rule_features
+from classifiers.tuning import ADAPTERS_FILE, Adapters, tune
 
 L2_GRID = (1e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 RIGHTS_THRESHOLD = 0.5
@@ -135,6 +137,47 @@ def yardstick_judged(head: Head, encoder: Encoder, directory: Path | None = None
     ]
 
 
+def adapt_encoder(
+    args: argparse.Namespace,
+    encoder: Encoder,
+    examples: Sequence[Example],
+    readings: Sequence[MailReading],
+    parts: dict[str, NDArray[np.intp]],
+    out: Path,
+) -> dict[str, str] | None:
+    """Tune new adapters (--tune), or merge the given ones (--adapters, by default the
+    committed ones) into the encoder; None with --frozen. What the head records of them."""
+    if args.frozen:
+        return None
+    if args.tune:
+        rules = np.asarray([rule_features(reading) for reading in readings])
+        tuned = tune(
+            encoder,
+            [reading.encoder_text() for reading in readings],
+            rules,
+            [e.primary for e in examples],
+            [e.labels for e in examples],
+            parts["train"].tolist(),
+            parts["validation"].tolist(),
+            args.seed,
+        )
+        file = args.adapters or (
+            ADAPTERS_FILE if out == HEAD_FILE else out.with_name("adapters.safetensors")
+        )
+        digest = tuned.save(file)
+        print(f"  adapters written to {file}")
+    else:
+        file = args.adapters or ADAPTERS_FILE
+        if not file.is_file():
+            return None
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+        tuned = Adapters.load(file, digest)
+    tuned.merge_into(encoder.model)
+    # Embeddings of the tuned encoder are other vectors: their own cache entries.
+    encoder.source = f"{encoder.source}+adapters-{digest[:16]}"
+    return {"file": file.name, "sha256": digest}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=13)
@@ -154,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         help="a head to score on the inbox yardstick beside the new one",
     )
     parser.add_argument("--data", type=Path, default=None, help="training data directory")
+    parser.add_argument("--tune", action="store_true", help="train new encoder adapters")
+    parser.add_argument("--frozen", action="store_true", help="the encoder without adapters")
+    parser.add_argument("--adapters", type=Path, default=None, help=f"default {ADAPTERS_FILE}")
     parser.add_argument("--yardstick", type=Path, default=None, help="yardstick directory")
     args = parser.parse_args(argv)
     out = args.out or (Path("head.candidate.json") if args.with_corrections else HEAD_FILE)
@@ -171,16 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     examples += corrections
     readings = [read_mail(e.subject, e.body) for e in examples]
     encoder = load_encoder(args.model)
-    embeddings = cached_embeddings(encoder, [r.encoder_text() for r in readings])
-    features = feature_matrix(readings, embeddings)
-    print(f"embedded in {time.perf_counter() - started:.0f} s with {encoder.source}")
-
     # The DPO's corrections only ever train: the held-out figures stay comparable.
     split = np.asarray(
         [split_of(e.id, args.seed) for e in examples[: len(examples) - len(corrections)]]
         + ["train"] * len(corrections)
     )
     parts = {name: np.flatnonzero(split == name) for name in ("train", "validation", "test")}
+    adapters = adapt_encoder(args, encoder, examples, readings, parts, out)
+    embeddings = cached_embeddings(encoder, [r.encoder_text() for r in readings])
+    features = feature_matrix(readings, embeddings)
+    print(f"embedded in {time.perf_counter() - started:.0f} s with {encoder.source}")
 
     def pick(rows: Iterable[int]) -> list[Example]:
         return [examples[i] for i in rows]
@@ -225,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         "l2": l2,
         "temperature": round(temperature, 4),
         "triage_below": TRIAGE_BELOW,
+        "adapters": adapters,
         "training_mails": len(fitted),
         "corrections": len(corrections),
         "test_mails": len(parts["test"]),

@@ -138,4 +138,36 @@ def load_trained_classifier(
         ) from exc
     from classifiers.encoder import load_encoder
 
-    return TrainedClassifier(load_encoder(model), head)
+    encoder = load_encoder(model)
+    adapters = head.meta.get("adapters")
+    if isinstance(adapters, dict):
+        _merge_adapters(encoder, head_file, adapters)
+    return TrainedClassifier(encoder, head)
+
+
+def _merge_adapters(encoder: Encoder, head_file: Path, recorded: dict[str, Any]) -> None:
+    """The encoder adapters the head was trained with (classifiers.tuning), merged into
+    the weights: beside the head, else the committed ones; checked by their SHA-256."""
+    from classifiers.tuning import ADAPTERS_FILE, Adapters
+
+    name, digest = str(recorded.get("file")), str(recorded.get("sha256"))
+    if not hasattr(encoder.model, "weights"):
+        raise ClassifierUnavailable(
+            f"the head {head_file} was trained with adapters for the default e5 encoder; "
+            "another encoder (MAILBOT_MODEL) needs a head trained for it (python -m "
+            "classifiers.train --model ... --frozen)"
+        )
+    candidates = [head_file.with_name(name), ADAPTERS_FILE]
+    for file in dict.fromkeys(candidates):
+        if not file.is_file():
+            continue
+        try:
+            adapters = Adapters.load(file, digest)
+        except ValueError:
+            continue
+        adapters.merge_into(encoder.model)
+        return
+    raise ClassifierUnavailable(
+        f"the head {head_file} was trained with encoder adapters {name} (sha256 {digest[:12]}…), "
+        "found neither beside it nor in the package: restore them from git or retrain"
+    )
