@@ -41,7 +41,8 @@ def test_eval_reports_the_yardstick_and_the_letters_when_present(tmp_path: Path)
     report = tmp_path / "evaluation.md"
     result = CliRunner().invoke(app, ["eval", "--classifier", "baseline", "--out", str(report)])
     assert result.exit_code == 0, result.output
-    assert re.search(r"baseline on inbox: primary accuracy \d+\.\d%, macro-F1 0\.\d\d", result.stdout)
+    summary = r"baseline on inbox: primary accuracy \d+\.\d%, macro-F1 0\.\d\d"
+    assert re.search(summary, result.stdout)
     text = report.read_text("utf-8")
     assert "# `baseline` on the inbox yardstick (independent authors, frozen)" in text
     assert ("# `baseline` on the public letters benchmark" in text) == LETTERS.is_file()
