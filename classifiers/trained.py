@@ -97,6 +97,11 @@ def decide(
     primary = max(head.labels, key=lambda label: scores[label])
     confidence = scores[primary]
     cited = [right for right in RIGHTS if right in reading.cited]
+    if not any(character.isalnum() for character in reading.encoder_text()):
+        # Nothing to read (an empty or unparsable mail): no model's guess is evidence.
+        return classification(
+            reading.language, ("other",), scores, scores["other"], needs_triage=True
+        )
     if reading.complaint and (primary not in RIGHTS or primary in cited):
         # A complaint to the authority names the request it is about: a model reading
         # that cited right reads the complaint's history. The DPO must see it at once.
