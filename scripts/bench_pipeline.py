@@ -33,7 +33,9 @@ async def bench(count: int, root: Path, classifier: str) -> None:
         (inbox / sub).mkdir(parents=True)
     for n in range(count):
         lang = ("nl", "fr", "de", "en")[n % 4]
-        (inbox / "new" / f"{n:06d}").write_bytes(request_mail(language=lang))
+        # A domain per sender: the per-domain reply cap would hold the rest for the DPO.
+        sender = f"Requester {n} <requester{n}@d{n}.example.org>"
+        (inbox / "new" / f"{n:06d}").write_bytes(request_mail(sender=sender, language=lang))
     handler = CapturingHandler()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(handler), "127.0.0.1", 0)
