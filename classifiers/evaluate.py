@@ -194,7 +194,12 @@ def evaluate(
         seconds = time.perf_counter() - started
         sections.append(section(classifier_name, yardstick, results, seconds))
         lines.append(summary(classifier_name, yardstick, results))
-    return "\n".join(sections), lines
+    intro = (
+        "Written by `mailbot eval` (attached letters read from real files, scans and photos "
+        "through the OCR) or `python -m classifiers.evaluate` (their text as written). The "
+        "kinds of misses, and how the model got here: `classifiers/MODEL.md`.\n\n"
+    )
+    return intro + "\n".join(sections), lines
 
 
 def main(argv: list[str] | None = None) -> int:
