@@ -224,7 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parts = {name: np.flatnonzero(split == name) for name in ("train", "validation", "test")}
     adapters = adapt_encoder(args, encoder, examples, readings, parts, out)
-    embeddings = cached_embeddings(encoder, [r.encoder_text() for r in readings])
+    texts = [r.encoder_text() for r in readings]
+    ours = len(examples) - len(corrections)
+    # The DPO's corrections are real people's mail: never written to the embedding cache,
+    # which outlives them (the corrections file itself is deleted after training).
+    embeddings = np.vstack([cached_embeddings(encoder, texts[:ours]), encoder.embed(texts[ours:])])
     features = feature_matrix(readings, embeddings)
     print(f"embedded in {time.perf_counter() - started:.0f} s with {encoder.source}")
 

@@ -7,7 +7,9 @@ screen, ID check and OCR) within its time budget and outside any transaction, th
 mails the bot will answer are classified in one call, and each mail's plan is recorded
 alone, so one mail's failure never undoes another's case. A mail tried before is
 handled alone: if the worker died during a batch, the mail that stopped it is then the
-only one in flight when it stops it again, and only it is quarantined.
+only one in flight when it stops it again, and only it is quarantined. The price: the
+others carry the batch's try too, so one of them that the worker dies under once more
+(an unrelated kill during its retry) is quarantined after that, for the DPO to retry.
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ class PendingMail:
 
     def _begin_attempts(self, ids: Sequence[int]) -> dict[int, bytes | None]:
         """Count the tries and commit them before the mails are touched; each raw mail, or
-        None for a mail tried as often as allowed, quarantined now."""
+        None for a mail quarantined now (tried as often as allowed, or not to be opened)."""
         allowed: list[int] = []
         with transaction(self.engine) as session:
             for inbound_id in ids:
@@ -152,10 +154,15 @@ class PendingMail:
                 session.add(inbound)
                 allowed.append(inbound_id)
         raws: dict[int, bytes | None] = dict.fromkeys(ids)
-        with transaction(self.engine) as session:
-            for inbound_id in allowed:
-                inbound = session.get_one(InboundMessage, inbound_id)
-                raws[inbound_id] = stored_raw(inbound, self.bot.sealer)
+        for inbound_id in allowed:
+            try:
+                with transaction(self.engine) as session:
+                    inbound = session.get_one(InboundMessage, inbound_id)
+                    raws[inbound_id] = stored_raw(inbound, self.bot.sealer)
+            except OperationalError:
+                raise
+            except Exception as exc:  # a stored mail that cannot be opened: that mail only
+                self._failed(inbound_id, exc)
         return raws
 
     def _give_back_attempts(self, ids: Sequence[int]) -> None:

@@ -82,10 +82,10 @@ def classify_together(readings: Sequence[MailReading], classifier: Classifier) -
     mails = [(reading.mail.subject, reading.classifier_text) for reading in wanted if reading.mail]
     try:
         results: list[Classification] = many(mails)
+        found = dict(zip(map(id, wanted), results, strict=True))
     except Exception as exc:
         log.warning("classifying %d mails together failed (%s)", len(mails), type(exc).__name__)
         return list(readings)
-    found = dict(zip(map(id, wanted), results, strict=True))
     return [
         replace(reading, classification=found[id(reading)]) if id(reading) in found else reading
         for reading in readings

@@ -17,8 +17,10 @@ from mailbot.handling.plan import Draft, SetExtensionReason, Step, Suppress
 from mailbot.handling.record import Handling, apply_steps
 from mailbot.handling.review import decide_reading, verify_by_eye
 from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
+from mailbot.replies.catalogue import TAKES_EFFECT_AT_ONCE
 from mailbot.store.models import Attachment, InboundMessage
 from mailbot.store.sealed import stored_raw
+from mailbot.triage.id_evidence import IdCheck
 from mailbot.triage.identity import Finding
 from mailbot.triage.screen import authentication_failed
 
@@ -60,7 +62,8 @@ def decide_case(
     bot_labels = case.labels.split()
     steps = decide_reading(case, labels, name, mail, findings, known, handling.settings, now)
     apply_steps(session, case, steps, handling, now)
-    record_correction(session, case, bot_labels, labels, name, mail, now)
+    checks = _checks(session, first) if first is not None else {}
+    record_correction(session, case, bot_labels, labels, name, mail, checks, now)
     return Done(f"{case.reference}: {', '.join(labels)}; now {case.status}")
 
 
@@ -73,8 +76,9 @@ def correct_reading(
     now: datetime,
 ) -> Done:
     """Correct the rights the classifier read in a case it was sure of (primary first).
-    The case's reading changes and the classifier learns from it; letters already drafted
-    or sent stay as they are (edit or reject a draft that no longer fits)."""
+    The case's reading changes and the classifier learns from it; a marketing stop it
+    brings in takes effect at once; letters already drafted or sent stay as they are
+    (edit or reject a draft that no longer fits)."""
     name, case = who(actor), find_case(session, reference)
     if (problem := valid_reading(labels)) is not None:
         raise Refused(problem)
@@ -89,9 +93,17 @@ def correct_reading(
     session.add(case)
     assert case.id is not None
     append_event(session, case.id, "reading_corrected", name, {"from": before, "to": list(labels)})
+    # A marketing stop the correction brings in takes effect now (Art. 21(3)), with its
+    # confirmation, as when a triaged case is settled.
+    steps: list[Step] = []
+    for right in labels:
+        if right in TAKES_EFFECT_AT_ONCE and right not in before:
+            steps += [Suppress(right), Draft(TAKES_EFFECT_AT_ONCE[right])]
+    apply_steps(session, case, steps, handling, now)
     first = _first_mail(session, case)
     mail = _parsed(first, handling) if first is not None else None
-    record_correction(session, case, before, labels, name, mail, now)
+    checks = _checks(session, first) if first is not None else {}
+    record_correction(session, case, before, labels, name, mail, checks, now)
     return Done(f"{case.reference}: read as {', '.join(labels)} (was {', '.join(before)})")
 
 
@@ -205,6 +217,12 @@ def _parsed(inbound: InboundMessage, handling: Handling) -> ParsedMail | None:
         return parse_mail(stored_raw(inbound, handling.sealer))
     except MalformedMail:
         return None
+
+
+def _checks(session: Session, inbound: InboundMessage) -> dict[int, IdCheck]:
+    """What the ID check found in each attachment of the mail, by part index."""
+    rows = session.exec(select(Attachment).where(Attachment.inbound_id == inbound.id)).all()
+    return {row.part_index: IdCheck(row.kind, row.check_verified, "") for row in rows}
 
 
 def _findings(session: Session, inbound: InboundMessage) -> list[Finding]:

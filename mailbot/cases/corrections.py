@@ -9,7 +9,7 @@ model that comes out is used only after `mailbot model use`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -19,6 +19,7 @@ from classifiers import LABELS, RIGHTS, SERVED_LANGUAGES, with_attached
 from mailbot.cases.models import Case, ReadingCorrection
 from mailbot.mail.parse import ParsedMail
 from mailbot.triage.attached_letter import attached_letter
+from mailbot.triage.id_evidence import IdCheck
 
 TRAINING_ID_PREFIX: Final = "dpo-"
 
@@ -43,23 +44,26 @@ def record_correction(
     labels: Sequence[str],
     actor: str,
     mail: ParsedMail | None,
+    checks: Mapping[int, IdCheck],
     now: datetime,
 ) -> None:
-    """Keep the DPO's reading of `case` beside the classifier's (replacing an earlier one).
-    Without its first mail (erased) there is nothing to learn from."""
+    """Keep the DPO's reading of `case` beside the classifier's (replacing an earlier one;
+    what the classifier said stays the first correction's). `checks`: what the ID check
+    found in each attachment of `mail`, by part index; an identity document's text is
+    never kept. Without its first mail (erased) there is nothing to learn from."""
     if mail is None or case.id is None:
         return
     # Attached letters' own text only: a scan's OCR ran when the mail came in and its
     # words were not kept; reading it again here would hold up the DPO for seconds.
-    text = with_attached(mail.text, attached_letter(mail, {}))
+    text = with_attached(mail.text, attached_letter(mail, checks))
     row = session.exec(
         select(ReadingCorrection).where(ReadingCorrection.case_id == case.id)
     ).first() or ReadingCorrection(
-        case_id=case.id, actor=actor, language="", bot_labels="", labels=""
+        case_id=case.id, actor=actor, language="", bot_labels=" ".join(bot_labels), labels=""
     )
     row.corrected_at, row.actor = now, actor
     row.language = case.language  # the reply language: always one we serve
-    row.bot_labels, row.labels = " ".join(bot_labels), " ".join(labels)
+    row.labels = " ".join(labels)
     row.subject, row.text = mail.subject, text
     session.add(row)
 

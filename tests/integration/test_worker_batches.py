@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, select
 
 from classifiers import Classification, load_classifier
@@ -88,3 +89,25 @@ def test_a_failing_batch_falls_back_to_one_mail_at_a_time(tmp_path: Path) -> Non
         Disposition.CASE_OPENED,
     ]
     assert rows[1].reason == "internal error: RuntimeError"
+
+
+def test_a_stored_mail_that_cannot_be_opened_is_quarantined_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailbot import pending
+
+    real = pending.stored_raw
+
+    def broken_second(inbound: InboundMessage, sealer: object) -> bytes:
+        if inbound.id == 2:
+            raise ValueError("the sealed bytes do not open")
+        return real(inbound, sealer)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pending, "stored_raw", broken_second)
+    rows = _store(tmp_path, Counting(), _requests(3))
+    assert [row.disposition for row in rows] == [
+        Disposition.CASE_OPENED,
+        Disposition.QUARANTINED,
+        Disposition.CASE_OPENED,
+    ]
+    assert rows[1].reason == "internal error: ValueError"

@@ -5,16 +5,19 @@ On a small slice of the data so that it runs in seconds (the real encoder)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from classifiers.dataset import DATA_DIR
 from classifiers.evaluate import YARDSTICK
 from classifiers.head import Head
+from classifiers.reading import read_mail
 from classifiers.trained import HEAD_FILE
 from mailbot.cli import app
 from mailbot.config import Settings
@@ -49,9 +52,17 @@ def small_data(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_corrections_train_a_candidate_and_the_yardstick_is_reported(
-    tmp_path: Path, small_data: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    small_data: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from classifiers.encoder import default_model_dir
     from classifiers.train import main
+
+    # The embedding cache in a directory of the test's own (the model stays where it is).
+    monkeypatch.setenv("MAILBOT_MODEL_DIR", str(default_model_dir()))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
     data, yardstick = small_data
     corrections = tmp_path / "corrections.jsonl"
@@ -71,6 +82,13 @@ def test_corrections_train_a_candidate_and_the_yardstick_is_reported(
     assert "3 corrections by the DPO" in out
     assert "inbox yardstick, before: primary accuracy" in out
     assert "inbox yardstick, new head: primary accuracy" in out
+    # The corrections (real people's mail) never reach the embedding cache.
+    (cache,) = (tmp_path / "cache" / "privacy-mailbot").glob("embeddings-*.npz")
+    cached = set(np.load(cache)["keys"].tolist())
+    assert len(cached) >= 100
+    for record in CORRECTIONS:
+        reading = read_mail(str(record["subject"]), str(record["body"]))
+        assert hashlib.sha256(reading.encoder_text().encode()).hexdigest() not in cached
     # Seeded: the same run gives the same head.
     again = tmp_path / "again.json"
     main(["--with-corrections", str(corrections), "--out", str(again), "--data", str(data),

@@ -6,16 +6,18 @@ them."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
 from classifiers.dataset import load_files
 from mailbot.cases.corrections import training_records
-from mailbot.cases.models import ReadingCorrection
+from mailbot.cases.models import ReadingCorrection, Suppression
 from mailbot.cases.retention import purge_case
-from mailbot.letter_files import DOCX_TYPE, docx
+from mailbot.letter_files import DOCX_TYPE, docx, pdf_with_text
 from mailbot.store.models import SEALED_PREFIX, utcnow
 from mailbot.web.context import WebContext
 from mailbot.worker import Worker
@@ -88,16 +90,21 @@ def test_correcting_a_sure_case_changes_its_reading_and_keeps_the_letters(
     (event,) = events_of(context, case.id, "reading_corrected")
     assert event.actor == PEOPLE["dpo"]
     assert json.loads(event.data) == {"from": ["erasure"], "to": ["objection", "erasure"]}
-    assert [d.kind for d in drafts_of(context, case.id)] == drafted
+    # The objection it brings in stops marketing now, confirmed by a letter; the rest stays.
+    assert [d.kind for d in drafts_of(context, case.id)] == [*drafted, "objection_done"]
+    with Session(context.engine) as session:
+        stopped = session.exec(select(Suppression)).one()
+    assert (stopped.address, stopped.reason) == ("anna.peeters@example.org", "objection")
     (kept,) = corrections(context)
     assert (kept.bot_labels, kept.labels) == ("erasure", "objection erasure")
 
-    # Corrected again: the one correction of the case holds the latest reading.
+    # Corrected again: the one correction of the case holds the latest reading, and what
+    # the classifier said.
     post(dpo, case, "decide", csrf_of(page_of(dpo, case)), primary="not_a_request",
          rights="erasure")  # fmt: skip
     assert case_named(context, case.reference).labels == "not_a_request"
     (kept,) = corrections(context)
-    assert (kept.bot_labels, kept.labels) == ("objection erasure", "not_a_request")
+    assert (kept.bot_labels, kept.labels) == ("erasure", "not_a_request")
 
 
 def test_the_same_reading_again_is_refused(context: WebContext, worker: Worker) -> None:
@@ -118,3 +125,28 @@ def test_retention_takes_the_correction_with_the_case(context: WebContext, worke
         purge_case(session, case_named(context, case.reference), worker.bot.sealer, utcnow())
         session.commit()
     assert corrections(context) == []
+
+
+ID_CARD_TEXT = (
+    "BELGIE BELGIQUE BELGIEN BELGIUM\nIDENTITEITSKAART CARTE D'IDENTITE PERSONALAUSWEIS "
+    "IDENTITY CARD\nNaam / Name\nPEETERS\nVoornamen / Given names\nAnna Maria\n"
+    "Geslacht / Sex  V/F\nNationaliteit / Nationality  BEL\nGeboortedatum / Date of birth  "
+    "01 01 1980\nKaartnummer / Card No  592-1234567-89\nGeldig van - tot / Valid from - until"
+)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="the ID check reads with tesseract")
+def test_an_id_card_with_a_text_layer_never_becomes_training_data(
+    context: WebContext, worker: Worker
+) -> None:
+    card = pdf_with_text(ID_CARD_TEXT)
+    mail = request_mail(
+        sender=ANNA, language="nl", subject="Vraag", body=VAGUE,
+        attachments=[("kaart.pdf", "application/pdf", card)],
+    )  # fmt: skip
+    case = delivered(worker, mail)
+    dpo = signed_in_as(context, "dpo")
+    post(dpo, case, "decide", csrf_of(page_of(dpo, case)), primary="access")
+    (kept,) = corrections(context)
+    assert VAGUE in kept.text
+    assert "PEETERS" not in kept.text and "592-1234567-89" not in kept.text
