@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, col, select
 
-from mailbot.commands.common import ConfigOption, JsonFlag, database, emit, fail, sealed_database
+from mailbot.commands.common import (
+    ConfigOption,
+    JsonFlag,
+    database,
+    emit,
+    fail,
+    sealed_database,
+    settings_from,
+)
 
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
 suppression_app = typer.Typer(
@@ -106,3 +114,42 @@ def suppression_list(config: ConfigOption = None, json_output: JsonFlag = False)
                 json_output,
                 line,
             )
+
+
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy (must not exist).")],
+    config: ConfigOption = None,
+) -> None:
+    """Copy the SQLite database while the bot runs (PostgreSQL: pg_dump, see the runbook).
+    The copy opens only with the data key: back the key up too, elsewhere."""
+    from mailbot.backup import BackupRefused
+    from mailbot.backup import backup as copy_database
+
+    try:
+        size = copy_database(settings_from(config), file)
+    except BackupRefused as exc:
+        fail(str(exc))
+    typer.echo(f"database copied to {file} ({size:,} bytes, mode 600)")
+
+
+def restore(
+    file: Annotated[Path, typer.Argument(help="A copy made by `mailbot backup`.")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace the database in place (bot stopped).")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Put a backup in place of the SQLite database; stop the worker and the web app
+    first. The copy must open with the configured data key."""
+    from mailbot.backup import BackupRefused
+    from mailbot.backup import restore as put_back
+    from mailbot.config import ConfigError
+    from mailbot.sealing import SealingError
+
+    settings = settings_from(config)
+    try:
+        sealer = settings.sealer()
+        target = put_back(settings, sealer, file, replace=replace)
+    except (BackupRefused, ConfigError, SealingError) as exc:
+        fail(str(exc))
+    typer.echo(f"{file} restored to {target}; start the worker and the web app again")

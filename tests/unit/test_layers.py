@@ -36,6 +36,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "classify",
             "letter_files",
             "model_files",
+            "backup",
             "yardstick",
             "demo",
         }
