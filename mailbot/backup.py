@@ -6,7 +6,7 @@ the copy is one consistent moment), written 0600 next to nothing else: it holds 
 mails sealed, as the database does, so it is useless without the data key, and the
 data key is useless without it. A restore checks the copy before it replaces anything:
 an SQLite file of this bot, opened by the configured data key (its key check value).
-PostgreSQL is backed up with its own tools (`pg_dump`; see deploy/RUNBOOK.md).
+PostgreSQL is backed up with its own tools (`pg_dump`; the README's recipe).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def database_file(settings: Settings) -> Path:
     if not url.startswith(SQLITE_PREFIX):
         raise BackupRefused(
             "the database is not SQLite: back PostgreSQL up with pg_dump "
-            "(deploy/RUNBOOK.md, 'Backup and restore')"
+            "(README, 'Backups and the data key')"
         )
     return Path(url.removeprefix(SQLITE_PREFIX)).expanduser()
 
