@@ -154,6 +154,10 @@ class Settings(BaseSettings):
     # X-Forwarded-For is believed: the sign-in throttle counts the person's address, not
     # the proxy's (which would lock everyone out after twenty failures of anyone's).
     web_trusted_proxies: str = ""
+    # The bearer token Prometheus sends to /metrics (in the environment, or a file for
+    # containers); unset, /metrics is off (404). Counts only, never personal data.
+    metrics_token: SecretStr | None = None
+    metrics_token_file: Path | None = None
 
     @field_validator("imap_url")
     @classmethod
@@ -246,6 +250,17 @@ class Settings(BaseSettings):
             return load_sealer(secret, self.data_key_file)
         except SealingError as exc:
             raise ConfigError(str(exc)) from exc
+
+    def metrics_bearer(self) -> str | None:
+        """The /metrics token, None when /metrics is off; ConfigError for an unreadable file."""
+        if self.metrics_token is not None:
+            return self.metrics_token.get_secret_value().strip() or None
+        if self.metrics_token_file is None:
+            return None
+        try:
+            return self.metrics_token_file.read_text("utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError(f"cannot read MAILBOT_METRICS_TOKEN_FILE: {exc.strerror}") from exc
 
     def require_worker_settings(self) -> None:
         """`mailbot run` needs exactly one mail source and an SMTP server."""

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
+from mailbot.cases.models import WorkerState
 from mailbot.database import transaction
 from mailbot.lease import worker_lease
 from mailbot.mail.imap import CONNECTION_ERRORS
@@ -121,6 +122,7 @@ class Worker:
         sending = await send_due(self.engine, settings, breaker=self.breaker)
         if source_error is not None:
             raise source_error
+        await asyncio.to_thread(self._record_round)
         return RoundSummary(
             stored=stored,
             handled=handled,
@@ -133,6 +135,13 @@ class Worker:
         """Run the pipeline over every stored, unhandled mail (mailbot.pending):
         (handled, quarantined)."""
         return PendingMail(self.engine, self.bot).handle_all()
+
+    def _record_round(self) -> None:
+        """A round done with the source answering: what /metrics calls the worker alive."""
+        with transaction(self.engine) as session:
+            state = session.get(WorkerState, 1) or WorkerState(id=1, last_round_at=utcnow())
+            state.last_round_at, state.rounds = utcnow(), state.rounds + 1
+            session.add(state)
 
     def mark_in_source(self) -> None:
         """Flag handled mails in the IMAP folder (a crash before this only delays it)."""

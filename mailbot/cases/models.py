@@ -276,3 +276,15 @@ class ReadingCorrection(SQLModel, table=True):
     labels: str = Field(max_length=200)  # the DPO's reading, primary first
     subject: str = Field(default="", sa_type=SealedText("reading_correction.subject"))
     text: str = Field(default="", sa_type=SealedText("reading_correction.text"))
+
+
+class WorkerState(SQLModel, table=True):
+    """When the worker last finished a round with the mail source answering: one row
+    (id 1), written once per round, so /metrics can say how long the worker has been
+    silent from any process."""
+
+    __tablename__ = "worker_state"
+
+    id: int | None = Field(default=None, primary_key=True)
+    last_round_at: datetime = Field(sa_type=UTCDateTime)
+    rounds: int = 0

@@ -37,6 +37,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "letter_files",
             "model_files",
             "backup",
+            "exposition",
             "yardstick",
             "demo",
         }

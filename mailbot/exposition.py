@@ -1,0 +1,159 @@
+"""What /metrics tells Prometheus: the bot's state, read from the database at each scrape.
+
+Every figure comes from rows, so the web app (any of its processes) reports the worker's
+work without talking to it. Labels are fixed words (a disposition, a reply status, a
+band of days); no figure ever carries an address, a name, a reference or a mail's text.
+
+* `mailbot_mails{disposition}`: mails stored, by what became of them (pending,
+  case_opened, quarantined, ...).
+* `mailbot_replies{status}`: the outbox; `mailbot_oldest_queued_reply_age_seconds`.
+* `mailbot_worker_last_round_age_seconds`: since the worker last finished a round with
+  the mail source answering (absent before its first).
+* `mailbot_cases_open{days_left}`: open cases by days to their legal deadline
+  (`overdue`, `0-2`, `3-7`, `8-14`, `15+`) and `paused` while the ID copy is awaited.
+* `mailbot_acknowledgement_seconds`: histogram of receipt to first answer.
+* `mailbot_id_copies_held`: ID copies kept for the DPO's eye, and
+  `mailbot_oldest_id_copy_age_seconds`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Final
+
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from mailbot.cases.deadlines import BRUSSELS
+from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus, WorkerState
+from mailbot.cases.timeliness import due_for
+from mailbot.cases.verification import ID_COPY_KINDS
+from mailbot.store.models import Attachment, InboundMessage
+
+ACKNOWLEDGEMENT_BUCKETS: Final = (60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 86400.0, 3 * 86400.0)
+DAY_BANDS: Final = ((0, "0-2"), (3, "3-7"), (8, "8-14"), (15, "15+"))
+
+
+class BotCollector(Collector):
+    """The figures above, computed when Prometheus asks."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        now = self.clock()
+        with Session(self.engine) as session:
+            yield from _mails(session)
+            yield from _outbox(session, now)
+            yield from _worker(session, now)
+            yield from _open_cases(session, now)
+            yield from _acknowledgements(session)
+            yield from _id_copies(session, now)
+
+
+def _mails(session: Session) -> Iterator[Metric]:
+    family = GaugeMetricFamily(
+        "mailbot_mails", "Mails stored, by disposition", labels=["disposition"]
+    )
+    rows = session.exec(
+        select(InboundMessage.disposition, func.count()).group_by(col(InboundMessage.disposition))
+    ).all()
+    for disposition, count in rows:
+        family.add_metric([str(disposition)], count)
+    yield family
+
+
+def _outbox(session: Session, now: datetime) -> Iterator[Metric]:
+    family = GaugeMetricFamily("mailbot_replies", "Replies, by status", labels=["status"])
+    counts = dict(
+        session.exec(
+            select(OutboundMessage.status, func.count()).group_by(col(OutboundMessage.status))
+        ).all()
+    )
+    for status in OutboundStatus:
+        family.add_metric([status.value], counts.get(status.value, 0))
+    yield family
+    oldest = session.exec(
+        select(func.min(OutboundMessage.created_at)).where(
+            OutboundMessage.status == OutboundStatus.QUEUED
+        )
+    ).one()
+    yield GaugeMetricFamily(
+        "mailbot_oldest_queued_reply_age_seconds",
+        "Age of the oldest reply waiting to be sent (0: none waits)",
+        value=_age(now, oldest),
+    )
+
+
+def _worker(session: Session, now: datetime) -> Iterator[Metric]:
+    state = session.get(WorkerState, 1)
+    if state is None:
+        return
+    yield GaugeMetricFamily(
+        "mailbot_worker_last_round_age_seconds",
+        "Seconds since the worker last finished a round with the mail source answering",
+        value=_age(now, state.last_round_at),
+    )
+
+
+def _open_cases(session: Session, now: datetime) -> Iterator[Metric]:
+    today = now.astimezone(BRUSSELS).date()
+    bands: Counter[str] = Counter()
+    for case in session.exec(select(Case).where(Case.status != CaseStatus.CLOSED)).all():
+        if case.clock_paused:
+            bands["paused"] += 1
+            continue
+        left = (due_for(case, now) - today).days
+        bands["overdue" if left < 0 else _band(left)] += 1
+    family = GaugeMetricFamily(
+        "mailbot_cases_open", "Open cases by days to their legal deadline", labels=["days_left"]
+    )
+    for band in ("overdue", *(name for _, name in DAY_BANDS), "paused"):
+        family.add_metric([band], bands[band])
+    yield family
+
+
+def _band(days_left: int) -> str:
+    return [name for start, name in DAY_BANDS if days_left >= start][-1]
+
+
+def _acknowledgements(session: Session) -> Iterator[Metric]:
+    seconds = session.exec(
+        select(Case.acknowledge_seconds).where(col(Case.acknowledge_seconds).is_not(None))
+    ).all()
+    buckets = [
+        (f"{bound:g}", sum(1 for s in seconds if s is not None and s <= bound))
+        for bound in ACKNOWLEDGEMENT_BUCKETS
+    ]
+    yield HistogramMetricFamily(
+        "mailbot_acknowledgement_seconds",
+        "Time from a request's receipt to its first answer",
+        buckets=[*buckets, ("+Inf", len(seconds))],
+        sum_value=float(sum(s for s in seconds if s is not None)),
+    )
+
+
+def _id_copies(session: Session, now: datetime) -> Iterator[Metric]:
+    received = session.exec(
+        select(InboundMessage.received_at)
+        .join(Attachment, col(Attachment.inbound_id) == col(InboundMessage.id))
+        .where(col(Attachment.purged_at).is_(None))
+        .where(col(Attachment.kind).in_(ID_COPY_KINDS))
+    ).all()
+    yield GaugeMetricFamily(
+        "mailbot_id_copies_held", "ID copies kept for the DPO's check", value=len(received)
+    )
+    yield GaugeMetricFamily(
+        "mailbot_oldest_id_copy_age_seconds",
+        "Age of the oldest ID copy kept (0: none)",
+        value=_age(now, min(received) if received else None),
+    )
+
+
+def _age(now: datetime, then: datetime | None) -> float:
+    return max((now - then).total_seconds(), 0.0) if then is not None else 0.0
