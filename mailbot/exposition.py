@@ -32,7 +32,7 @@ from mailbot.cases.deadlines import BRUSSELS
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus, WorkerState
 from mailbot.cases.timeliness import due_for
 from mailbot.cases.verification import ID_COPY_KINDS
-from mailbot.store.models import Attachment, InboundMessage
+from mailbot.store.models import Attachment, Disposition, InboundMessage
 
 ACKNOWLEDGEMENT_BUCKETS: Final = (60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 86400.0, 3 * 86400.0)
 DAY_BANDS: Final = ((0, "0-2"), (3, "3-7"), (8, "8-14"), (15, "15+"))
@@ -60,11 +60,15 @@ def _mails(session: Session) -> Iterator[Metric]:
     family = GaugeMetricFamily(
         "mailbot_mails", "Mails stored, by disposition", labels=["disposition"]
     )
-    rows = session.exec(
-        select(InboundMessage.disposition, func.count()).group_by(col(InboundMessage.disposition))
-    ).all()
-    for disposition, count in rows:
-        family.add_metric([str(disposition)], count)
+    counts = dict(
+        session.exec(
+            select(InboundMessage.disposition, func.count()).group_by(
+                col(InboundMessage.disposition)
+            )
+        ).all()
+    )
+    for disposition in Disposition:  # every one, 0 included: alerts need the series
+        family.add_metric([disposition.value], counts.get(disposition.value, 0))
     yield family
 
 
