@@ -57,6 +57,7 @@ demo: install                        ## run the bot on sample mails and show wha
 mail-servers:                        ## Dovecot, OpenSSL and PostgreSQL from Debian, for the integration tests
 	scripts/system-packages.sh mail-servers
 	scripts/system-packages.sh postgres
+	scripts/system-packages.sh systemd
 
 browser:                             ## Debian's chromium, for the browser tests (tests/browser)
 	scripts/system-packages.sh browser

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -41,8 +42,11 @@ def database_file(settings: Settings) -> Path:
     return Path(url.removeprefix(SQLITE_PREFIX)).expanduser()
 
 
-def backup(settings: Settings, target: Path) -> int:
-    """Copy the live database to `target` (which must not exist); its size in bytes."""
+def backup(settings: Settings, target: Path) -> tuple[Path, int]:
+    """Copy the live database to `target` (which must not exist), or into the directory
+    `target` as mailbot-<UTC time>.sqlite3; the file written and its size in bytes."""
+    if target.is_dir():
+        target = target / f"mailbot-{datetime.now(UTC):%Y%m%d-%H%M%S}.sqlite3"
     source = database_file(settings)
     if not source.is_file():
         raise BackupRefused(f"there is no database at {source}")
@@ -57,7 +61,7 @@ def backup(settings: Settings, target: Path) -> int:
         copy.execute("PRAGMA journal_mode=DELETE")
     live.close()
     copy.close()
-    return target.stat().st_size
+    return target, target.stat().st_size
 
 
 def restore(settings: Settings, sealer: Sealer, copy: Path, *, replace: bool) -> Path:

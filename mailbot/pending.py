@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from sqlalchemy import Engine
@@ -49,9 +49,12 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, Operati
 class PendingMail:
     """The pending-mail stage of the worker, over one database and one bot."""
 
-    def __init__(self, engine: Engine, bot: Bot) -> None:
+    def __init__(
+        self, engine: Engine, bot: Bot, progress: Callable[[], None] = lambda: None
+    ) -> None:
         self.engine = engine
         self.bot = bot
+        self.progress = progress  # told after each batch (the systemd watchdog)
 
     def handle_all(self) -> tuple[int, int]:
         """Handle every stored, unhandled mail; (handled, quarantined)."""
@@ -82,6 +85,7 @@ class PendingMail:
         """Handle these mails as one batch; their dispositions."""
         if not ids:
             return []
+        self.progress()
         unfinished = list(ids)
         try:
             raws = self._begin_attempts(ids)

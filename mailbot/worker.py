@@ -25,6 +25,7 @@ from mailbot.pending import TRANSIENT_ERRORS, PendingMail
 from mailbot.pipeline import Bot
 from mailbot.replies.outbox import Breaker, next_retry_at, send_due
 from mailbot.schedule import run_scheduled_work
+from mailbot.service_manager import Watchdog, notify
 from mailbot.store.ingest import ingest
 from mailbot.store.models import Disposition, InboundMessage, bind_sealer, utcnow
 
@@ -55,18 +56,29 @@ class Worker:
         self.stop = threading.Event()
         # In memory: a restart (after fixing the SMTP settings) tries to send at once.
         self.breaker = Breaker(bot.settings.smtp_breaker_failures)
+        # The longest a healthy worker goes without progress: waiting for mail, then one
+        # slow mail (each batch of pending mail counts as progress).
+        settings = bot.settings
+        self.watchdog = Watchdog(settings.idle_seconds + settings.mail_seconds + 120)
 
     async def run(self, once: bool = False) -> RoundSummary:
         """Work until stopped; with `once`, one round over what is there now.
 
         Raises WorkerAlreadyRunning when another worker uses the same database."""
         with worker_lease(self.engine):
-            return await self._work(once)
+            notify("READY=1")
+            self.watchdog.start()
+            try:
+                return await self._work(once)
+            finally:
+                self.watchdog.stop()
+                notify("STOPPING=1")
 
     async def _work(self, once: bool) -> RoundSummary:
         total = RoundSummary()
         backoff = 1.0
         while not self.stop.is_set():
+            self.watchdog.progress()
             try:
                 summary = await self.round()
             except TRANSIENT_ERRORS as exc:
@@ -134,7 +146,7 @@ class Worker:
     def handle_pending(self) -> tuple[int, int]:
         """Run the pipeline over every stored, unhandled mail (mailbot.pending):
         (handled, quarantined)."""
-        return PendingMail(self.engine, self.bot).handle_all()
+        return PendingMail(self.engine, self.bot, self.watchdog.progress).handle_all()
 
     def _record_round(self) -> None:
         """A round done with the source answering: what /metrics calls the worker alive."""

@@ -5,6 +5,7 @@
 #   postgres      PostgreSQL server binaries, for the PostgreSQL integration test
 #   ocr           tesseract with Dutch, French, German and English, for the ID-copy check
 #                 and attached letters; DejaVu fonts, to print test letters and ID cards
+#   systemd       systemd-analyze, which checks the unit files of deploy/systemd
 #   browser       Debian's chromium, which the browser tests drive through Playwright
 #                 (Playwright's own browser download is never used)
 # Needs root (or sudo) only when something is actually missing.
@@ -35,11 +36,14 @@ case "${1:-}" in
     done
     [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$missing fonts-dejavu-core"
     ;;
+  systemd)
+    command -v systemd-analyze >/dev/null 2>&1 || missing="systemd"
+    ;;
   browser)
     [ -x /usr/bin/chromium ] || missing="chromium"
     ;;
   *)
-    echo "usage: $0 python|mail-servers|postgres|ocr|browser" >&2
+    echo "usage: $0 python|mail-servers|postgres|ocr|systemd|browser" >&2
     exit 2
     ;;
 esac

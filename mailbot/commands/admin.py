@@ -117,7 +117,9 @@ def suppression_list(config: ConfigOption = None, json_output: JsonFlag = False)
 
 
 def backup(
-    file: Annotated[Path, typer.Argument(help="Where to write the copy (must not exist).")],
+    file: Annotated[
+        Path, typer.Argument(help="The copy to write (must not exist), or a directory for it.")
+    ],
     config: ConfigOption = None,
 ) -> None:
     """Copy the SQLite database while the bot runs (PostgreSQL: pg_dump, see the runbook).
@@ -126,10 +128,10 @@ def backup(
     from mailbot.backup import backup as copy_database
 
     try:
-        size = copy_database(settings_from(config), file)
+        written, size = copy_database(settings_from(config), file)
     except BackupRefused as exc:
         fail(str(exc))
-    typer.echo(f"database copied to {file} ({size:,} bytes, mode 600)")
+    typer.echo(f"database copied to {written} ({size:,} bytes, mode 600)")
 
 
 def restore(

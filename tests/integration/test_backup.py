@@ -31,6 +31,8 @@ def test_back_up_destroy_restore_and_the_worker_carries_on(
     assert "database copied" in done.stdout
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600
     assert mailbot("backup", str(copy), env=env, check=False).returncode == 2  # never over
+    into = mailbot("backup", str(copy.parent), env=env).stdout  # a directory: a dated file
+    assert len(list(copy.parent.glob("mailbot-*.sqlite3"))) == 2 and "mailbot-" in into
 
     for file in database.parent.glob("mailbot.sqlite3*"):
         file.unlink()  # the disk is gone

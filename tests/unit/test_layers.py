@@ -13,7 +13,9 @@ import mailbot
 ROOT = Path(mailbot.__file__).parent
 # Bottom first. A top-level module or a package is one unit.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"config", "sealing", "database", "accounts", "lease", "log_format"}),
+    frozenset(
+        {"config", "sealing", "database", "accounts", "lease", "log_format", "service_manager"}
+    ),
     frozenset({"mail"}),
     frozenset({"store"}),
     frozenset({"triage"}),
