@@ -45,7 +45,7 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """The worker: read the inbox, open cases, send acknowledgements."""
-    from mailbot.lease import WorkerAlreadyRunning
+    from mailbot.lease import LeaseLost, WorkerAlreadyRunning
     from mailbot.runtime import open_worker
     from mailbot.worker import RoundSummary, SourceUnavailable
 
@@ -67,7 +67,7 @@ def run(
 
     try:
         summary = asyncio.run(work())
-    except WorkerAlreadyRunning as exc:
+    except (WorkerAlreadyRunning, LeaseLost) as exc:
         typer.echo(f"mailbot: {exc}", err=True)
         raise typer.Exit(1) from exc
     except SourceUnavailable as exc:

@@ -8,7 +8,8 @@ band of days); no figure ever carries an address, a name, a reference or a mail'
   case_opened, quarantined, ...).
 * `mailbot_replies{status}`: the outbox; `mailbot_oldest_queued_reply_age_seconds`.
 * `mailbot_worker_last_round_age_seconds`: since the worker last finished a round with
-  the mail source answering (absent before its first).
+  the mail source answering (absent before its first); `mailbot_worker_leader{worker}`:
+  which worker (host:pid) leads, with a standby beside it.
 * `mailbot_cases_open{days_left}`: open cases by days to their legal deadline
   (`overdue`, `0-2`, `3-7`, `8-14`, `15+`) and `paused` while the ID copy is awaited.
 * `mailbot_acknowledgement_seconds`: histogram of receipt to first answer.
@@ -103,6 +104,11 @@ def _worker(session: Session, now: datetime) -> Iterator[Metric]:
         "Seconds since the worker last finished a round with the mail source answering",
         value=_age(now, state.last_round_at),
     )
+    leader = GaugeMetricFamily(
+        "mailbot_worker_leader", "The worker that leads (host:pid)", labels=["worker"]
+    )
+    leader.add_metric([state.leader], 1)
+    yield leader
 
 
 def _open_cases(session: Session, now: datetime) -> Iterator[Metric]:

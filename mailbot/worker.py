@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import threading
 from dataclasses import dataclass
 
@@ -18,7 +20,7 @@ from sqlmodel import col, select
 
 from mailbot.cases.models import WorkerState
 from mailbot.database import transaction
-from mailbot.lease import worker_lease
+from mailbot.lease import Lease
 from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
 from mailbot.pending import TRANSIENT_ERRORS, PendingMail
@@ -32,6 +34,7 @@ from mailbot.store.models import Disposition, InboundMessage, bind_sealer, utcno
 log = logging.getLogger(__name__)
 
 LONGEST_BACKOFF = 300.0
+LEADER = f"{socket.gethostname()}:{os.getpid()}"  # who leads, for /metrics
 
 
 @dataclass
@@ -60,19 +63,30 @@ class Worker:
         # slow mail (each batch of pending mail counts as progress).
         settings = bot.settings
         self.watchdog = Watchdog(settings.idle_seconds + settings.mail_seconds + 120)
+        self.lease: Lease | None = None  # held while `run` leads
 
     async def run(self, once: bool = False) -> RoundSummary:
         """Work until stopped; with `once`, one round over what is there now.
 
-        Raises WorkerAlreadyRunning when another worker uses the same database."""
-        with worker_lease(self.engine):
-            notify("READY=1")
-            self.watchdog.start()
-            try:
-                return await self._work(once)
-            finally:
-                self.watchdog.stop()
-                notify("STOPPING=1")
+        On PostgreSQL a worker finding another in the lead stands by until the lease is
+        free (with `once` it raises WorkerAlreadyRunning, as on SQLite always)."""
+        lease = Lease(self.engine)
+        notify("READY=1")  # for systemd a standby is up too: it is doing its job
+        self.watchdog.start()
+        try:
+            led = await asyncio.to_thread(
+                lease.acquire, not once, self.stop, self.watchdog.progress
+            )
+            if not led:
+                return RoundSummary()  # stopped while standing by
+            self.lease = lease
+            notify("STATUS=leading")
+            return await self._work(once)
+        finally:
+            self.lease = None
+            lease.release()
+            self.watchdog.stop()
+            notify("STOPPING=1")
 
     async def _work(self, once: bool) -> RoundSummary:
         total = RoundSummary()
@@ -131,6 +145,10 @@ class Worker:
             except CONNECTION_ERRORS as exc:
                 source_error = exc
         await asyncio.to_thread(run_scheduled_work, self.engine, self.bot, utcnow())
+        if self.lease is not None:
+            # Another worker may lead once this one's lease connection is gone: never
+            # send then (LeaseLost stops the worker; systemd restarts it as a standby).
+            await asyncio.to_thread(self.lease.check)
         sending = await send_due(self.engine, settings, breaker=self.breaker)
         if source_error is not None:
             raise source_error
@@ -153,6 +171,7 @@ class Worker:
         with transaction(self.engine) as session:
             state = session.get(WorkerState, 1) or WorkerState(id=1, last_round_at=utcnow())
             state.last_round_at, state.rounds = utcnow(), state.rounds + 1
+            state.leader = LEADER
             session.add(state)
 
     def mark_in_source(self) -> None:

@@ -279,12 +279,13 @@ class ReadingCorrection(SQLModel, table=True):
 
 
 class WorkerState(SQLModel, table=True):
-    """When the worker last finished a round with the mail source answering: one row
-    (id 1), written once per round, so /metrics can say how long the worker has been
-    silent from any process."""
+    """When the leading worker last finished a round with the mail source answering, and
+    which one leads: one row (id 1), written once per round, so /metrics can say how long
+    the worker has been silent, and who leads, from any process."""
 
     __tablename__ = "worker_state"
 
     id: int | None = Field(default=None, primary_key=True)
     last_round_at: datetime = Field(sa_type=UTCDateTime)
     rounds: int = 0
+    leader: str = Field(default="", max_length=300)  # host:pid of the worker that leads

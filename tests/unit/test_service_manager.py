@@ -68,4 +68,4 @@ def test_the_worker_says_ready_and_stopping(systemd: socket.socket, tmp_path: Pa
 
     worker = maildir_worker(tmp_path / "bot")
     asyncio.run(worker.run(once=True))
-    assert _received(systemd, 0.2) == ["READY=1", "STOPPING=1"]
+    assert _received(systemd, 0.2) == ["READY=1", "STATUS=leading", "STOPPING=1"]

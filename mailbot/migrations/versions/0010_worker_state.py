@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("last_round_at", mailbot.store.models.UTCDateTime(), nullable=False),
         sa.Column("rounds", sa.Integer(), nullable=False),
+        sa.Column("leader", sa.String(length=300), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
 

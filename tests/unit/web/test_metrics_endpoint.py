@@ -5,6 +5,7 @@ person's address, name or case reference in a label."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -80,6 +81,8 @@ def test_the_bots_state_parsed_by_the_prometheus_client(
     open_cases = {dict(k)["days_left"]: v for k, v in metrics["mailbot_cases_open"].items()}
     assert sum(open_cases.values()) == 2 and open_cases["overdue"] == 0
     assert metrics["mailbot_worker_last_round_age_seconds"][()] >= 20 * 86400
+    ((leader,),) = metrics["mailbot_worker_leader"]
+    assert re.fullmatch(r"worker", leader[0]) and re.fullmatch(r".+:\d+", leader[1])
     assert "mailbot_acknowledgement_seconds_bucket" in metrics
     assert "mailbot_id_copies_held" in metrics
     # Fixed words in the labels only: no address, name or reference.
