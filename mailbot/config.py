@@ -9,7 +9,7 @@ operator fixes the configuration in one go instead of one restart per typo.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -58,15 +58,16 @@ def parse_imap_url(url: str) -> ImapEndpoint:
         raise ValueError(f"scheme must be imap or imaps, got {parts.scheme!r}")
     if not parts.hostname:
         raise ValueError("no host in the URL")
-    if parts.username is None or parts.password is None:
-        raise ValueError("user and password are required: imap://user:password@host/INBOX")
+    if parts.username is None:
+        raise ValueError("a user is required: imap://user:password@host/INBOX")
     tls = parts.scheme == "imaps"
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     return ImapEndpoint(
         host=parts.hostname,
         port=_port(parts.port, 993 if tls else 143),
         user=unquote(parts.username),
-        password=unquote(parts.password),
+        # Without one here the password comes from MAILBOT_IMAP_PASSWORD_FILE.
+        password=unquote(parts.password) if parts.password is not None else "",
         folder=folder,
         tls=tls,
     )
@@ -106,6 +107,11 @@ class Settings(BaseSettings):
     maildir: Path | None = None
     smtp_url: str | None = None
     database_url: str | None = None
+    # The database password as a file (a container secret), never in the URL's text.
+    database_password_file: Path | None = None
+    # The IMAP and SMTP passwords as files (container secrets) instead of in the URLs.
+    imap_password_file: Path | None = None
+    smtp_password_file: Path | None = None
     data_dir: Path = DEFAULT_DATA_DIR
     sender: str = "privacy@jaimy.be"
     sender_name: str = "Jaimy Privacy"
@@ -221,17 +227,29 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
+        if self.database_url and self.database_password_file is not None:
+            return _with_password(self.database_url, self.database_password_file)
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_path / 'mailbot.sqlite3'}"
 
     @property
     def imap(self) -> ImapEndpoint | None:
-        return parse_imap_url(self.imap_url) if self.imap_url else None
+        if not self.imap_url:
+            return None
+        endpoint = parse_imap_url(self.imap_url)
+        if self.imap_password_file is not None:
+            return replace(endpoint, password=_secret_file(self.imap_password_file, "IMAP"))
+        return endpoint
 
     @property
     def smtp(self) -> SmtpEndpoint | None:
-        return parse_smtp_url(self.smtp_url) if self.smtp_url else None
+        if not self.smtp_url:
+            return None
+        endpoint = parse_smtp_url(self.smtp_url)
+        if self.smtp_password_file is not None:
+            return replace(endpoint, password=_secret_file(self.smtp_password_file, "SMTP"))
+        return endpoint
 
     @property
     def own_domain(self) -> str:
@@ -269,6 +287,9 @@ class Settings(BaseSettings):
             problems.append("set exactly one mail source: MAILBOT_IMAP_URL or MAILBOT_MAILDIR")
         if not self.smtp_url:
             problems.append("MAILBOT_SMTP_URL is required to send replies")
+        endpoint = self.imap if self.imap_password_file is None else None
+        if endpoint is not None and not endpoint.password:
+            problems.append("the IMAP password: in MAILBOT_IMAP_URL or MAILBOT_IMAP_PASSWORD_FILE")
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -307,3 +328,18 @@ def _describe(exc: ValidationError, prefix: str = "MAILBOT_") -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         lines.append(f"{name}: {message}")
     return "invalid configuration: " + "; ".join(lines)
+
+
+def _with_password(url: str, password_file: Path) -> str:
+    """The URL with the password read from `password_file` (ConfigError when unreadable)."""
+    from sqlalchemy.engine import make_url
+
+    password = _secret_file(password_file, "DATABASE")
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
+
+
+def _secret_file(path: Path, what: str) -> str:
+    try:
+        return path.read_text("utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot read MAILBOT_{what}_PASSWORD_FILE: {exc.strerror}") from exc
