@@ -2,7 +2,7 @@
 Dovecot over IMAP, then `mailbot run --once` (a separate process, as in production) reads,
 handles and answers them through a real SMTP sink.
 
-    .venv/bin/python -m scripts.bench_load [N] [--classifier e5|baseline]
+    .venv/bin/python -m scripts.bench_load [N] [--classifier e5|baseline] [--against-classify]
 
 The hostile kinds are the ones issue 11 found: parser bombs (a Content-Type with 50,000
 parameters, a 2.8 MB Subject, 20,000 headers) that must be quarantined without holding
@@ -10,7 +10,9 @@ up the others; three senders sharing one Message-ID, each owed a case; a forged 
 whose display name is a phishing lure, owed a plain acknowledgement that repeats none of
 it; a vacation reply without auto headers and a no-reply sender, owed no answer. Prints
 what became of each kind, the time, the mails per second and the worker's peak RSS, and
-exits 1 when a mail was lost or answered wrongly.
+exits 1 when a mail was lost or answered wrongly. With --against-classify, `mailbot
+classify` then reads the same mails as .eml files, as the floor the worker's cost is
+compared with (deploy/RUNBOOK.md, "Capacity").
 """
 
 from __future__ import annotations
@@ -140,7 +142,25 @@ def _append(dovecot: Dovecot, account: MailAccount, raws: list[bytes]) -> None:
         client.logout()
 
 
-def run(count: int, classifier: str, root: Path) -> int:
+def _classify_rate(raws: list[bytes], env: dict[str, str], directory: Path) -> float:
+    """Mails per second of `mailbot classify --json` on these mails, after its load (the
+    time of a one-mail run subtracted)."""
+    directory.mkdir()
+    files = []
+    for n, raw in enumerate(raws):
+        (directory / f"{n:06d}.eml").write_bytes(raw)
+        files.append(str(directory / f"{n:06d}.eml"))
+
+    def seconds(names: list[str]) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mailbot", "classify", "--json", *names],
+                       env=env, capture_output=True, check=True)  # fmt: skip
+        return time.perf_counter() - started
+
+    return (len(files) - 1) / (seconds(files) - seconds(files[:1]))
+
+
+def run(count: int, classifier: str, root: Path, against_classify: bool = False) -> int:
     dovecot = start_dovecot(root / "dovecot")
     sink: SmtpSink = start_smtp_sink(root / "smtp")
     try:
@@ -178,7 +198,12 @@ def run(count: int, classifier: str, root: Path) -> int:
         seconds = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"{rounds} rounds of `mailbot run --once` until the outbox was empty")
-        return _report(chosen, database, sink, seconds, peak_mb)
+        code = _report(chosen, database, sink, seconds, peak_mb)
+        if against_classify:
+            rate = _classify_rate([raw for _, _, raw in chosen], env, root / "eml")
+            print(f"`mailbot classify` on the same mails: {rate:.1f} mails/s after load; "
+                  f"the worker ran at {len(chosen) / seconds / rate:.0%} of it")  # fmt: skip
+        return code
     finally:
         sink.stop()
         dovecot.stop()
@@ -254,7 +279,7 @@ def main(arguments: list[str]) -> int:
     root = Path(tempfile.mkdtemp(prefix="bench-load-"))
     root.chmod(0o755)  # Dovecot's mail user walks into it
     try:
-        return run(count, classifier, root)
+        return run(count, classifier, root, "--against-classify" in arguments)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
