@@ -113,3 +113,22 @@ def write_key_file(path: Path) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(new_key_text() + "\n")
+
+
+class RotatingSealer(Sealer):
+    """During a key rotation (`mailbot rekey`): seals and searches with the new key,
+    opens what either key sealed, so the old key still opens what is not re-sealed yet."""
+
+    def __init__(self, new: Sealer, old: Sealer) -> None:  # noqa: super-init-not-called
+        self.__dict__.update(new.__dict__)
+        self.old = old
+
+    def open(self, sealed: bytes, context: str) -> bytes:
+        if sealed[len(MAGIC) : len(MAGIC) + _KEY_ID_BYTES] == self.old.key_id:
+            return self.old.open(sealed, context)
+        return super().open(sealed, context)
+
+
+def sealed_under(sealed: bytes, key_id: bytes) -> bool:
+    """Whether `sealed` was sealed with the key of `key_id`."""
+    return is_sealed(sealed) and sealed[len(MAGIC) : len(MAGIC) + _KEY_ID_BYTES] == key_id

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Engine, Text, or_, type_coerce
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import SQLModel, col, select
 
-from mailbot.cases.models import Case, OutboundMessage, name_search_value
+from mailbot.cases.models import Case, OutboundMessage, ReadingCorrection, name_search_value
 from mailbot.database import transaction
 from mailbot.store.models import SEALED_PREFIX, Attachment, bound_sealer
 
@@ -25,6 +25,7 @@ SEALED_COLUMNS: Final[tuple[tuple[type[SQLModel], tuple[str, ...]], ...]] = (
     (Attachment, ("filename",)),
     (OutboundMessage, ("subject", "body", "drafted_body")),
     (Case, ("requester_name",)),
+    (ReadingCorrection, ("subject", "text")),
 )
 
 

@@ -155,3 +155,41 @@ def restore(
     except (BackupRefused, ConfigError, SealingError) as exc:
         fail(str(exc))
     typer.echo(f"{file} restored to {target}; start the worker and the web app again")
+
+
+def rekey(
+    new_key_file: Annotated[
+        Path, typer.Option(help="The new key (`mailbot keygen FILE`); the old one stays set.")
+    ],
+    batch: Annotated[int, typer.Option(help="Rows per transaction.", min=1)] = 200,
+    config: ConfigOption = None,
+) -> None:
+    """Re-seal every stored mail and sealed text under a new data key. Stop the worker and
+    the web app first; cut short, run it again. Then configure the new key."""
+    from mailbot.config import ConfigError
+    from mailbot.database import migrate, open_engine
+    from mailbot.lease import WorkerAlreadyRunning, worker_lease
+    from mailbot.rekey import RekeyRefused
+    from mailbot.rekey import rekey as rotate
+    from mailbot.sealing import SealingError, load_sealer
+
+    settings = settings_from(config)
+    # Not `database()`: its key check refuses a half-rotated database, which this finishes.
+    engine = open_engine(settings.effective_database_url)
+    migrate(engine)
+    try:
+        old = settings.sealer()
+        new = load_sealer(None, new_key_file)
+        with worker_lease(engine):  # no worker sealing under the old key meanwhile
+            report = rotate(
+                engine, old, new, batch, progress=lambda line: typer.echo(line, err=True)
+            )
+    except WorkerAlreadyRunning:
+        fail("a worker is running on this database: stop it (and the web app) first")
+    except (RekeyRefused, SealingError, ConfigError) as exc:
+        fail(str(exc))
+    typer.echo(
+        f"{report.mails} mails and {report.rows} rows re-sealed under {new_key_file}. Set "
+        f"MAILBOT_DATA_KEY_FILE={new_key_file} and start the bot; keep the old key as long "
+        "as backups made before today are kept: they open only with it."
+    )

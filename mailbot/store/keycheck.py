@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 CHECK_LABEL: Final = b"privacy-mailbot data key check v1"
 CHECK_CONTEXT: Final = "data-key-check"
 CHECK_ID: Final = 1
+# The key a rotation (`mailbot rekey`) is moving to, while it runs or after it was cut
+# short: its presence means some values are sealed under the new key already.
+NEXT_KEY_ID: Final = 2
 _MAILS_TRIED: Final = 5  # stored mails tried on an install from before the check
 
 
@@ -34,13 +37,24 @@ class WrongDataKey(SealingError):
     """The configured key is not the one the database was sealed under."""
 
 
-def check_data_key(engine: Engine, sealer: Sealer) -> None:
+class RotationUnfinished(SealingError):
+    """A key rotation was cut short: values are sealed under two keys until it finishes."""
+
+
+def check_data_key(engine: Engine, sealer: Sealer, *, rotating: bool = False) -> None:
     """Returns when `sealer` holds this database's key (recording the check at the first
-    start); WrongDataKey, saying what to do, when it does not."""
+    start); WrongDataKey, saying what to do, when it does not; RotationUnfinished when a
+    key rotation was cut short (unless it is `mailbot rekey` asking, `rotating`)."""
     with transaction(engine) as session:
         stored = session.get(DataKeyCheck, CHECK_ID)
         if stored is not None:
             _verify(stored, sealer)
+            if not rotating and session.get(DataKeyCheck, NEXT_KEY_ID) is not None:
+                raise RotationUnfinished(
+                    "a data key rotation was cut short: some values are sealed under the "
+                    "new key already. Finish it first: `mailbot rekey --new-key-file FILE` "
+                    "with the same new key (the old key still configured)"
+                )
             return
         _opens_a_stored_mail(session, sealer)
     try:

@@ -253,7 +253,7 @@ class DataKeyCheck(SQLModel, table=True):
 
     __tablename__ = "data_key_check"
 
-    id: int | None = Field(default=None, primary_key=True)  # always 1: one per database
+    id: int | None = Field(default=None, primary_key=True)  # 1: the key; 2: a rotation's next
     key_id: str = Field(max_length=16)  # hex of the sealer's key id, for the message only
     check_value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

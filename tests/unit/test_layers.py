@@ -40,6 +40,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "model_files",
             "backup",
             "exposition",
+            "rekey",
             "yardstick",
             "demo",
         }
