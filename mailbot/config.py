@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     # containers); unset, /metrics is off (404). Counts only, never personal data.
     metrics_token: SecretStr | None = None
     metrics_token_file: Path | None = None
+    # The worker's own /metrics on 127.0.0.1:PORT, for deployments without the web app
+    # (no token: loopback only, for a Prometheus agent on the same machine).
+    worker_metrics_port: int | None = None
 
     @field_validator("imap_url")
     @classmethod

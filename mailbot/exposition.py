@@ -15,6 +15,9 @@ band of days); no figure ever carries an address, a name, a reference or a mail'
 * `mailbot_acknowledgement_seconds`: histogram of receipt to first answer.
 * `mailbot_id_copies_held`: ID copies kept for the DPO's eye, and
   `mailbot_oldest_id_copy_age_seconds`.
+* On the worker's own endpoint only (`MAILBOT_WORKER_METRICS_PORT`, for deployments
+  without the web app): `mailbot_classification_seconds`, a histogram of the time the
+  classifier takes per mail (a batch's time shared by its mails).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Final
 
+from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func
@@ -167,3 +171,21 @@ def _id_copies(session: Session, now: datetime) -> Iterator[Metric]:
 
 def _age(now: datetime, then: datetime | None) -> float:
     return max((now - then).total_seconds(), 0.0) if then is not None else 0.0
+
+
+CLASSIFICATION_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+def worker_registry(
+    engine: Engine, clock: Callable[[], datetime]
+) -> tuple[CollectorRegistry, Histogram]:
+    """The worker's registry: the database's figures and its classification times."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BotCollector(engine, clock))
+    seconds = Histogram(
+        "mailbot_classification_seconds",
+        "Time the classifier takes per mail",
+        buckets=CLASSIFICATION_BUCKETS,
+        registry=registry,
+    )
+    return registry, seconds

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -50,11 +51,16 @@ class PendingMail:
     """The pending-mail stage of the worker, over one database and one bot."""
 
     def __init__(
-        self, engine: Engine, bot: Bot, progress: Callable[[], None] = lambda: None
+        self,
+        engine: Engine,
+        bot: Bot,
+        progress: Callable[[], None] = lambda: None,
+        classified: Callable[[float, int], None] = lambda _seconds, _mails: None,
     ) -> None:
         self.engine = engine
         self.bot = bot
         self.progress = progress  # told after each batch (the systemd watchdog)
+        self.classified = classified  # (seconds, mails) of each batch, for /metrics
 
     def handle_all(self) -> tuple[int, int]:
         """Handle every stored, unhandled mail; (handled, quarantined)."""
@@ -102,7 +108,10 @@ class PendingMail:
                 else:
                     outcomes[inbound_id] = read
                     unfinished.remove(inbound_id)
+            started = time.perf_counter()
             together = classify_together(list(readings.values()), self.bot.classifier)
+            if counted := sum(reading.classification is not None for reading in together):
+                self.classified(time.perf_counter() - started, counted)
             for inbound_id, reading in zip(readings, together, strict=True):
                 outcomes[inbound_id] = self._record(inbound_id, reading)
                 unfinished.remove(inbound_id)

@@ -13,13 +13,16 @@ import os
 import socket
 import threading
 from dataclasses import dataclass
+from wsgiref.simple_server import WSGIServer
 
+from prometheus_client import Histogram, start_http_server
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from mailbot.cases.models import WorkerState
 from mailbot.database import transaction
+from mailbot.exposition import worker_registry
 from mailbot.lease import Lease
 from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
@@ -64,6 +67,7 @@ class Worker:
         settings = bot.settings
         self.watchdog = Watchdog(settings.idle_seconds + settings.mail_seconds + 120)
         self.lease: Lease | None = None  # held while `run` leads
+        self.classification_seconds: Histogram | None = None  # with the worker's /metrics
 
     async def run(self, once: bool = False) -> RoundSummary:
         """Work until stopped; with `once`, one round over what is there now.
@@ -71,6 +75,7 @@ class Worker:
         On PostgreSQL a worker finding another in the lead stands by until the lease is
         free (with `once` it raises WorkerAlreadyRunning, as on SQLite always)."""
         lease = Lease(self.engine)
+        exposition = self._serve_metrics()
         notify("READY=1")  # for systemd a standby is up too: it is doing its job
         self.watchdog.start()
         try:
@@ -86,6 +91,8 @@ class Worker:
             self.lease = None
             lease.release()
             self.watchdog.stop()
+            if exposition is not None:
+                exposition.shutdown()
             notify("STOPPING=1")
 
     async def _work(self, once: bool) -> RoundSummary:
@@ -164,7 +171,23 @@ class Worker:
     def handle_pending(self) -> tuple[int, int]:
         """Run the pipeline over every stored, unhandled mail (mailbot.pending):
         (handled, quarantined)."""
-        return PendingMail(self.engine, self.bot, self.watchdog.progress).handle_all()
+        pending = PendingMail(self.engine, self.bot, self.watchdog.progress, self._classified)
+        return pending.handle_all()
+
+    def _classified(self, seconds: float, mails: int) -> None:
+        if self.classification_seconds is not None:
+            for _ in range(mails):
+                self.classification_seconds.observe(seconds / mails)
+
+    def _serve_metrics(self) -> WSGIServer | None:
+        """The worker's own /metrics on loopback, when a port is configured."""
+        port = self.bot.settings.worker_metrics_port
+        if port is None:
+            return None
+        registry, self.classification_seconds = worker_registry(self.engine, utcnow)
+        server, _thread = start_http_server(port, addr="127.0.0.1", registry=registry)
+        log.info("metrics on http://127.0.0.1:%d/metrics", port)
+        return server
 
     def _record_round(self) -> None:
         """A round done with the source answering: what /metrics calls the worker alive."""

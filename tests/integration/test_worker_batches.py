@@ -4,6 +4,7 @@ one mail at a time, and only the mail that fails alone is quarantined."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -111,3 +112,46 @@ def test_a_stored_mail_that_cannot_be_opened_is_quarantined_alone(
         Disposition.CASE_OPENED,
     ]
     assert rows[1].reason == "internal error: ValueError"
+
+
+def test_the_worker_serves_its_own_metrics_with_classification_times(tmp_path: Path) -> None:
+    import asyncio
+    import socket
+    import threading
+
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    worker = maildir_worker(tmp_path, Counting(), worker_metrics_port=port, idle_seconds=1)
+    assert isinstance(worker.source, MaildirSource)
+    for number, raw in enumerate(_requests(3)):
+        (worker.source.path / "new" / f"{number:04d}").write_bytes(raw)
+    running = threading.Thread(target=lambda: asyncio.run(worker.run()), daemon=True)
+    running.start()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+                samples = {
+                    sample.name: sample.value
+                    for family in text_string_to_metric_families(text)
+                    for sample in family.samples
+                    if not sample.labels or sample.labels.get("le") == "+Inf"
+                }
+                if samples.get("mailbot_classification_seconds_count") == 3:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "no classification times on /metrics"
+            time.sleep(0.2)
+        assert samples["mailbot_classification_seconds_sum"] > 0
+        assert "mailbot_oldest_queued_reply_age_seconds" in samples  # the database's figures too
+    finally:
+        worker.stop.set()
+        running.join(timeout=30)
+    with pytest.raises(httpx.HTTPError):  # served only while the worker runs
+        httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
