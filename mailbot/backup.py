@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect
 
 from mailbot.config import Settings
 from mailbot.database import open_engine, private_database_file, private_folders
+from mailbot.lease import WorkerAlreadyRunning, worker_lease
 from mailbot.sealing import Sealer
 from mailbot.store.keycheck import check_data_key
 
 SQLITE_PREFIX: Final = "sqlite:///"
-PAGES_PER_STEP: Final = 1024  # the writers get the database back between steps
 
 
 class BackupRefused(RuntimeError):
@@ -56,7 +58,9 @@ def backup(settings: Settings, target: Path) -> tuple[Path, int]:
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(descriptor)
     with sqlite3.connect(source, timeout=30) as live, sqlite3.connect(target) as copy:
-        live.backup(copy, pages=PAGES_PER_STEP)
+        # In one step: in WAL mode the copy reads one snapshot and writers go on; copied in
+        # steps, every write by the worker would restart it from the first page.
+        live.backup(copy, pages=-1)
         # One self-contained file: no -wal beside it to lose on the way to the tape.
         copy.execute("PRAGMA journal_mode=DELETE")
     live.close()
@@ -77,6 +81,28 @@ def restore(settings: Settings, sealer: Sealer, copy: Path, *, replace: bool) ->
             raise BackupRefused(f"{copy} is not an SQLite database")
     if target.exists() and not replace:
         raise BackupRefused(f"{target} exists; stop the bot and restore with --replace")
+    with _no_worker(target):
+        _put_in_place(copy, target, sealer)
+    return target
+
+
+@contextmanager
+def _no_worker(target: Path) -> Iterator[None]:
+    """The worker's own lease on the database, held while it is replaced: a running
+    worker would go on writing into the replaced file and lose what it records."""
+    private_folders(target.parent)  # a new machine: the data directory is not there yet
+    engine = create_engine(f"{SQLITE_PREFIX}{target}")  # never connected: the lock file only
+    try:
+        with worker_lease(engine):
+            yield
+    except WorkerAlreadyRunning as exc:
+        raise BackupRefused("a worker is running on this database: stop it first") from exc
+    finally:
+        engine.dispose()
+
+
+def _put_in_place(copy: Path, target: Path, sealer: Sealer) -> None:
+    owner = target.stat() if target.exists() else target.parent.stat()
     partial = target.with_name(target.name + ".restoring")
     private_database_file(partial)
     with (
@@ -94,8 +120,9 @@ def restore(settings: Settings, sealer: Sealer, copy: Path, *, replace: bool) ->
     for stale in _companions(target):
         stale.unlink(missing_ok=True)  # they belong to the file being replaced
     _remove_companions(partial)
+    if os.geteuid() == 0:  # restored by root: the bot's user must still open it
+        os.chown(partial, owner.st_uid, owner.st_gid)
     partial.replace(target)
-    return target
 
 
 def _check(database: Path, copy: Path, sealer: Sealer) -> None:

@@ -102,6 +102,7 @@ class PendingMail:
                     outcomes[inbound_id] = Disposition.QUARANTINED
                     unfinished.remove(inbound_id)
                     continue
+                self.progress()  # one mail's OCR can take most of a minute
                 read = self._read(inbound_id, raw)
                 if isinstance(read, MailReading):
                     readings[inbound_id] = read
@@ -136,7 +137,11 @@ class PendingMail:
     def _record(self, inbound_id: int, reading: MailReading) -> str:
         try:
             with transaction(self.engine) as session:
-                inbound = session.get_one(InboundMessage, inbound_id)
+                # Locked, and left alone when another worker handled it meanwhile (a
+                # leader that lost its lease between reading and recording).
+                inbound = session.get_one(InboundMessage, inbound_id, with_for_update=True)
+                if inbound.disposition != Disposition.PENDING:
+                    return inbound.disposition
                 handle(session, inbound, self.bot, reading)
                 return inbound.disposition
         except OperationalError:

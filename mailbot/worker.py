@@ -23,15 +23,17 @@ from sqlmodel import col, select
 from mailbot.cases.models import WorkerState
 from mailbot.database import transaction
 from mailbot.exposition import worker_registry
-from mailbot.lease import Lease
+from mailbot.lease import Lease, LeaseLost
 from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
 from mailbot.pending import TRANSIENT_ERRORS, PendingMail
 from mailbot.pipeline import Bot
 from mailbot.replies.outbox import Breaker, next_retry_at, send_due
 from mailbot.schedule import run_scheduled_work
+from mailbot.sealing import SealingError
 from mailbot.service_manager import Watchdog, notify
 from mailbot.store.ingest import ingest
+from mailbot.store.keycheck import check_data_key
 from mailbot.store.models import Disposition, InboundMessage, bind_sealer, utcnow
 
 log = logging.getLogger(__name__)
@@ -137,6 +139,7 @@ class Worker:
         settings = self.bot.settings
         source_error: BaseException | None = None
         stored = 0
+        await asyncio.to_thread(self._still_leading)
         try:
             ingested = await asyncio.to_thread(
                 ingest, self.engine, self.source, settings.max_message_bytes, self.bot.sealer
@@ -167,6 +170,20 @@ class Worker:
             sent=sending.sent,
             send_failures=sending.failed,
         )
+
+    def _still_leading(self) -> None:
+        """LeaseLost unless this worker still leads with the database's data key: a
+        standby that waited through a `mailbot rekey`, or a leader whose lease went with
+        a database restart, must not handle or seal anything more."""
+        if self.lease is None:
+            return
+        self.lease.check()
+        try:
+            check_data_key(self.engine, self.bot.sealer)
+        except SealingError as exc:
+            raise LeaseLost(
+                f"the database's data key is not this worker's any more: {exc}"
+            ) from exc
 
     def handle_pending(self) -> tuple[int, int]:
         """Run the pipeline over every stored, unhandled mail (mailbot.pending):

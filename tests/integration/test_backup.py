@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import time
 from pathlib import Path
 
 from tests.integration.botprocess import bot_env, mailbot, status
@@ -71,3 +72,23 @@ def test_a_restore_is_refused_under_another_key_or_over_a_database(
 
     assert mailbot("restore", str(copy), "--replace", env=env).returncode == 0
     assert status(env)["cases"] == 1
+
+
+def test_a_restore_is_refused_while_a_worker_runs(
+    dovecot: Dovecot, mail_account: MailAccount, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    from tests.integration.botprocess import start_worker, stop_worker, wait_until
+
+    env = bot_env(dovecot, mail_account, smtp_sink, tmp_path / "data")
+    mailbot("run", "--once", env=env)
+    copy = tmp_path / "copy.sqlite3"
+    mailbot("backup", str(copy), env=env)
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        lock = tmp_path / "data" / "mailbot.worker-lock"
+        wait_until(lock.exists, 60, "the worker's lease")
+        time.sleep(1)
+        refused = mailbot("restore", str(copy), "--replace", env=env, check=False)
+    finally:
+        stop_worker(worker)
+    assert refused.returncode == 2 and "a worker is running" in refused.stderr

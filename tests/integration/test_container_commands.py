@@ -34,7 +34,7 @@ def _container_env(
     imap = urlsplit(dovecot.imap_url(account))
     files = {
         "data_key": new_key_text(),
-        "postgres_password": "unused: the test cluster trusts local connections",
+        "database_password": "unused: the test cluster trusts local connections",
         "imap_password": account.password,
         "smtp_password": "unused: the test sink takes mail without login",
         "metrics_token": secrets.token_urlsafe(24),

@@ -4,6 +4,7 @@ one mail at a time, and only the mail that fails alone is quarantined."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -155,3 +156,41 @@ def test_the_worker_serves_its_own_metrics_with_classification_times(tmp_path: P
         running.join(timeout=30)
     with pytest.raises(httpx.HTTPError):  # served only while the worker runs
         httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+
+
+def test_a_worker_stops_leading_when_the_data_key_changed_under_it(tmp_path: Path) -> None:
+    """A standby that waited through a `mailbot rekey` must not seal under the old key."""
+    from mailbot.lease import Lease, LeaseLost
+    from mailbot.rekey import rekey
+    from mailbot.sealing import Sealer
+
+    worker = maildir_worker(tmp_path, Counting())
+    worker.lease = Lease(worker.engine)
+    worker.lease.acquire()
+    try:
+        worker._still_leading()
+        rekey(worker.engine, worker.bot.sealer, Sealer(os.urandom(32)))
+        with pytest.raises(LeaseLost, match="data key"):
+            worker._still_leading()
+    finally:
+        worker.lease.release()
+
+
+def test_a_mail_handled_meanwhile_by_another_worker_is_left_alone(tmp_path: Path) -> None:
+    from mailbot.pending import PendingMail
+    from mailbot.pipeline import read_mail
+
+    worker = maildir_worker(tmp_path, Counting())
+    assert isinstance(worker.source, MaildirSource)
+    raw = _requests(1)[0]
+    (worker.source.path / "new" / "one").write_bytes(raw)
+    ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+    reading = read_mail(raw, worker.bot.settings)
+    with transaction(worker.engine) as session:  # the other worker's record, meanwhile
+        session.exec(select(InboundMessage)).one().disposition = Disposition.CASE_OPENED
+    pending = PendingMail(worker.engine, worker.bot)
+    assert pending._record(1, reading) == Disposition.CASE_OPENED
+    with transaction(worker.engine) as session:
+        from mailbot.cases.models import Case
+
+        assert session.exec(select(Case)).all() == []  # no second case

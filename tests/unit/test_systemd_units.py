@@ -24,6 +24,10 @@ HARDENING = {
     "PrivateTmp": "yes",
     "UMask": "0077",
     "StateDirectory": "privacy-mailbot",
+    "StateDirectoryMode": "0700",
+    "CapabilityBoundingSet": "",
+    "LimitCORE": "0",
+    "ProtectProc": "invisible",
 }
 
 
