@@ -4,7 +4,8 @@ The rotation first records the new key's check value beside the old one (so a cu
 rotation is known, and every start refuses to run on a half-rotated database until it is
 finished), then re-seals in batches, one transaction each: the stored mails, every
 sealed text column, and the name-search hashes (keyed too). A mail sealed under the
-new key already is left alone (a text value is sealed afresh), so a rotation cut short
+new key already is left alone (a text value is sealed afresh, by the same pass that seals
+an old install's plaintext: mailbot.cases.at_rest), so a rotation cut short
 by a crash or a SIGKILL is finished by running the same command again; until then the
 old key still opens what is not re-sealed. Last, the new key's check value replaces the
 old one in one transaction: from then on only the new key opens the database.
@@ -18,11 +19,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import Engine
-from sqlalchemy.orm.attributes import flag_modified
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 
-from mailbot.cases.at_rest import SEALED_COLUMNS
-from mailbot.cases.models import Case, name_search_value
+from mailbot.cases.at_rest import reseal_columns
 from mailbot.database import transaction
 from mailbot.sealing import RotatingSealer, Sealer, sealed_under
 from mailbot.store.keycheck import (
@@ -65,7 +64,7 @@ def rekey(
     rotating = RotatingSealer(new, old)
     bind_sealer(engine, rotating)
     report = RekeyReport(mails=_mails(engine, rotating, new, batch, progress))
-    report.rows = _columns(engine, new, batch, progress)
+    report.rows = reseal_columns(engine, batch=batch, progress=progress)
     _finish(engine, new)
     bind_sealer(engine, new)
     return report
@@ -122,38 +121,3 @@ def _mails(
         last = rows[-1].id or last
         progress(f"mails re-sealed: {done}")
     return done
-
-
-def _columns(engine: Engine, new: Sealer, batch: int, progress: Callable[[str], None]) -> int:
-    done = 0
-    for model, names in SEALED_COLUMNS:
-        last = 0
-        while True:
-            with transaction(engine) as session:
-                key = col(model.id)  # type: ignore[attr-defined]
-                rows = session.exec(
-                    select(model).where(key > last).order_by(key).limit(batch)
-                ).all()
-                for row in rows:
-                    done += _reseal_row(row, names, new)
-                    session.add(row)
-            if not rows:
-                break
-            last = rows[-1].id  # type: ignore[attr-defined]
-        progress(f"{model.__tablename__}: re-sealed")
-    return done
-
-
-def _reseal_row(row: SQLModel, names: tuple[str, ...], new: Sealer) -> int:
-    """Mark the row's sealed values for writing: SealedText seals them with the bound
-    rotating sealer, i.e. under the new key (again, for a value re-sealed by a run cut
-    short: the same plain text, a fresh seal). The name-search hashes are keyed too."""
-    changed = 0
-    for name in names:
-        if getattr(row, name):
-            flag_modified(row, name)
-            changed = 1
-    if isinstance(row, Case):
-        row.name_search = name_search_value(row.requester_name, new) if row.requester_name else ""
-        changed = 1
-    return changed

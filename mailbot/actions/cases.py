@@ -55,14 +55,13 @@ def decide_case(
     """Settle a triaged case's reading (primary first); the bot then goes on as for any
     request: suppression, ID request, draft answer, or the redirect."""
     name, case = who(actor), find_case(session, reference)
-    first = _first_mail(session, case)
-    mail = _parsed(first, handling) if first is not None else None
+    first, mail = _first_mail_read(session, case, handling)
     findings = _findings(session, first) if first is not None else []
+    checks = _checks(session, first) if first is not None else {}
     known = handling.sender_known(session, case.requester)
     bot_labels = case.labels.split()
     steps = decide_reading(case, labels, name, mail, findings, known, handling.settings, now)
     apply_steps(session, case, steps, handling, now)
-    checks = _checks(session, first) if first is not None else {}
     record_correction(session, case, bot_labels, labels, name, mail, checks, now)
     return Done(f"{case.reference}: {', '.join(labels)}; now {case.status}")
 
@@ -100,8 +99,7 @@ def correct_reading(
         if right in TAKES_EFFECT_AT_ONCE and right not in before:
             steps += [Suppress(right), Draft(TAKES_EFFECT_AT_ONCE[right])]
     apply_steps(session, case, steps, handling, now)
-    first = _first_mail(session, case)
-    mail = _parsed(first, handling) if first is not None else None
+    first, mail = _first_mail_read(session, case, handling)
     checks = _checks(session, first) if first is not None else {}
     record_correction(session, case, before, labels, name, mail, checks, now)
     return Done(f"{case.reference}: read as {', '.join(labels)} (was {', '.join(before)})")
@@ -217,6 +215,14 @@ def _parsed(inbound: InboundMessage, handling: Handling) -> ParsedMail | None:
         return parse_mail(stored_raw(inbound, handling.sealer))
     except MalformedMail:
         return None
+
+
+def _first_mail_read(
+    session: Session, case: Case, handling: Handling
+) -> tuple[InboundMessage | None, ParsedMail | None]:
+    """The case's first mail, and as parsed (None when erased or unreadable)."""
+    first = _first_mail(session, case)
+    return first, (_parsed(first, handling) if first is not None else None)
 
 
 def _checks(session: Session, inbound: InboundMessage) -> dict[int, IdCheck]:

@@ -1,13 +1,15 @@
-"""Sealing what an install stored in plaintext before its columns were sealed.
+"""Writing the sealed columns again: what an install stored in plaintext before its
+columns were sealed, and everything when the data key changes (mailbot.rekey).
 
-`SealedText` reads such a value as it is; the worker's start seals them, in batches,
-so a database upgraded from before migration 0007 holds no personal text in the clear
-after its first run. A second start finds nothing to do (one indexed-free scan each).
+`SealedText` reads a plaintext value as it is; the worker's start seals them, in
+batches, so a database upgraded from before migration 0007 holds no personal text in
+the clear after its first run. A second start finds nothing to do (one scan each).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Final
 
 from sqlalchemy import ColumnElement, Engine, Text, or_, type_coerce
@@ -42,20 +44,33 @@ def _plain(model: type[SQLModel], names: tuple[str, ...]) -> ColumnElement[bool]
 
 def seal_plaintext_columns(engine: Engine) -> int:
     """Seals every value stored in plaintext in a sealed column; returns how many rows."""
+    done = reseal_columns(engine, _plain)
+    if done:
+        log.info("sealed the personal text of %d row(s) stored before sealing", done)
+    return done
+
+
+def reseal_columns(
+    engine: Engine,
+    only: Callable[[type[SQLModel], tuple[str, ...]], ColumnElement[bool]] | None = None,
+    batch: int = _BATCH,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> int:
+    """Write the sealed columns' values again, in batches of rows, one transaction each:
+    `SealedText` seals them with the sealer bound to the engine (the data key; during a
+    key rotation, the new key), and the keyed name-search words are recomputed with it.
+    `only` picks the rows of a model (the plaintext ones); returns how many rows."""
     sealer = bound_sealer(engine.dialect)
     done = 0
     for model, names in SEALED_COLUMNS:
+        key = col(model.id)  # type: ignore[attr-defined]
         last = 0
         while True:
             with transaction(engine) as session:
-                key = col(model.id)  # type: ignore[attr-defined]
-                rows = session.exec(
-                    select(model)
-                    .where(_plain(model, names))
-                    .where(key > last)
-                    .order_by(key)
-                    .limit(_BATCH)
-                ).all()
+                query = select(model).where(key > last).order_by(key).limit(batch)
+                if only is not None:
+                    query = query.where(only(model, names))
+                rows = session.exec(query).all()
                 for row in rows:
                     for name in names:
                         if getattr(row, name):
@@ -67,6 +82,5 @@ def seal_plaintext_columns(engine: Engine) -> int:
                 break
             done += len(rows)
             last = rows[-1].id  # type: ignore[attr-defined]
-    if done:
-        log.info("sealed the personal text of %d row(s) stored before sealing", done)
+        progress(f"{model.__tablename__}: sealed")
     return done
