@@ -1,15 +1,18 @@
 """Handling the stored mails still pending: read each once, classify them together, then
-record each in a transaction of its own.
+record them together.
 
 The encoder is several times faster on a batch of texts than on one at a time, so new
 mails go in batches: their tries are counted (one transaction), each is read (parse,
 screen, ID check and OCR) within its time budget and outside any transaction, the
-mails the bot will answer are classified in one call, and each mail's plan is recorded
-alone, so one mail's failure never undoes another's case. A mail tried before is
-handled alone: if the worker died during a batch, the mail that stopped it is then the
-only one in flight when it stops it again, and only it is quarantined. The price: the
-others carry the batch's try too, so one of them that the worker dies under once more
-(an unrelated kill during its retry) is quarantined after that, for the DPO to retry.
+mails the bot will answer are classified in one call, and the batch's plans are
+recorded in one transaction (a transaction per mail cost more than the recording). If
+one mail's recording fails, that transaction is rolled back and each mail is recorded
+in a transaction of its own, so one mail's failure never undoes another's case. A mail
+tried before is handled alone: if the worker died during a batch, the mail that
+stopped it is then the only one in flight when it stops it again, and only it is
+quarantined. The price: the others carry the batch's try too, so one of them that the
+worker dies under once more (an unrelated kill during its retry) is quarantined after
+that, for the DPO to retry.
 """
 
 from __future__ import annotations
@@ -113,9 +116,8 @@ class PendingMail:
             together = classify_together(list(readings.values()), self.bot.classifier)
             if counted := sum(reading.classification is not None for reading in together):
                 self.classified(time.perf_counter() - started, counted)
-            for inbound_id, reading in zip(readings, together, strict=True):
-                outcomes[inbound_id] = self._record(inbound_id, reading)
-                unfinished.remove(inbound_id)
+            outcomes.update(self._record_all(dict(zip(readings, together, strict=True))))
+            unfinished = []
         except OperationalError:
             self._give_back_attempts(unfinished)
             raise  # the database is unwell: the round is retried, the mails stay pending
@@ -133,6 +135,34 @@ class PendingMail:
             return self._quarantine(inbound_id, reason)
         except Exception as exc:
             return self._failed(inbound_id, exc)
+
+    def _record_all(self, readings: dict[int, MailReading]) -> dict[int, str]:
+        """Record the batch in one transaction; if one mail fails, each mail alone."""
+        if len(readings) < 2:
+            return {inbound_id: self._record(inbound_id, r) for inbound_id, r in readings.items()}
+        try:
+            with transaction(self.engine) as session:
+                rows = session.exec(
+                    select(InboundMessage)
+                    .where(col(InboundMessage.id).in_(list(readings)))
+                    .with_for_update()
+                ).all()
+                found = {row.id: row for row in rows}
+                outcomes: dict[int, str] = {}
+                for inbound_id, reading in readings.items():
+                    inbound = found[inbound_id]
+                    # Left alone when another worker handled it meanwhile (a leader that
+                    # lost its lease between reading and recording).
+                    if inbound.disposition == Disposition.PENDING:
+                        handle(session, inbound, self.bot, reading)
+                    outcomes[inbound_id] = inbound.disposition
+                return outcomes
+        except OperationalError:
+            raise
+        except Exception as exc:
+            log.info("recording %d mails together failed (%s); recording each alone",
+                     len(readings), type(exc).__name__)  # fmt: skip
+            return {inbound_id: self._record(inbound_id, r) for inbound_id, r in readings.items()}
 
     def _record(self, inbound_id: int, reading: MailReading) -> str:
         try:
@@ -160,27 +190,26 @@ class PendingMail:
     def _begin_attempts(self, ids: Sequence[int]) -> dict[int, bytes | None]:
         """Count the tries and commit them before the mails are touched; each raw mail, or
         None for a mail quarantined now (tried as often as allowed, or not to be opened)."""
-        allowed: list[int] = []
+        raws: dict[int, bytes | None] = dict.fromkeys(ids)
+        unreadable: dict[int, Exception] = {}
         with transaction(self.engine) as session:
-            for inbound_id in ids:
-                inbound = session.get_one(InboundMessage, inbound_id)
+            rows = session.exec(
+                select(InboundMessage).where(col(InboundMessage.id).in_(list(ids)))
+            ).all()
+            for inbound in sorted(rows, key=lambda row: row.id or 0):
+                assert inbound.id is not None
                 if inbound.attempts >= MAX_ATTEMPTS:
-                    log.warning("mail %s quarantined: stopped the worker twice", inbound_id)
+                    log.warning("mail %s quarantined: stopped the worker twice", inbound.id)
                     quarantine(session, inbound, STOPPED_TWICE)
                     continue
                 inbound.attempts += 1
                 session.add(inbound)
-                allowed.append(inbound_id)
-        raws: dict[int, bytes | None] = dict.fromkeys(ids)
-        for inbound_id in allowed:
-            try:
-                with transaction(self.engine) as session:
-                    inbound = session.get_one(InboundMessage, inbound_id)
-                    raws[inbound_id] = stored_raw(inbound, self.bot.sealer)
-            except OperationalError:
-                raise
-            except Exception as exc:  # a stored mail that cannot be opened: that mail only
-                self._failed(inbound_id, exc)
+                try:
+                    raws[inbound.id] = stored_raw(inbound, self.bot.sealer)
+                except Exception as exc:  # a stored mail that cannot be opened: that mail only
+                    unreadable[inbound.id] = exc
+        for inbound_id, failure in unreadable.items():
+            self._failed(inbound_id, failure)
         return raws
 
     def _give_back_attempts(self, ids: Sequence[int]) -> None:

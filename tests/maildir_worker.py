@@ -53,10 +53,10 @@ def deliver(worker: Worker, raw: bytes) -> None:
 def send_queued(engine: Engine) -> None:
     """As if the SMTP server took every queued reply (nothing listens in these tests),
     with what sending means for each case (replies.outcomes.after_sent)."""
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         queued = session.exec(
-            select(OutboundMessage.id).where(OutboundMessage.status == OutboundStatus.QUEUED)
+            select(OutboundMessage).where(OutboundMessage.status == OutboundStatus.QUEUED)
         ).all()
-    for reply_id in queued:
-        assert reply_id is not None
-        record_sent(engine, reply_id, utcnow())
+        session.expunge_all()
+    for reply in queued:
+        record_sent(engine, reply, utcnow())

@@ -183,7 +183,13 @@ class OutboundMessage(SQLModel, table=True):
     """A reply: a draft until approved, then the outbox row the sender works from."""
 
     __tablename__ = "outbound_message"
-    __table_args__ = (Index("ix_outbound_message_kind_status", "kind", "status"),)
+    __table_args__ = (
+        Index("ix_outbound_message_kind_status", "kind", "status"),
+        # The daily reply caps count the last day's replies to an address and to a domain
+        # at every draft: without these, a scan of every reply ever sent.
+        Index("ix_outbound_message_to_address_created", "to_address", "created_at"),
+        Index("ix_outbound_message_to_domain_created", "to_domain", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="privacy_case.id", index=True)
@@ -193,6 +199,8 @@ class OutboundMessage(SQLModel, table=True):
     language: str = Field(max_length=8)
     status: str = Field(max_length=32, index=True)
     to_address: str = Field(max_length=320)
+    # Derived from to_address on every write (_derive_domain), lower-cased.
+    to_domain: str = Field(default="", max_length=320)
     # Sealed at rest (SealedText): a letter names the person and their request.
     subject: str = Field(sa_type=SealedText("outbound_message.subject"))
     body: str = Field(sa_type=SealedText("outbound_message.body"))
@@ -214,6 +222,17 @@ class OutboundMessage(SQLModel, table=True):
     # A refusal-type letter, when sent: whether it carried the complaint and court
     # information (LEGAL.md §3.4); None for other letters.
     remedies_included: bool | None = None
+
+
+def reply_domain(address: str) -> str:
+    """The domain a reply goes to, as the per-domain daily cap counts it."""
+    return address.rpartition("@")[2].casefold()
+
+
+@event.listens_for(OutboundMessage, "before_insert")
+@event.listens_for(OutboundMessage, "before_update")
+def _derive_domain(_mapper: Any, _connection: Connection, reply: OutboundMessage) -> None:
+    reply.to_domain = reply_domain(reply.to_address)
 
 
 class SendingState(SQLModel, table=True):

@@ -42,20 +42,23 @@ def discard_id_copies(
 ) -> int:
     """Cut the case's document attachments (of `kinds`; None: every document) out of its
     stored mails, and have the worker remove the originals from the source folder."""
-    inbound_rows = session.exec(
-        select(InboundMessage).where(InboundMessage.case_id == case.id)
+    # The attachments first, in one query: most cases have none, and their mails need
+    # not be loaded (nor their sealed text opened) to find that out.
+    found = session.exec(
+        select(Attachment)
+        .join(InboundMessage, col(Attachment.inbound_id) == col(InboundMessage.id))
+        .where(InboundMessage.case_id == case.id)
+        .where(Attachment.kind != "none")
+        .where(col(Attachment.purged_at).is_(None))
+        .order_by(col(Attachment.inbound_id), col(Attachment.id))
     ).all()
+    by_mail: dict[int, list[Attachment]] = {}
+    for attachment in found:
+        if kinds is None or attachment.kind in kinds:
+            by_mail.setdefault(attachment.inbound_id, []).append(attachment)
     removed = 0
-    for inbound in inbound_rows:
-        copies = session.exec(
-            select(Attachment)
-            .where(Attachment.inbound_id == inbound.id)
-            .where(Attachment.kind != "none")
-            .where(col(Attachment.purged_at).is_(None))
-        ).all()
-        copies = [a for a in copies if kinds is None or a.kind in kinds]
-        if not copies:
-            continue
+    for inbound_id, copies in by_mail.items():
+        inbound = session.get_one(InboundMessage, inbound_id)
         note = _NOTE.format(day=now.date().isoformat())
         raw, cut = cut_attachments(
             stored_raw(inbound, sealer), frozenset(a.sha256 for a in copies), note

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, func, select
 from classifiers import RIGHTS
 from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import current_due
-from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
+from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, reply_domain
 from mailbot.config import Settings
 from mailbot.mail.compose import new_message_id, thread_references
 from mailbot.replies.catalogue import spec
@@ -113,7 +113,7 @@ def draft_reply(
     context = {**case_context(case, letterhead, thread.original_subject), **extra}
     rendered = render_reply(template, case.language, context)
     recent = _recent_replies(session, case.requester)
-    domain = address_domain(case.requester)
+    domain = reply_domain(case.requester)
     to_domain = _recent_replies_to_domain(session, domain)
     held = (
         spec(template).needs_approval
@@ -201,16 +201,12 @@ def _recent_replies(session: Session, address: str) -> int:
     return count
 
 
-def address_domain(address: str) -> str:
-    return address.rpartition("@")[2].casefold()
-
-
 def _recent_replies_to_domain(session: Session, domain: str) -> int:
     since = utcnow() - timedelta(days=1)
     count: int = session.exec(
         select(func.count())
         .select_from(OutboundMessage)
-        .where(func.lower(OutboundMessage.to_address).endswith(f"@{domain}", autoescape=True))
+        .where(OutboundMessage.to_domain == domain)
         .where(OutboundMessage.created_at >= since)
     ).one()
     return count

@@ -170,10 +170,11 @@ async def send_due(
             if time.monotonic() >= budget_ends:
                 log.info("sending gives way to mail handling; %d due left", len(due) - sent)
                 break
-            with transaction(engine) as session:
-                row = session.get_one(OutboundMessage, row_id)
-                case = session.get_one(Case, row.case_id)
-                message = compose(reply_of(row, case, settings))
+            loaded = _still_queued(engine, row_id)
+            if loaded is None:
+                continue  # rejected, held or sent meanwhile (the DPO acts during a round)
+            row, case = loaded
+            message = compose(reply_of(row, case, settings))
             try:
                 await smtp.send(message)
             except SendFailure as failure:
@@ -191,7 +192,7 @@ async def send_due(
                 if breaker.failed(failure, now()):
                     _pause(engine, breaker, len(due) - sent)
                 break
-            record_sent(engine, row_id, now())
+            record_sent(engine, row, now())
             sent += 1
             if breaker.succeeded():
                 _resume(engine)
@@ -257,9 +258,24 @@ def _record_waiting(engine: Engine, row_id: int, failure: SendFailure) -> None:
         session.add(row)
 
 
-def record_sent(engine: Engine, row_id: int, at: datetime) -> None:
+def _still_queued(engine: Engine, row_id: int) -> tuple[OutboundMessage, Case] | None:
+    """The reply and its case, read just before sending, if the reply is still queued."""
     with transaction(engine) as session:
-        row = session.get_one(OutboundMessage, row_id)
+        found = session.exec(
+            select(OutboundMessage, Case)
+            .join(Case, col(Case.id) == col(OutboundMessage.case_id))
+            .where(OutboundMessage.id == row_id)
+            .where(OutboundMessage.status == OutboundStatus.QUEUED)
+        ).first()
+        return None if found is None else (found[0], found[1])
+
+
+def record_sent(engine: Engine, row: OutboundMessage, at: datetime) -> None:
+    """`row`, as read just before sending, is sent: its case moves on (outcomes)."""
+    with transaction(engine) as session:
+        # The row as read (not read again: its sealed letter need not be opened twice);
+        # the case afresh, as the DPO may have moved it while the reply went out.
+        session.add(row)
         case = session.get_one(Case, row.case_id)
         row.status = OutboundStatus.SENT
         row.sent_at = at

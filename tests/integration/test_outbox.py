@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
@@ -188,3 +189,42 @@ def test_backoff_grows_and_is_capped() -> None:
     assert delays[0] == timedelta(seconds=30)
     assert delays == sorted(delays)
     assert delays[-1] == timedelta(hours=1)
+
+
+def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The round's list of due replies is read once; a reply taken out of the queue after
+    that (held, rejected) must not go out with the rest."""
+    from mailbot.replies import outbox
+    from mailbot.store.ingest import ingest
+
+    sink = start_smtp_sink(tmp_path / "sink")
+    try:
+        inbox = tmp_path / "inbox" / "new"
+        inbox.mkdir(parents=True)
+        (inbox / "second").write_bytes(request_mail(language="nl", sender="b@b.example.org"))
+        worker = _worker(tmp_path, sink.url)
+        ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+        assert worker.handle_pending() == (2, 0)
+        real = outbox.record_sent
+
+        def then_the_dpo_holds_the_other(engine: Any, row: OutboundMessage, at: Any) -> None:
+            real(engine, row, at)
+            with transaction(engine) as session:
+                for other in session.exec(select(OutboundMessage)).all():
+                    if other.status == OutboundStatus.QUEUED:
+                        other.status = OutboundStatus.AWAITING_APPROVAL
+                        session.add(other)
+
+        monkeypatch.setattr(outbox, "record_sent", then_the_dpo_holds_the_other)
+        summary = asyncio.run(send_due(worker.engine, worker.bot.settings))
+        assert summary.sent == 1
+        assert len(sink.wait_for(1)) == 1
+        time.sleep(0.5)
+        assert len(sink.messages()) == 1
+        with transaction(worker.engine) as session:
+            statuses = sorted(row.status for row in session.exec(select(OutboundMessage)))
+        assert statuses == [OutboundStatus.AWAITING_APPROVAL, OutboundStatus.SENT]
+    finally:
+        sink.stop()

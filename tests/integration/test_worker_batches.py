@@ -1,6 +1,7 @@
 """The worker classifies new mail in batches (the encoder is several times faster on
-many texts at once) and still records each mail alone: a batch that fails falls back to
-one mail at a time, and only the mail that fails alone is quarantined."""
+many texts at once) and records a batch in one transaction: a batch that fails, in the
+classifier or in the recording, falls back to one mail at a time, and only the mail that
+fails alone is quarantined."""
 
 from __future__ import annotations
 
@@ -194,3 +195,55 @@ def test_a_mail_handled_meanwhile_by_another_worker_is_left_alone(tmp_path: Path
         from mailbot.cases.models import Case
 
         assert session.exec(select(Case)).all() == []  # no second case
+
+
+def test_a_mail_failing_to_be_recorded_undoes_no_other_mails_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from mailbot import pending
+    from mailbot.cases.audit import verify_chain
+    from mailbot.cases.models import Case, CaseEvent
+
+    real = pending.handle
+
+    def failing_third(session: Session, inbound: InboundMessage, *args: object) -> None:
+        real(session, inbound, *args)  # type: ignore[arg-type]
+        if inbound.id == 3:  # after its case and events were added: they must go too
+            raise RuntimeError("a defect met by this mail only")
+
+    commits: list[Session] = []
+
+    def committed(session: Session) -> None:
+        commits.append(session)
+
+    def handled(directory: Path) -> tuple[list[InboundMessage], int]:
+        commits.clear()
+        event.listen(Session, "after_commit", committed)
+        try:
+            rows = _store(directory, Counting(), _requests(5))
+        finally:
+            event.remove(Session, "after_commit", committed)
+        return rows, len(commits)
+
+    (tmp_path / "fine").mkdir()
+    _, together = handled(tmp_path / "fine")
+    monkeypatch.setattr(pending, "handle", failing_third)
+    rows, after_failure = handled(tmp_path)
+    dispositions = [row.disposition for row in rows]
+    assert (
+        dispositions
+        == [Disposition.CASE_OPENED] * 2 + [Disposition.QUARANTINED] + [Disposition.CASE_OPENED] * 2
+    )
+    assert rows[2].reason == "internal error: RuntimeError"
+    engine = maildir_worker(tmp_path, Counting()).engine
+    with transaction(engine) as session:
+        cases = session.exec(select(Case)).all()
+        events = session.exec(select(CaseEvent).order_by(col(CaseEvent.id))).all()
+    assert len(cases) == 4  # none for the failing mail, none lost for the others
+    assert verify_chain(events) is None
+    # The five mails recorded in one commit when none fails, in five after a failure
+    # (four cases and a quarantine); everything else the same.
+    assert after_failure - together == 4

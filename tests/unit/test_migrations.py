@@ -80,3 +80,31 @@ def test_revision_0005_backfills_the_facts_of_stored_cases(tmp_path: Path) -> No
         ).scalar()
     # A refusal is held to the unextended month: closed 10 April, due 2 April.
     assert tuple(row) == (0, 0, 90, 1, 0) and remedies == 0
+
+
+def test_revision_0011_gives_stored_replies_their_domain_for_the_daily_cap(
+    tmp_path: Path,
+) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from mailbot.database import alembic_config
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    command.upgrade(alembic_config(engine), "0010")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # no case row needed here
+        connection.execute(
+            text(
+                "INSERT INTO outbound_message (id, case_id, kind, template, language, status,"
+                ' to_address, subject, body, message_id, "references", created_at,'
+                " attempts, next_attempt_at) VALUES (1, 1, 'acknowledgement', 'ack', 'en',"
+                " 'sent', 'Anna@Example.ORG', 'Re', 'Hi', '<1@x>', '', '2026-03-02 09:00:00',"
+                " 1, '2026-03-02 09:00:00')"
+            )
+        )
+        connection.commit()
+    migrate(engine)
+    with engine.connect() as connection:
+        domain = connection.execute(text("SELECT to_domain FROM outbound_message")).scalar()
+    assert domain == "example.org"
