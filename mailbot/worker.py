@@ -217,28 +217,36 @@ class Worker:
     def mark_in_source(self) -> None:
         """Flag handled mails in the IMAP folder (a crash before this only delays it)."""
         with transaction(self.engine) as session:
+            # The columns only: whole rows would bring every handled mail's sealed bytes.
             rows = session.exec(
-                select(InboundMessage)
+                select(
+                    InboundMessage.id,
+                    InboundMessage.uidvalidity,
+                    InboundMessage.uid,
+                    InboundMessage.disposition,
+                )
                 .where(InboundMessage.source == self.source.label)
                 .where(InboundMessage.disposition != Disposition.PENDING)
                 .where(col(InboundMessage.marked_in_source).is_(False))
                 .where(col(InboundMessage.uid).is_not(None))
             ).all()
             by_validity: dict[int | None, list[tuple[int, bool]]] = {}
-            for row in rows:
-                assert row.uid is not None
-                quarantined = row.disposition == Disposition.QUARANTINED
-                by_validity.setdefault(row.uidvalidity, []).append((row.uid, quarantined))
+            for _id, uidvalidity, uid, disposition in rows:
+                assert uid is not None
+                quarantined = disposition == Disposition.QUARANTINED
+                by_validity.setdefault(uidvalidity, []).append((uid, quarantined))
             for uidvalidity, handled in by_validity.items():
                 self.source.mark_handled(uidvalidity, handled)
             # Only rows still handled: a mail handed back (`mails retry`) meanwhile is
             # pending again and must be flagged anew once handled.
-            session.execute(
-                update(InboundMessage)
-                .where(col(InboundMessage.id).in_([row.id for row in rows]))
-                .where(col(InboundMessage.disposition) != Disposition.PENDING)
-                .values(marked_in_source=True)
-            )
+            ids = [row[0] for row in rows]
+            for start in range(0, len(ids), 500):  # bound parameters are limited
+                session.execute(
+                    update(InboundMessage)
+                    .where(col(InboundMessage.id).in_(ids[start : start + 500]))
+                    .where(col(InboundMessage.disposition) != Disposition.PENDING)
+                    .values(marked_in_source=True)
+                )
 
     def remove_from_source(self) -> None:
         """Delete from the source folder the mails an ID copy was cut out of; the sealed,

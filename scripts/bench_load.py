@@ -28,12 +28,13 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 
 from imapclient import IMAPClient
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from mailbot.database import open_engine
 from mailbot.store.models import InboundMessage
@@ -183,6 +184,7 @@ def run(count: int, classifier: str, root: Path, against_classify: bool = False)
         subprocess.run([sys.executable, "-m", "mailbot", "keygen", str(root / "data.key")],
                        env=env, check=True, capture_output=True)  # fmt: skip
         started, rounds = time.perf_counter(), 0
+        began = datetime.now(UTC)
         # A round sends for at most MAILBOT_SEND_BUDGET_SECONDS, then gives way to
         # reading and handling: the running worker's next rounds send the rest, so
         # here `run --once` is repeated until the outbox is empty.
@@ -198,7 +200,7 @@ def run(count: int, classifier: str, root: Path, against_classify: bool = False)
         seconds = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"{rounds} rounds of `mailbot run --once` until the outbox was empty")
-        code = _report(chosen, database, sink, seconds, peak_mb)
+        code = _report(chosen, database, sink, seconds, peak_mb, began)
         if against_classify:
             rate = _classify_rate([raw for _, _, raw in chosen], env, root / "eml")
             print(f"`mailbot classify` on the same mails: {rate:.1f} mails/s after load; "
@@ -219,10 +221,11 @@ def _queued(env: dict[str, str]) -> int:
 
 def _report(
     chosen: list[tuple[str, str, bytes]], database: Path, sink: SmtpSink, seconds: float,
-    peak_mb: float,
+    peak_mb: float, began: datetime,
 ) -> int:  # fmt: skip
     with Session(open_engine(f"sqlite:///{database}")) as session:
         stored = session.exec(select(InboundMessage.sender, InboundMessage.disposition)).all()
+        last_handled = session.exec(select(func.max(InboundMessage.handled_at))).one()
     answers = Counter(
         address.lower()
         for message in sink.messages()
@@ -257,6 +260,12 @@ def _report(
         f"the worker over {len(chosen):,} mails: {seconds:.0f} s, "
         f"{len(chosen) / seconds:.1f} mails/s end to end, peak RSS {peak_mb:.0f} MB"
     )
+    if last_handled is not None:
+        handling = (last_handled - began).total_seconds()
+        print(
+            f"every mail handled (case opened, reply queued, or quarantined) after "
+            f"{handling:.0f} s: {len(chosen) / handling:.1f} mails/s; the rest is sending"
+        )
     for problem in problems:
         print(f"PROBLEM: {problem}")
     return 1 if problems else 0

@@ -47,9 +47,8 @@ def append_event(
             # command would otherwise both chain onto the same last event and fork it.
             # Held until commit. (SQLite has one writer anyway: the later one fails.)
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-        last = session.exec(select(CaseEvent).order_by(col(CaseEvent.id).desc()).limit(1))
-        head = last.first()
-        prev_hash = head.hash if head is not None else GENESIS
+        last = session.exec(select(CaseEvent.hash).order_by(col(CaseEvent.id).desc()).limit(1))
+        prev_hash = last.first() or GENESIS
     # Microseconds are dropped because some databases do not keep them, and the hash
     # must be recomputable from what was stored.
     at = utcnow().replace(microsecond=0)

@@ -88,7 +88,8 @@ def respond_to_new_case(
         )
         steps += identity
         steps += [Draft(TAKES_EFFECT_AT_ONCE[r], threaded=True) for r in immediate]
-    return steps + settle_id_copies(review)
+    # A new case has this one mail: without attachments it holds no ID copy to settle.
+    return steps + (settle_id_copies(review) if mail.attachments or findings else [])
 
 
 def acknowledge_or_redirect(primary: str, needs_triage: bool, settings: Settings) -> list[Step]:
