@@ -105,10 +105,20 @@ def native_bf16() -> bool:
     return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
 
 
+# glibc's mallopt parameter for the number of heaps (malloc.h: M_ARENA_MAX).
+_M_ARENA_MAX: Final = -8
+
+
 def _bound_native_memory() -> None:
     """Caps oneDNN's cache of compiled kernels, one per batch shape and 1,024 by default,
-    which otherwise grows with every new mail length. A setting in the environment wins."""
+    which otherwise grows with every new mail length; and glibc's heaps at two: each
+    thread that runs the encoder (the worker's stages run in a thread pool) would
+    otherwise keep a heap of its own, holding the freed activations of its last batch.
+    A setting in the environment wins."""
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
+    mallopt = getattr(_LIBC, "mallopt", None)  # glibc only
+    if mallopt is not None and "MALLOC_ARENA_MAX" not in os.environ:
+        mallopt(_M_ARENA_MAX, 2)
 
 
 def _return_freed_memory() -> None:
