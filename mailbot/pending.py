@@ -21,10 +21,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, cast
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col, select
 
 from mailbot.database import transaction
@@ -45,6 +46,8 @@ STOPPED_TWICE: Final = (
     "the worker stopped twice while handling this mail (killed, or out of memory); "
     "it is not tried again"
 )
+# Rows read for their state, not their sealed bytes (a mail's bytes are read once).
+_WITHOUT_RAW: Final = defer(cast("QueryableAttribute[bytes]", InboundMessage.raw))
 # The database or the mail server going away is the world's fault, not the mail's:
 # wait and retry rather than quarantine or crash.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, OperationalError)
@@ -145,6 +148,8 @@ class PendingMail:
                 rows = session.exec(
                     select(InboundMessage)
                     .where(col(InboundMessage.id).in_(list(readings)))
+                    .order_by(col(InboundMessage.id))  # locks always taken in one order
+                    .options(_WITHOUT_RAW)  # the mails are read already
                     .with_for_update()
                 ).all()
                 found = {row.id: row for row in rows}
@@ -190,11 +195,12 @@ class PendingMail:
     def _begin_attempts(self, ids: Sequence[int]) -> dict[int, bytes | None]:
         """Count the tries and commit them before the mails are touched; each raw mail, or
         None for a mail quarantined now (tried as often as allowed, or not to be opened)."""
-        raws: dict[int, bytes | None] = dict.fromkeys(ids)
-        unreadable: dict[int, Exception] = {}
+        allowed: list[int] = []
         with transaction(self.engine) as session:
             rows = session.exec(
-                select(InboundMessage).where(col(InboundMessage.id).in_(list(ids)))
+                select(InboundMessage)
+                .where(col(InboundMessage.id).in_(list(ids)))
+                .options(_WITHOUT_RAW)
             ).all()
             for inbound in sorted(rows, key=lambda row: row.id or 0):
                 assert inbound.id is not None
@@ -204,6 +210,14 @@ class PendingMail:
                     continue
                 inbound.attempts += 1
                 session.add(inbound)
+                allowed.append(inbound.id)
+        raws: dict[int, bytes | None] = dict.fromkeys(ids)
+        unreadable: dict[int, Exception] = {}
+        with transaction(self.engine) as session:
+            for inbound in session.exec(
+                select(InboundMessage).where(col(InboundMessage.id).in_(allowed))
+            ).all():
+                assert inbound.id is not None
                 try:
                     raws[inbound.id] = stored_raw(inbound, self.bot.sealer)
                 except Exception as exc:  # a stored mail that cannot be opened: that mail only

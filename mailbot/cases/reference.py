@@ -14,24 +14,22 @@ def format_reference(prefix: str, year: int, number: int) -> str:
 def next_reference(session: Session, prefix: str, year: int) -> str:
     """The next free reference of that year. The unique constraint guards races."""
     stem = f"{prefix}-{year}-"
-    # A range rather than LIKE: the unique index on reference then answers it, where a
-    # LIKE read every case at every new one.
-    in_year = (
-        col(Case.reference) >= stem,
-        col(Case.reference) < stem[:-1] + chr(ord(stem[-1]) + 1),
-    )
+    in_year = col(Case.reference).startswith(stem, autoescape=True)
+    # LIKE, not a range: under a language collation (PostgreSQL created with a glibc
+    # locale) "-" and "." are ignored and a range of strings matches nothing. Walking the
+    # unique index down from the top finds this year's highest at once.
     highest = session.exec(
-        select(Case.reference).where(*in_year).order_by(col(Case.reference).desc()).limit(1)
+        select(Case.reference).where(in_year).order_by(col(Case.reference).desc()).limit(1)
     ).first()
     number = _number(highest, stem)
     if number >= 9999:
         # Lexical order holds while numbers have the same width: past 9999 a year the
         # width grows ("10000" sorts before "9999"), so then compare them all numerically.
-        everyone = session.exec(select(Case.reference).where(*in_year)).all()
+        everyone = session.exec(select(Case.reference).where(in_year)).all()
         number = max(_number(reference, stem) for reference in everyone)
     return format_reference(prefix, year, number + 1)
 
 
 def _number(reference: str | None, stem: str) -> int:
     tail = reference.removeprefix(stem) if reference else ""
-    return int(tail) if tail.isdigit() else 0
+    return int(tail) if tail.isascii() and tail.isdigit() else 0

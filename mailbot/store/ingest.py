@@ -82,13 +82,16 @@ def ingest(engine: Engine, source: MailSource, max_bytes: int, sealer: Sealer) -
             )
     stored = duplicates = 0
     batch: list[FetchedMail] = []
-    for mail in source.fetch_new(position, max_bytes):
-        batch.append(mail)
-        if len(batch) == STORE_BATCH or sum(len(m.raw) for m in batch) >= STORE_BATCH_BYTES:
-            new = _store_all(engine, source, batch, sealer)
-            stored, duplicates, batch = stored + new, duplicates + len(batch) - new, []
-    new = _store_all(engine, source, batch, sealer)
-    stored, duplicates = stored + new, duplicates + len(batch) - new
+    try:
+        for mail in source.fetch_new(position, max_bytes):
+            batch.append(mail)
+            if len(batch) == STORE_BATCH or sum(len(m.raw) for m in batch) >= STORE_BATCH_BYTES:
+                new = _store_all(engine, source, batch, sealer)
+                stored, duplicates, batch = stored + new, duplicates + len(batch) - new, []
+    finally:
+        # Also when the source fails midway: what was fetched need not be fetched again.
+        new = _store_all(engine, source, batch, sealer)
+        stored, duplicates = stored + new, duplicates + len(batch) - new
     if stored or duplicates:
         log.info("ingested %d new mail(s), %d already known", stored, duplicates)
     return IngestSummary(stored=stored, duplicates=duplicates)

@@ -247,3 +247,29 @@ def test_a_mail_failing_to_be_recorded_undoes_no_other_mails_case(
     # The five mails recorded in one commit when none fails, in five after a failure
     # (four cases and a quarantine); everything else the same.
     assert after_failure - together == 4
+
+
+def test_in_a_batch_a_mail_handled_meanwhile_is_left_alone_and_the_others_recorded(
+    tmp_path: Path,
+) -> None:
+    from mailbot.cases.models import Case
+    from mailbot.pending import PendingMail
+    from mailbot.pipeline import read_mail
+
+    worker = maildir_worker(tmp_path, Counting())
+    assert isinstance(worker.source, MaildirSource)
+    raws = _requests(3)
+    for number, raw in enumerate(raws):
+        (worker.source.path / "new" / f"{number:04d}").write_bytes(raw)
+    ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+    readings = {n + 1: read_mail(raw, worker.bot.settings) for n, raw in enumerate(raws)}
+    with transaction(worker.engine) as session:  # the other worker's record, meanwhile
+        session.get_one(InboundMessage, 2).disposition = Disposition.DUPLICATE
+    outcomes = PendingMail(worker.engine, worker.bot)._record_all(readings)
+    assert outcomes == {
+        1: Disposition.CASE_OPENED,
+        2: Disposition.DUPLICATE,
+        3: Disposition.CASE_OPENED,
+    }
+    with transaction(worker.engine) as session:
+        assert len(session.exec(select(Case)).all()) == 2  # none for the mail left alone

@@ -111,3 +111,27 @@ def test_sqlite_lease_is_exclusive_and_released(tmp_path: Path) -> None:
         pass
     with worker_lease(open_engine(url)):
         pass
+
+
+def test_mails_fetched_before_the_source_fails_are_stored_and_marked(
+    engine: Engine, maildir: Path
+) -> None:
+    """Mails are stored a batch per transaction: a connection lost midway must still
+    leave the ones already fetched stored, the cursor past them, the files moved."""
+    from collections.abc import Iterator
+
+    from mailbot.mail.source import FetchedMail, Position
+
+    class Failing(MaildirSource):
+        def fetch_new(self, position: Position | None, max_bytes: int) -> Iterator[FetchedMail]:
+            yield from list(super().fetch_new(position, max_bytes))[:3]
+            raise ConnectionResetError("the server went away")
+
+    for n in range(5):
+        (maildir / "new" / f"m{n}").write_bytes(request_mail(language="nl", subject=f"n{n}"))
+    with pytest.raises(ConnectionResetError):
+        ingest(engine, Failing(maildir), max_bytes=10_000_000, sealer=SEALER)
+    assert len(_stored(engine)) == 3
+    assert len(list((maildir / "cur").iterdir())) == 3
+    summary = ingest(engine, MaildirSource(maildir), max_bytes=10_000_000, sealer=SEALER)
+    assert (summary.stored, summary.duplicates) == (2, 0)
