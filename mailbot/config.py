@@ -8,10 +8,11 @@ operator fixes the configuration in one go instead of one restart per typo.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr, ValidationError, field_validator
@@ -315,7 +316,27 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(_describe(exc)) from exc
 
 
+# MAILBOT_ variables read outside these settings: by the classifier (classifiers.encoder)
+# and by the command line (--config, --as).
+OTHER_VARIABLES: Final = frozenset(
+    {"MAILBOT_MODEL_DIR", "MAILBOT_ENCODER_BF16", "MAILBOT_CONFIG", "MAILBOT_ACTOR"}
+)
+
+
+def unknown_variables() -> list[str]:
+    """MAILBOT_ variables in the environment that nothing reads: misspelt settings."""
+    known = {f"MAILBOT_{name.upper()}" for name in Settings.model_fields} | OTHER_VARIABLES
+    return sorted(name for name in os.environ if name.startswith("MAILBOT_") and name not in known)
+
+
 def _from_environment() -> dict[str, Any]:
+    # A misspelt variable would otherwise be ignored in silence, its setting left at the
+    # default (as a misspelt key in the TOML file is refused).
+    if unknown := unknown_variables():
+        raise ConfigError(
+            "invalid configuration: "
+            + "; ".join(f"{name}: no such setting (misspelt?)" for name in unknown)
+        )
     # Settings() reads the environment; exclude_unset keeps only what was really set,
     # so a TOML value is not masked by a field default.
     try:

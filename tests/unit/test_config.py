@@ -115,3 +115,11 @@ def test_worker_needs_exactly_one_source_and_smtp() -> None:
 def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
     assert settings.effective_database_url == f"sqlite:///{tmp_path}/mailbot.sqlite3"
+
+
+def test_unknown_setting_in_the_environment_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAILBOT_DPO_ADRESS", "dpo@example.org")  # one d: a typo
+    monkeypatch.setenv("MAILBOT_MODEL_DIR", "/tmp/model")  # read by the classifier: known
+    with pytest.raises(ConfigError, match=r"MAILBOT_DPO_ADRESS: no such setting") as raised:
+        load_settings()
+    assert "MAILBOT_MODEL_DIR" not in str(raised.value)
