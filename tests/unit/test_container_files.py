@@ -70,3 +70,10 @@ def test_the_environment_example_names_real_settings_and_no_secret() -> None:
         assert name.startswith("MAILBOT_") and name.removeprefix("MAILBOT_").lower() in fields
         assert not re.search(r"(PASSWORD|KEY|TOKEN)$", name), name  # secrets are *_FILE
         assert not re.search(r"://[^/@]*:[^/@]*@", value), name  # no password in a URL
+
+
+def test_the_build_context_leaves_out_the_secrets() -> None:
+    """compose builds from the repository root, where deploy/docker/secrets holds the data
+    key and the passwords: a context that carried them would put them in the build cache."""
+    ignored = (DOCKER.parents[1] / ".dockerignore").read_text("utf-8").splitlines()
+    assert {"deploy/docker/secrets", "deploy/docker/.env", ".venv*", ".git"} <= set(ignored)
