@@ -84,9 +84,13 @@ def test_the_containers_commands_run_with_the_environment_file(
         assert done.returncode == 0, done.stderr
 
     run("migrate")
+    # The example starts after the mail already in the folder (MAILBOT_IMAP_HISTORY=new).
+    dovecot.deliver(mail_account, request_mail(sender="Old <old@d0.example.org>", language="nl"))
+    run("worker", "--once")
     dovecot.deliver(mail_account, request_mail(sender="C <c@d1.example.org>", language="fr"))
     run("worker", "--once")
-    assert len(smtp_sink.wait_for(1)) == 1  # the IMAP and SMTP passwords came from files
+    (reply,) = smtp_sink.wait_for(1)  # the IMAP and SMTP passwords came from files
+    assert reply["To"] == "c@d1.example.org"
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
