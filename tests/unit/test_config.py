@@ -123,3 +123,24 @@ def test_unknown_setting_in_the_environment_is_an_error(monkeypatch: pytest.Monk
     with pytest.raises(ConfigError, match=r"MAILBOT_DPO_ADRESS: no such setting") as raised:
         load_settings()
     assert "MAILBOT_MODEL_DIR" not in str(raised.value)
+
+
+def test_the_variables_read_outside_the_settings_are_the_ones_their_readers_use() -> None:
+    """A variable the classifier or the command line reads must not be refused as a typo."""
+    from typer.main import get_command
+
+    from classifiers.encoder import BF16_ENV, MODEL_DIR_ENV
+    from mailbot.cli import app
+    from mailbot.config import OTHER_VARIABLES
+
+    def envvars(command: object) -> set[str]:
+        found = {
+            name
+            for parameter in getattr(command, "params", [])
+            for name in ([parameter.envvar] if isinstance(parameter.envvar, str) else [])
+        }
+        for sub in getattr(command, "commands", {}).values():
+            found |= envvars(sub)
+        return found
+
+    assert {MODEL_DIR_ENV, BF16_ENV} | envvars(get_command(app)) == OTHER_VARIABLES
