@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Final, cast
 
 from sqlalchemy import Engine
@@ -67,30 +68,24 @@ class PendingMail:
         self.bot = bot
         self.progress = progress  # told after each batch (the systemd watchdog)
         self.classified = classified  # (seconds, mails) of each batch, for /metrics
+        self.left = False  # whether handle_all stopped for its time with mail pending
 
-    def handle_all(self) -> tuple[int, int]:
-        """Handle every stored, unhandled mail; (handled, quarantined)."""
+    def handle_all(self, seconds: float = math.inf) -> tuple[int, int]:
+        """Handle the stored, unhandled mails, oldest first, starting no batch after
+        `seconds`; (handled, quarantined). `left` then says whether some wait."""
         with transaction(self.engine) as session:
             pending = session.exec(
                 select(InboundMessage.id, InboundMessage.attempts)
                 .where(InboundMessage.disposition == Disposition.PENDING)
                 .order_by(col(InboundMessage.id))
             ).all()
+        ends = time.monotonic() + seconds
         outcomes: list[str] = []
-        batch: list[int] = []
-        for inbound_id, attempts in pending:
-            if inbound_id is None:
-                continue
-            if attempts == 0:
-                batch.append(inbound_id)
-                if len(batch) == BATCH:
-                    outcomes += self.handle(batch)
-                    batch = []
-                continue
+        for batch in _batches(pending):
+            if outcomes and time.monotonic() >= ends:
+                self.left = True
+                break
             outcomes += self.handle(batch)
-            batch = []
-            outcomes += self.handle([inbound_id])
-        outcomes += self.handle(batch)
         return len(outcomes), outcomes.count(Disposition.QUARANTINED)
 
     def handle(self, ids: Sequence[int]) -> list[str]:
@@ -239,3 +234,24 @@ class PendingMail:
         with transaction(self.engine) as session:
             quarantine(session, session.get_one(InboundMessage, inbound_id), reason)
         return Disposition.QUARANTINED
+
+
+def _batches(pending: Sequence[tuple[int | None, int]]) -> Iterator[list[int]]:
+    """(id, attempts) of pending mails, oldest first, as batches: new mails BATCH at a
+    time, a mail tried before alone (module docstring)."""
+    batch: list[int] = []
+    for inbound_id, attempts in pending:
+        if inbound_id is None:
+            continue
+        if attempts == 0:
+            batch.append(inbound_id)
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+            continue
+        if batch:
+            yield batch
+            batch = []
+        yield [inbound_id]
+    if batch:
+        yield batch

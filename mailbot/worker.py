@@ -39,6 +39,10 @@ from mailbot.store.models import Disposition, InboundMessage, bind_sealer, utcno
 log = logging.getLogger(__name__)
 
 LONGEST_BACKOFF = 300.0
+# A round starts no new batch of pending mail after this long: it sends what it has
+# drafted first, so in a backlog the first requesters are answered within a minute,
+# not after the last mail is handled; the next round follows at once.
+HANDLING_SECONDS = 30.0
 LEADER = f"{socket.gethostname()}:{os.getpid()}"  # who leads, for /metrics
 
 
@@ -49,6 +53,7 @@ class RoundSummary:
     quarantined: int = 0
     sent: int = 0
     send_failures: int = 0
+    pending_left: bool = False  # handling gave way to sending: the next round is due now
 
 
 class SourceUnavailable(RuntimeError):
@@ -72,7 +77,8 @@ class Worker:
         self.classification_seconds: Histogram | None = None  # with the worker's /metrics
 
     async def run(self, once: bool = False) -> RoundSummary:
-        """Work until stopped; with `once`, one round over what is there now.
+        """Work until stopped; with `once`, over what is there now (one round, more in a
+        backlog: each round hands over to sending after HANDLING_SECONDS).
 
         On PostgreSQL a worker finding another in the lead stands by until the lease is
         free (with `once` it raises WorkerAlreadyRunning, as on SQLite always)."""
@@ -113,6 +119,9 @@ class Worker:
                 backoff = min(backoff * 2, LONGEST_BACKOFF)
                 continue
             _add(total, summary)
+            if summary.pending_left:
+                backoff = 1.0
+                continue  # a backlog: no waiting for new mail before it is handled
             if once:
                 break
             try:
@@ -147,7 +156,8 @@ class Worker:
             stored = ingested.stored
         except CONNECTION_ERRORS as exc:
             source_error = exc
-        handled, quarantined = await asyncio.to_thread(self.handle_pending)
+        pending = PendingMail(self.engine, self.bot, self.watchdog.progress, self._classified)
+        handled, quarantined = await asyncio.to_thread(pending.handle_all, HANDLING_SECONDS)
         if source_error is None:
             try:
                 await asyncio.to_thread(self.mark_in_source)
@@ -169,6 +179,7 @@ class Worker:
             quarantined=quarantined,
             sent=sending.sent,
             send_failures=sending.failed,
+            pending_left=pending.left,
         )
 
     def _still_leading(self) -> None:
@@ -186,8 +197,8 @@ class Worker:
             ) from exc
 
     def handle_pending(self) -> tuple[int, int]:
-        """Run the pipeline over every stored, unhandled mail (mailbot.pending):
-        (handled, quarantined)."""
+        """Run the pipeline over every stored, unhandled mail (mailbot.pending), with no
+        time limit: (handled, quarantined)."""
         pending = PendingMail(self.engine, self.bot, self.watchdog.progress, self._classified)
         return pending.handle_all()
 

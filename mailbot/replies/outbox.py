@@ -1,8 +1,10 @@
 """The outbox: sends queued replies, retries with backoff, records what was sent.
 
-At-least-once: a row is marked sent only after the SMTP server accepted the message,
-in its own transaction. A crash between the two resends the same bytes with the same
-Message-ID, the one duplicate the design allows.
+At-least-once: a row is marked sent only after the SMTP server accepted the message.
+Replies go in chunks: the chunk's replies still queued are read, sent one by one, and
+the ones the server took are recorded in one transaction. A crash between acceptance
+and that commit resends those replies with the same bytes and Message-ID, the one
+duplicate the design allows.
 
 Only a failure that concerns the message counts an attempt against it. A refused
 password or sender, or a server that cannot be reached or says nothing, stops the batch
@@ -41,6 +43,10 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 # Between connection failures below the breaker's threshold: enough not to spin.
 HOLD = timedelta(seconds=5)
+# Replies checked, sent, then recorded together: a transaction per reply cost more
+# than the SMTP exchange. The price: a crash midway resends up to this many (the same
+# bytes under the same Message-ID).
+SEND_CHUNK = 16
 FIRST_PAUSE = timedelta(minutes=1)
 LONGEST_PAUSE = timedelta(minutes=30)
 
@@ -165,40 +171,69 @@ async def send_due(
         endpoint, settings.sender, settings.tls_ca_file, timeout=settings.smtp_timeout_seconds
     )
     try:
-        for row_id in due:
-            assert row_id is not None
+        for start in range(0, len(due), SEND_CHUNK):
             if time.monotonic() >= budget_ends:
-                log.info("sending gives way to mail handling; %d due left", len(due) - sent)
+                log.info("sending gives way to mail handling; %d due left", len(due) - start)
                 break
-            loaded = _still_queued(engine, row_id)
-            if loaded is None:
-                continue  # rejected, held or sent meanwhile (the DPO acts during a round)
-            row, case = loaded
+            chunk = [row_id for row_id in due[start : start + SEND_CHUNK] if row_id is not None]
+            outcome = await _send_chunk(engine, settings, smtp, chunk, now)
+            sent, retrying, failed = (
+                sent + outcome.sent, retrying + outcome.retrying, failed + outcome.failed
+            )  # fmt: skip
+            if outcome.sent and breaker.succeeded():
+                _resume(engine)
+            if outcome.stopped_by is not None:
+                if breaker.failed(outcome.stopped_by, now()):
+                    _pause(engine, breaker, len(due) - start - outcome.sent)
+                break
+    finally:
+        await smtp.close()
+    return SendSummary(sent=sent, retrying=retrying, failed=failed)
+
+
+@dataclass(frozen=True, slots=True)
+class _ChunkOutcome:
+    sent: int
+    retrying: int
+    failed: int
+    stopped_by: SendFailure | None  # a failure that is no reply's: sending stops
+
+
+async def _send_chunk(
+    engine: Engine,
+    settings: Settings,
+    smtp: SmtpSession,
+    chunk: list[int],
+    now: Callable[[], datetime],
+) -> _ChunkOutcome:
+    """Send the chunk's replies still queued, in order; the ones the server took are
+    recorded together when the chunk ends, whatever ends it."""
+    sent: list[OutboundMessage] = []
+    retrying = failed = 0
+    try:
+        for row, case in _still_queued(engine, chunk):
             message = compose(reply_of(row, case, settings))
             try:
                 await smtp.send(message)
             except SendFailure as failure:
+                assert row.id is not None
                 if not failure.consumes_attempt:
-                    _record_waiting(engine, row_id, failure)
+                    _record_waiting(engine, row.id, failure)
                     retrying += 1
                 else:
                     gave_up = _record_failure(
-                        engine, row_id, failure, settings.send_max_attempts, now()
+                        engine, row.id, failure, settings.send_max_attempts, now()
                     )
                     failed += gave_up
                     retrying += not gave_up
                 if failure.scope == FailureScope.REPLY:
                     continue
-                if breaker.failed(failure, now()):
-                    _pause(engine, breaker, len(due) - sent)
-                break
-            record_sent(engine, row, now())
-            sent += 1
-            if breaker.succeeded():
-                _resume(engine)
+                return _ChunkOutcome(len(sent), retrying, failed, failure)
+            sent.append(row)
     finally:
-        await smtp.close()
-    return SendSummary(sent=sent, retrying=retrying, failed=failed)
+        # Also when sending stops on an error of ours: what the server took is sent.
+        record_sent_together(engine, sent, now())
+    return _ChunkOutcome(len(sent), retrying, failed, None)
 
 
 def _pause(engine: Engine, breaker: Breaker, waiting: int) -> None:
@@ -258,44 +293,59 @@ def _record_waiting(engine: Engine, row_id: int, failure: SendFailure) -> None:
         session.add(row)
 
 
-def _still_queued(engine: Engine, row_id: int) -> tuple[OutboundMessage, Case] | None:
-    """The reply and its case, read just before sending, if the reply is still queued."""
+def _still_queued(engine: Engine, row_ids: list[int]) -> list[tuple[OutboundMessage, Case]]:
+    """The replies of `row_ids` still queued, with their cases, in id order: read just
+    before the chunk is sent, so a reply held or rejected meanwhile stays back."""
     with transaction(engine) as session:
         found = session.exec(
             select(OutboundMessage, Case)
             .join(Case, col(Case.id) == col(OutboundMessage.case_id))
-            .where(OutboundMessage.id == row_id)
+            .where(col(OutboundMessage.id).in_(row_ids))
             .where(OutboundMessage.status == OutboundStatus.QUEUED)
-        ).first()
-        return None if found is None else (found[0], found[1])
+            .order_by(col(OutboundMessage.id))
+        ).all()
+        return [(row, case) for row, case in found]
 
 
 def record_sent(engine: Engine, row: OutboundMessage, at: datetime) -> None:
     """`row`, as read just before sending, is sent: its case moves on (outcomes)."""
+    record_sent_together(engine, [row], at)
+
+
+def record_sent_together(engine: Engine, rows: list[OutboundMessage], at: datetime) -> None:
+    """`rows`, as read just before sending, are sent, in one transaction: their cases
+    move on (outcomes)."""
+    if not rows:
+        return
     with transaction(engine) as session:
-        # The row as read (not read again: its sealed letter need not be opened twice);
-        # the case afresh, as the DPO may have moved it while the reply went out.
-        session.add(row)
-        case = session.get_one(Case, row.case_id)
-        row.status = OutboundStatus.SENT
-        row.sent_at = at
-        row.attempts += 1
-        session.add(row)
-        append_event(
-            session,
-            row.case_id,
-            "reply_sent",
-            "bot",
-            {
-                "kind": row.kind,
-                "template": row.template,
-                "language": row.language,
-                "message_id": row.message_id,
-                "approved_by": row.approved_by or "automatic",
-            },
-        )
-        after_sent(session, case, row, at)
-    log.info("sent %s for case %s", row.kind, case.reference)
+        # The cases afresh, as the DPO may have moved one while its reply went out; the
+        # rows as read (their sealed letters need not be opened twice).
+        case_ids = {row.case_id for row in rows}
+        cases = {
+            case.id: case
+            for case in session.exec(select(Case).where(col(Case.id).in_(case_ids))).all()
+        }
+        for row in rows:
+            session.add(row)
+            row.status = OutboundStatus.SENT
+            row.sent_at = at
+            row.attempts += 1
+            append_event(
+                session,
+                row.case_id,
+                "reply_sent",
+                "bot",
+                {
+                    "kind": row.kind,
+                    "template": row.template,
+                    "language": row.language,
+                    "message_id": row.message_id,
+                    "approved_by": row.approved_by or "automatic",
+                },
+            )
+            after_sent(session, cases[row.case_id], row, at)
+    for row in rows:
+        log.info("sent %s for case %s", row.kind, cases[row.case_id].reference)
 
 
 def _record_failure(

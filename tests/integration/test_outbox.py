@@ -4,6 +4,7 @@ and a resend carries the same Message-ID."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlmodel import select
 
-from mailbot.cases.models import OutboundMessage, OutboundStatus
+from mailbot.cases.audit import verify_chain
+from mailbot.cases.models import CaseEvent, OutboundMessage, OutboundStatus
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.replies.outbox import retry_delay, send_due
@@ -195,7 +197,8 @@ def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The round's list of due replies is read once; a reply taken out of the queue after
-    that (held, rejected) must not go out with the rest."""
+    that (held, rejected) must not go out with the rest. Replies are read again chunk by
+    chunk, so here a chunk is one reply and the DPO acts between the two chunks."""
     from mailbot.replies import outbox
     from mailbot.store.ingest import ingest
 
@@ -207,17 +210,20 @@ def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
         worker = _worker(tmp_path, sink.url)
         ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
         assert worker.handle_pending() == (2, 0)
-        real = outbox.record_sent
+        real = outbox.record_sent_together
 
-        def then_the_dpo_holds_the_other(engine: Any, row: OutboundMessage, at: Any) -> None:
-            real(engine, row, at)
+        def then_the_dpo_holds_the_other(
+            engine: Any, rows: list[OutboundMessage], at: Any
+        ) -> None:
+            real(engine, rows, at)
             with transaction(engine) as session:
                 for other in session.exec(select(OutboundMessage)).all():
                     if other.status == OutboundStatus.QUEUED:
                         other.status = OutboundStatus.AWAITING_APPROVAL
                         session.add(other)
 
-        monkeypatch.setattr(outbox, "record_sent", then_the_dpo_holds_the_other)
+        monkeypatch.setattr(outbox, "SEND_CHUNK", 1)
+        monkeypatch.setattr(outbox, "record_sent_together", then_the_dpo_holds_the_other)
         summary = asyncio.run(send_due(worker.engine, worker.bot.settings))
         assert summary.sent == 1
         assert len(sink.wait_for(1)) == 1
@@ -226,5 +232,103 @@ def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
         with transaction(worker.engine) as session:
             statuses = sorted(row.status for row in session.exec(select(OutboundMessage)))
         assert statuses == [OutboundStatus.AWAITING_APPROVAL, OutboundStatus.SENT]
+    finally:
+        sink.stop()
+
+
+class _RefusingSome:
+    """Refuses one recipient for good (550) and answers another with 530, which says
+    the session needs authentication: a configuration failure that stops sending."""
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("carol@"):
+            return "550 5.1.1 mailbox unavailable"
+        if address.startswith("erin@"):
+            return "530 5.7.0 authentication required"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        return "250 accepted"
+
+
+def test_a_chunk_records_what_the_server_took_before_sending_stopped(tmp_path: Path) -> None:
+    """Replies are recorded as sent chunk by chunk: a refusal in the middle fails only
+    that reply, and a failure that stops sending still leaves every reply the server
+    took marked sent (not resent in the next round) and the ones after it queued."""
+    names = ["alice", "bob", "carol", "dave", "erin", "frank"]
+    worker = _worker(tmp_path, "smtp://127.0.0.1:9", with_mail=False)
+    inbox = tmp_path / "inbox" / "new"
+    for number, name in enumerate(names):
+        sender = f"{name}@{name}.example.org"
+        (inbox / f"{number}").write_bytes(request_mail(language="en", sender=sender))
+    asyncio.run(worker.run(once=True))  # nothing listens on port 9: all stay queued
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: SMTP(_RefusingSome()), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        settings = worker.bot.settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{port}"})
+        try:
+            summary = await send_due(worker.engine, settings)
+            assert summary.failed == 1
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(scenario())
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+        events = session.exec(select(CaseEvent).order_by(CaseEvent.id)).all()
+    assert len(rows) == len(names)
+    erin = next(row.id or 0 for row in rows if row.to_address.startswith("erin@"))
+    for row in rows:
+        name = row.to_address.split("@")[0]
+        if name == "carol":
+            expected = (OutboundStatus.FAILED, 1)
+        elif name == "erin" or (row.id or 0) > erin:
+            expected = (OutboundStatus.QUEUED, 0)  # the session failed: no reply's fault
+        else:
+            expected = (OutboundStatus.SENT, 1)
+        assert (row.status, row.attempts) == expected, name
+    sent = [row.message_id for row in rows if row.status == OutboundStatus.SENT]
+    assert sent, "erin came first: the test proves nothing"
+    recorded = [json.loads(e.data)["message_id"] for e in events if e.kind == "reply_sent"]
+    assert recorded == sent
+    assert verify_chain(events) is None
+
+
+def test_in_a_backlog_the_first_requesters_are_answered_before_the_last_mail_is_handled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round hands over to sending after HANDLING_SECONDS (here: after one batch), so
+    the first replies of a backlog go out while later mails still wait, and `run
+    --once` still goes on until every mail is handled and answered."""
+    from mailbot import worker as worker_module
+    from mailbot.pending import BATCH
+    from mailbot.store.models import InboundMessage
+
+    monkeypatch.setattr(worker_module, "HANDLING_SECONDS", 0.0)
+    sink = start_smtp_sink(tmp_path / "sink")
+    try:
+        worker = _worker(tmp_path, sink.url, with_mail=False)
+        inbox = tmp_path / "inbox" / "new"
+        count = BATCH + 4
+        for n in range(count):
+            raw = request_mail(language="fr", sender=f"r{n}@d{n}.example.org")
+            (inbox / f"{n:03d}").write_bytes(raw)
+        summary = asyncio.run(worker.run(once=True))
+        assert (summary.handled, summary.sent) == (count, count)
+        assert len(sink.wait_for(count)) == count
+        with transaction(worker.engine) as session:
+            sent_at = session.exec(select(OutboundMessage.sent_at)).all()
+            handled_at = session.exec(select(InboundMessage.handled_at)).all()
+        first_sent = min(at for at in sent_at if at is not None)
+        last_handled = max(at for at in handled_at if at is not None)
+        assert first_sent < last_handled
     finally:
         sink.stop()
