@@ -212,9 +212,7 @@ def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
         assert worker.handle_pending() == (2, 0)
         real = outbox.record_sent_together
 
-        def then_the_dpo_holds_the_other(
-            engine: Any, rows: list[OutboundMessage], at: Any
-        ) -> None:
+        def then_the_dpo_holds_the_other(engine: Any, rows: list[OutboundMessage], at: Any) -> None:
             real(engine, rows, at)
             with transaction(engine) as session:
                 for other in session.exec(select(OutboundMessage)).all():
