@@ -1,10 +1,10 @@
 """The outbox: sends queued replies, retries with backoff, records what was sent.
 
-At-least-once: a row is marked sent only after the SMTP server accepted the message.
-Replies go in chunks: the chunk's replies still queued are read, sent one by one, and
-the ones the server took are recorded in one transaction. A crash between acceptance
-and that commit resends those replies with the same bytes and Message-ID, the one
-duplicate the design allows.
+At-least-once: a row is marked sent only after the SMTP server accepted the message,
+in its own transaction. A crash between the two resends the same bytes with the same
+Message-ID, the one duplicate the design allows. Replies are read in chunks (the ones
+still queued, with their cases, in one query) and recorded through one session, which
+costs a commit per reply rather than a session and two reads.
 
 Only a failure that concerns the message counts an attempt against it. A refused
 password or sender, or a server that cannot be reached or says nothing, stops the batch
@@ -43,9 +43,8 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 # Between connection failures below the breaker's threshold: enough not to spin.
 HOLD = timedelta(seconds=5)
-# Replies checked, sent, then recorded together: a transaction per reply cost more
-# than the SMTP exchange. The price: a crash midway resends up to this many (the same
-# bytes under the same Message-ID).
+# Replies read together before they are sent: a reply the DPO holds or rejects after
+# its chunk was read still goes out (a window of a few milliseconds per reply).
 SEND_CHUNK = 16
 FIRST_PAUSE = timedelta(minutes=1)
 LONGEST_PAUSE = timedelta(minutes=30)
@@ -206,12 +205,11 @@ async def _send_chunk(
     chunk: list[int],
     now: Callable[[], datetime],
 ) -> _ChunkOutcome:
-    """Send the chunk's replies still queued, in order; the ones the server took are
-    recorded together when the chunk ends, whatever ends it."""
-    sent: list[OutboundMessage] = []
-    retrying = failed = 0
-    try:
-        for row, case in _still_queued(engine, chunk):
+    """Send the chunk's replies still queued, in order, each recorded as sent (committed)
+    as soon as the server took it."""
+    sent = retrying = failed = 0
+    with Session(engine, expire_on_commit=False) as session:
+        for row, case in _still_queued(session, chunk):
             message = compose(reply_of(row, case, settings))
             try:
                 await smtp.send(message)
@@ -228,12 +226,11 @@ async def _send_chunk(
                     retrying += not gave_up
                 if failure.scope == FailureScope.REPLY:
                     continue
-                return _ChunkOutcome(len(sent), retrying, failed, failure)
-            sent.append(row)
-    finally:
-        # Also when sending stops on an error of ours: what the server took is sent.
-        record_sent_together(engine, sent, now())
-    return _ChunkOutcome(len(sent), retrying, failed, None)
+                return _ChunkOutcome(sent, retrying, failed, failure)
+            _mark_sent(session, row, case, now())
+            session.commit()
+            sent += 1
+    return _ChunkOutcome(sent, retrying, failed, None)
 
 
 def _pause(engine: Engine, breaker: Breaker, waiting: int) -> None:
@@ -293,59 +290,49 @@ def _record_waiting(engine: Engine, row_id: int, failure: SendFailure) -> None:
         session.add(row)
 
 
-def _still_queued(engine: Engine, row_ids: list[int]) -> list[tuple[OutboundMessage, Case]]:
+def _still_queued(session: Session, row_ids: list[int]) -> list[tuple[OutboundMessage, Case]]:
     """The replies of `row_ids` still queued, with their cases, in id order: read just
-    before the chunk is sent, so a reply held or rejected meanwhile stays back."""
-    with transaction(engine) as session:
-        found = session.exec(
-            select(OutboundMessage, Case)
-            .join(Case, col(Case.id) == col(OutboundMessage.case_id))
-            .where(col(OutboundMessage.id).in_(row_ids))
-            .where(OutboundMessage.status == OutboundStatus.QUEUED)
-            .order_by(col(OutboundMessage.id))
-        ).all()
-        return [(row, case) for row, case in found]
+    before the chunk is sent, so a reply held or rejected meanwhile stays back. The read
+    ends at once: sending takes a while, and other writers must not be held up."""
+    found = session.exec(
+        select(OutboundMessage, Case)
+        .join(Case, col(Case.id) == col(OutboundMessage.case_id))
+        .where(col(OutboundMessage.id).in_(row_ids))
+        .where(OutboundMessage.status == OutboundStatus.QUEUED)
+        .order_by(col(OutboundMessage.id))
+    ).all()
+    session.commit()
+    return [(row, case) for row, case in found]
 
 
 def record_sent(engine: Engine, row: OutboundMessage, at: datetime) -> None:
     """`row`, as read just before sending, is sent: its case moves on (outcomes)."""
-    record_sent_together(engine, [row], at)
-
-
-def record_sent_together(engine: Engine, rows: list[OutboundMessage], at: datetime) -> None:
-    """`rows`, as read just before sending, are sent, in one transaction: their cases
-    move on (outcomes)."""
-    if not rows:
-        return
     with transaction(engine) as session:
-        # The cases afresh, as the DPO may have moved one while its reply went out; the
-        # rows as read (their sealed letters need not be opened twice).
-        case_ids = {row.case_id for row in rows}
-        cases = {
-            case.id: case
-            for case in session.exec(select(Case).where(col(Case.id).in_(case_ids))).all()
-        }
-        for row in rows:
-            session.add(row)
-            row.status = OutboundStatus.SENT
-            row.sent_at = at
-            row.attempts += 1
-            append_event(
-                session,
-                row.case_id,
-                "reply_sent",
-                "bot",
-                {
-                    "kind": row.kind,
-                    "template": row.template,
-                    "language": row.language,
-                    "message_id": row.message_id,
-                    "approved_by": row.approved_by or "automatic",
-                },
-            )
-            after_sent(session, cases[row.case_id], row, at)
-    for row in rows:
-        log.info("sent %s for case %s", row.kind, cases[row.case_id].reference)
+        session.add(row)  # as read: its sealed letter need not be opened twice
+        _mark_sent(session, row, session.get_one(Case, row.case_id), at)
+
+
+def _mark_sent(session: Session, row: OutboundMessage, case: Case, at: datetime) -> None:
+    """In the caller's transaction: `row` is sent, and its case moves on (outcomes)."""
+    row.status = OutboundStatus.SENT
+    row.sent_at = at
+    row.attempts += 1
+    session.add(row)
+    append_event(
+        session,
+        row.case_id,
+        "reply_sent",
+        "bot",
+        {
+            "kind": row.kind,
+            "template": row.template,
+            "language": row.language,
+            "message_id": row.message_id,
+            "approved_by": row.approved_by or "automatic",
+        },
+    )
+    after_sent(session, case, row, at)
+    log.info("sent %s for case %s", row.kind, case.reference)
 
 
 def _record_failure(

@@ -210,18 +210,21 @@ def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
         worker = _worker(tmp_path, sink.url)
         ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
         assert worker.handle_pending() == (2, 0)
-        real = outbox.record_sent_together
+        real = outbox._still_queued
+        reads: list[int] = []
 
-        def then_the_dpo_holds_the_other(engine: Any, rows: list[OutboundMessage], at: Any) -> None:
-            real(engine, rows, at)
-            with transaction(engine) as session:
-                for other in session.exec(select(OutboundMessage)).all():
-                    if other.status == OutboundStatus.QUEUED:
-                        other.status = OutboundStatus.AWAITING_APPROVAL
-                        session.add(other)
+        def the_dpo_holds_the_other_meanwhile(session: Any, row_ids: list[int]) -> Any:
+            if reads:  # the first reply went out: the DPO holds what is still queued
+                with transaction(worker.engine) as dpo:
+                    for other in dpo.exec(select(OutboundMessage)).all():
+                        if other.status == OutboundStatus.QUEUED:
+                            other.status = OutboundStatus.AWAITING_APPROVAL
+                            dpo.add(other)
+            reads.append(len(row_ids))
+            return real(session, row_ids)
 
         monkeypatch.setattr(outbox, "SEND_CHUNK", 1)
-        monkeypatch.setattr(outbox, "record_sent_together", then_the_dpo_holds_the_other)
+        monkeypatch.setattr(outbox, "_still_queued", the_dpo_holds_the_other_meanwhile)
         summary = asyncio.run(send_due(worker.engine, worker.bot.settings))
         assert summary.sent == 1
         assert len(sink.wait_for(1)) == 1
