@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Final
 
@@ -27,6 +28,7 @@ __all__ = [
     "ClassifierUnavailable",
     "cited_rights",
     "detect_language",
+    "encode_on_one_thread",
     "known_classifiers",
     "load_classifier",
     "with_attached",
@@ -50,6 +52,15 @@ _FACTORIES: Final[dict[str, Callable[[str | None], Classifier]]] = {
 def known_classifiers() -> tuple[str, ...]:
     """Names `load_classifier` accepts."""
     return tuple(sorted(_FACTORIES))
+
+
+def encode_on_one_thread() -> None:
+    """For a thread that runs the encoder beside other work: compute on one core, leave
+    the other to that work. (Torch keeps its thread count per thread, and on two cores
+    two threads were slower than one even alone.)"""
+    torch = sys.modules.get("torch")  # not loaded by the baseline: nothing to set
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def load_classifier(name: str = "e5", model: str | None = None) -> Classifier:

@@ -5,12 +5,15 @@ The encoder is several times faster on a batch of texts than on one at a time, s
 mails go in batches: their tries are counted (one transaction), each is read (parse,
 screen, ID check and OCR) within its time budget and outside any transaction, the
 mails the bot will answer are classified in one call, and the batch's plans are
-recorded in one transaction (a transaction per mail cost more than the recording). If
+recorded in one transaction (a transaction per mail cost more than the recording).
+Classifying runs in a thread of its own (the encoder works outside the GIL, on the
+other core), so two batches are in flight: one classified while the next is read and
+the one before it recorded. If
 one mail's recording fails, that transaction is rolled back and each mail is recorded
 in a transaction of its own, so one mail's failure never undoes another's case. A mail
 tried before is handled alone: if the worker died during a batch, the mail that
 stopped it is then the only one in flight when it stops it again, and only it is
-quarantined. The price: the others carry the batch's try too, so one of them that the
+quarantined. The price: the others in flight carry a try too, so one of them that the
 worker dies under once more (an unrelated kill during its retry) is quarantined after
 that, for the DPO to retry.
 """
@@ -20,8 +23,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Final, cast
 
 from sqlalchemy import Engine
@@ -29,6 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col, select
 
+from classifiers import Classification, Classifier, encode_on_one_thread
 from mailbot.database import transaction
 from mailbot.deadline import OutOfTime, within
 from mailbot.handling.disposition import MailReading
@@ -40,6 +48,7 @@ from mailbot.store.sealed import stored_raw
 log = logging.getLogger(__name__)
 
 BATCH: Final = 16  # new mails read, then classified together
+SWITCH_SECONDS: Final = 0.00003  # the GIL's switch interval while two batches fly
 # Tries a mail gets: one still pending after these was being handled when the worker
 # died (killed, out of memory) each time, and would stop every round after it.
 MAX_ATTEMPTS: Final = 2
@@ -54,6 +63,39 @@ _WITHOUT_RAW: Final = defer(cast("QueryableAttribute[bytes]", InboundMessage.raw
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, OperationalError)
 
 
+class _OneAtATime:
+    """The classifier, used by one thread at a time: the encoder's thread and a mail
+    classified alone while recording (after its batch failed) must not share the
+    tokenizer at once."""
+
+    def __init__(self, inner: Classifier) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.lock = threading.Lock()
+
+    def classify(self, subject: str, body: str) -> Classification:
+        with self.lock:
+            return self.inner.classify(subject, body)
+
+
+@dataclass
+class _Batch:
+    """Mails handled together: read, then classified, then recorded."""
+
+    ids: list[int]
+    outcomes: dict[int, str] = field(default_factory=dict)
+    readings: dict[int, MailReading] = field(default_factory=dict)
+    classified: Future[dict[int, MailReading]] | None = None
+    unfinished: list[int] = field(default_factory=list)  # tries to give back on an outage
+
+    def __post_init__(self) -> None:
+        self.unfinished = list(self.ids)
+
+    def settled(self, inbound_id: int, disposition: str) -> None:
+        self.outcomes[inbound_id] = disposition
+        self.unfinished.remove(inbound_id)
+
+
 class PendingMail:
     """The pending-mail stage of the worker, over one database and one bot."""
 
@@ -65,14 +107,18 @@ class PendingMail:
         classified: Callable[[float, int], None] = lambda _seconds, _mails: None,
     ) -> None:
         self.engine = engine
-        self.bot = bot
+        self.classifier = _OneAtATime(bot.classifier)
+        self.bot = replace(bot, classifier=self.classifier)
         self.progress = progress  # told after each batch (the systemd watchdog)
         self.classified = classified  # (seconds, mails) of each batch, for /metrics
         self.left = False  # whether handle_all stopped for its time with mail pending
 
     def handle_all(self, seconds: float = math.inf) -> tuple[int, int]:
         """Handle the stored, unhandled mails, oldest first, starting no batch after
-        `seconds`; (handled, quarantined). `left` then says whether some wait."""
+        `seconds`; (handled, quarantined). `left` then says whether some wait.
+
+        Two batches are in flight: the encoder classifies one in a thread (it works
+        outside the GIL) while this thread reads the next and records the last."""
         with transaction(self.engine) as session:
             pending = session.exec(
                 select(InboundMessage.id, InboundMessage.attempts)
@@ -81,45 +127,89 @@ class PendingMail:
             ).all()
         ends = time.monotonic() + seconds
         outcomes: list[str] = []
-        for batch in _batches(pending):
-            if outcomes and time.monotonic() >= ends:
-                self.left = True
-                break
-            outcomes += self.handle(batch)
+        flying: list[_Batch] = []
+        interval = sys.getswitchinterval()
+        # The encoder's thread lets go of the GIL at each tensor operation (some 240 a
+        # batch) and must win it back from this thread, which waits for a request for
+        # up to the switch interval: at the default 5 ms, the overlap gained nothing.
+        sys.setswitchinterval(SWITCH_SECONDS)
+        encoder = ThreadPoolExecutor(
+            1, thread_name_prefix="mailbot-classify", initializer=encode_on_one_thread
+        )
+        with encoder:
+            try:
+                for ids, retried in _batches(pending):
+                    if (outcomes or flying) and time.monotonic() >= ends:
+                        self.left = True
+                        break
+                    if retried:
+                        # Alone in flight: if it stops the worker again, only it has
+                        # used a try (module docstring).
+                        while flying:
+                            outcomes += self._record_batch(flying.pop(0))
+                        outcomes += self.handle(ids)
+                        continue
+                    batch = _Batch(list(ids))
+                    flying.append(batch)
+                    self._read_batch(batch)
+                    batch.classified = encoder.submit(self._classify, batch.readings)
+                    if len(flying) == 2:
+                        outcomes += self._record_batch(flying[0])
+                        flying.pop(0)
+                while flying:
+                    outcomes += self._record_batch(flying[0])
+                    flying.pop(0)
+            except OperationalError:
+                # The database is unwell: the round is retried, the mails stay pending.
+                self._give_back_attempts([i for batch in flying for i in batch.unfinished])
+                raise
+            finally:
+                sys.setswitchinterval(interval)
         return len(outcomes), outcomes.count(Disposition.QUARANTINED)
 
     def handle(self, ids: Sequence[int]) -> list[str]:
         """Handle these mails as one batch; their dispositions."""
         if not ids:
             return []
-        self.progress()
-        unfinished = list(ids)
+        batch = _Batch(list(ids))
         try:
-            raws = self._begin_attempts(ids)
-            outcomes: dict[int, str] = {}
-            readings: dict[int, MailReading] = {}
-            for inbound_id, raw in raws.items():
-                if raw is None:
-                    outcomes[inbound_id] = Disposition.QUARANTINED
-                    unfinished.remove(inbound_id)
-                    continue
-                self.progress()  # one mail's OCR can take most of a minute
-                read = self._read(inbound_id, raw)
-                if isinstance(read, MailReading):
-                    readings[inbound_id] = read
-                else:
-                    outcomes[inbound_id] = read
-                    unfinished.remove(inbound_id)
-            started = time.perf_counter()
-            together = classify_together(list(readings.values()), self.bot.classifier)
-            if counted := sum(reading.classification is not None for reading in together):
-                self.classified(time.perf_counter() - started, counted)
-            outcomes.update(self._record_all(dict(zip(readings, together, strict=True))))
-            unfinished = []
+            self._read_batch(batch)
+            return self._record_batch(batch)
         except OperationalError:
-            self._give_back_attempts(unfinished)
-            raise  # the database is unwell: the round is retried, the mails stay pending
-        return [outcomes[inbound_id] for inbound_id in ids]
+            self._give_back_attempts(batch.unfinished)
+            raise
+
+    def _read_batch(self, batch: _Batch) -> None:
+        """Tries counted, each mail read; what could not be read is settled already."""
+        self.progress()
+        raws = self._begin_attempts(batch.ids)
+        for inbound_id, raw in raws.items():
+            if raw is None:
+                batch.settled(inbound_id, Disposition.QUARANTINED)
+                continue
+            self.progress()  # one mail's OCR can take most of a minute
+            read = self._read(inbound_id, raw)
+            if isinstance(read, MailReading):
+                batch.readings[inbound_id] = read
+            else:
+                batch.settled(inbound_id, read)
+
+    def _classify(self, readings: dict[int, MailReading]) -> dict[int, MailReading]:
+        started = time.perf_counter()
+        with self.classifier.lock:
+            together = classify_together(list(readings.values()), self.classifier.inner)
+        if counted := sum(reading.classification is not None for reading in together):
+            self.classified(time.perf_counter() - started, counted)
+        return dict(zip(readings, together, strict=True))
+
+    def _record_batch(self, batch: _Batch) -> list[str]:
+        """The batch's classification awaited, its plans recorded; its dispositions."""
+        self.progress()
+        classified = batch.classified
+        readings = classified.result() if classified else self._classify(batch.readings)
+        batch.outcomes.update(self._record_all(readings))
+        batch.unfinished = []
+        return [batch.outcomes[inbound_id] for inbound_id in batch.ids]
 
     def _read(self, inbound_id: int, raw: bytes) -> MailReading | str:
         """Parsed, screened and its ID copies read (OCR: seconds per image) once, outside
@@ -236,9 +326,9 @@ class PendingMail:
         return Disposition.QUARANTINED
 
 
-def _batches(pending: Sequence[tuple[int | None, int]]) -> Iterator[list[int]]:
-    """(id, attempts) of pending mails, oldest first, as batches: new mails BATCH at a
-    time, a mail tried before alone (module docstring)."""
+def _batches(pending: Sequence[tuple[int | None, int]]) -> Iterator[tuple[list[int], bool]]:
+    """(id, attempts) of pending mails, oldest first, as batches and whether the batch is
+    a mail tried before: new mails BATCH at a time, a mail tried before alone."""
     batch: list[int] = []
     for inbound_id, attempts in pending:
         if inbound_id is None:
@@ -246,12 +336,12 @@ def _batches(pending: Sequence[tuple[int | None, int]]) -> Iterator[list[int]]:
         if attempts == 0:
             batch.append(inbound_id)
             if len(batch) == BATCH:
-                yield batch
+                yield batch, False
                 batch = []
             continue
         if batch:
-            yield batch
+            yield batch, False
             batch = []
-        yield [inbound_id]
+        yield [inbound_id], True
     if batch:
-        yield batch
+        yield batch, False

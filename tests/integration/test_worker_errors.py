@@ -20,7 +20,7 @@ from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.handling.disposition import MailReading
 from mailbot.mail.maildir import MaildirSource
-from mailbot.pending import MAX_ATTEMPTS, STOPPED_TWICE
+from mailbot.pending import BATCH, MAX_ATTEMPTS, STOPPED_TWICE
 from mailbot.pipeline import Bot, quarantine, read_mail
 from mailbot.runtime import open_database
 from mailbot.store.ingest import ingest
@@ -143,6 +143,44 @@ def test_a_mail_that_kills_the_worker_twice_is_quarantined_on_the_third_start(
         (Disposition.CASE_OPENED, 2),
     ]
     assert rows[0].reason == STOPPED_TWICE
+
+
+def test_with_two_batches_in_flight_only_the_mail_that_kills_the_worker_is_quarantined(
+    tmp_path: Path,
+) -> None:
+    """A batch is read while the one before it is classified and recorded, so a death
+    in the second batch leaves its mails with a try each. Tried mails then go alone,
+    with nothing else in flight: only the poison one uses its second try."""
+    inbox = tmp_path / "inbox"
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True)
+    subjects = [f"request {n}" for n in range(BATCH + 1)] + ["poison", "request last"]
+    for n, subject in enumerate(subjects):
+        mail = request_mail(language="fr", subject=subject, sender=f"r{n}@d{n}.example.org")
+        (inbox / "new" / f"{n:03d}").write_bytes(mail)
+    starts = [
+        subprocess.run(
+            [sys.executable, "-c", _DYING_WORKER, str(tmp_path)],
+            cwd=REPO,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        for _ in range(3)
+    ]
+    assert [start.returncode for start in starts] == [9, 9, 0], starts[-1].stderr
+    worker = maildir_worker(tmp_path)
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
+    # The first batch was recorded before the second one's poison stopped the worker.
+    assert {(row.disposition, row.attempts) for row in rows[:BATCH]} == {
+        (Disposition.CASE_OPENED, 1)
+    }
+    assert [(row.disposition, row.attempts) for row in rows[BATCH:]] == [
+        (Disposition.CASE_OPENED, 2),
+        (Disposition.QUARANTINED, 2),
+        (Disposition.CASE_OPENED, 2),
+    ]
 
 
 def test_a_mail_read_past_its_time_is_quarantined_and_the_next_answered(
