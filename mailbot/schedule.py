@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Engine, and_, or_
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
@@ -62,13 +62,31 @@ def due_work(case: Case, now: datetime, timing: Timing, drafted: frozenset[str])
     return work
 
 
+def may_be_due(now: datetime, timing: Timing) -> ColumnElement[bool]:
+    """Which open cases `due_work` could find work in now: every one it would (a test
+    holds it to that), and few besides. The rest cannot have any, and reading every
+    open case at every round cost a backlog's rounds seconds each."""
+    horizon = receipt_date(now) + timedelta(days=timing.dpo_warning_days)
+    asked_before = now - timedelta(days=min(timing.id_reminder_days, timing.id_close_days))
+    return and_(
+        col(Case.status).not_in([CaseStatus.CLOSED, CaseStatus.ANSWERED]),
+        or_(
+            # The deadline held to is the legal or the extended one: warned before either.
+            col(Case.legal_due) <= horizon,
+            col(Case.extended_due) <= horizon,
+            and_(
+                col(Case.status) == CaseStatus.AWAITING_IDENTITY,
+                col(Case.id_requested_at) <= asked_before,
+            ),
+        ),
+    )
+
+
 def run_scheduled_work(engine: Engine, bot: Bot, now: datetime) -> None:
     """Everything due now, one transaction per case."""
     timing = Timing.of(bot.settings)
     with transaction(engine) as session:
-        open_ids = session.exec(
-            select(Case.id).where(col(Case.status).not_in([CaseStatus.CLOSED, CaseStatus.ANSWERED]))
-        ).all()
+        open_ids = session.exec(select(Case.id).where(may_be_due(now, timing))).all()
     for case_id in open_ids:
         with transaction(engine) as session:
             case = session.get_one(Case, case_id)

@@ -1,0 +1,115 @@
+"""The round's scheduled work reads only the open cases that may have work due: the
+selection in SQL must hold every case `due_work` would find work in (else a reminder,
+a closure or a DPO warning is silently never done), and leave out the quiet ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from mailbot.cases.models import Case, CaseStatus
+from mailbot.database import migrate, open_engine, transaction
+from mailbot.schedule import Timing, due_work, may_be_due
+from mailbot.sealing import load_sealer
+from mailbot.store.models import bind_sealer
+from tests.casefactory import new_case
+from tests.conftest import TEST_DATA_KEY
+
+TIMING = Timing(id_reminder_days=7, id_close_days=21, dpo_warning_days=5)
+RECEIVED = datetime(2026, 3, 5, 9, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    path: Path = tmp_path_factory.mktemp("scheduled") / "cases.sqlite3"
+    engine = open_engine(f"sqlite:///{path}")
+    migrate(engine)
+    bind_sealer(engine, load_sealer(TEST_DATA_KEY, None))
+    return engine
+
+
+cases = st.fixed_dictionaries(
+    {
+        "status": st.sampled_from(list(CaseStatus)),
+        "legal_in": st.integers(-40, 60),  # days from the receipt to the legal deadline
+        "extended_in": st.integers(-40, 120),
+        "extension_notified": st.booleans(),
+        "asked_days_ago": st.none() | st.integers(0, 40),
+        "reminded": st.booleans(),
+        "id_received": st.booleans(),
+        "warned_days_ago": st.none() | st.integers(0, 40),
+    }
+)
+
+
+def _case(number: int, now: datetime, fields: dict[str, object]) -> Case:
+    def days(name: str) -> int:
+        value = fields[name]
+        assert isinstance(value, int)
+        return value
+
+    asked = fields["asked_days_ago"]
+    warned = fields["warned_days_ago"]
+    return new_case(
+        RECEIVED,
+        number,
+        status=fields["status"],
+        legal_due=date(2026, 3, 5) + timedelta(days=days("legal_in")),
+        extended_due=date(2026, 3, 5) + timedelta(days=days("extended_in")),
+        extension_notified_on=date(2026, 3, 10) if fields["extension_notified"] else None,
+        id_requested_at=None if asked is None else now - timedelta(days=int(str(asked))),
+        id_reminded_at=now if fields["reminded"] else None,
+        id_received_at=now if fields["id_received"] else None,
+        doubt_reason="unknown_address",
+        dpo_warned_at=None if warned is None else now - timedelta(days=int(str(warned))),
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(cases, min_size=1, max_size=12), st.integers(0, 60))
+def test_every_case_with_work_due_is_selected(
+    engine: Engine, drawn: list[dict[str, object]], days_on: int
+) -> None:
+    now = RECEIVED + timedelta(days=days_on)
+    with transaction(engine) as session:
+        for case in session.exec(select(Case)).all():
+            session.delete(case)
+    with transaction(engine) as session:
+        made = [_case(number, now, fields) for number, fields in enumerate(drawn, 1)]
+        session.add_all(made)
+        session.flush()
+        selected = set(session.exec(select(Case.id).where(may_be_due(now, TIMING))).all())
+        for case in made:
+            if due_work(case, now, TIMING, frozenset()):
+                assert case.id in selected, (case.status, case.legal_due, now)
+
+
+def test_a_case_far_from_its_deadlines_and_waiting_for_nothing_is_not_read(
+    engine: Engine,
+) -> None:
+    now = RECEIVED + timedelta(days=2)
+    with transaction(engine) as session:
+        for case in session.exec(select(Case)).all():
+            session.delete(case)
+    with transaction(engine) as session:
+        quiet = new_case(RECEIVED, 1, status=CaseStatus.IN_PROGRESS)
+        near = new_case(RECEIVED, 2, status=CaseStatus.IN_PROGRESS, legal_due=date(2026, 3, 10))
+        asked = new_case(
+            RECEIVED,
+            3,
+            status=CaseStatus.AWAITING_IDENTITY,
+            id_requested_at=now - timedelta(days=8),
+            doubt_reason="unknown_address",
+        )
+        session.add_all([quiet, near, asked])
+        session.flush()
+        selected = set(session.exec(select(Case.id).where(may_be_due(now, TIMING))).all())
+        assert selected == {near.id, asked.id}
