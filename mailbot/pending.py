@@ -13,9 +13,9 @@ one mail's recording fails, that transaction is rolled back and each mail is rec
 in a transaction of its own, so one mail's failure never undoes another's case. A mail
 tried before is handled alone: if the worker died during a batch, the mail that
 stopped it is then the only one in flight when it stops it again, and only it is
-quarantined. The price: the others in flight carry a try too, so one of them that the
-worker dies under once more (an unrelated kill during its retry) is quarantined after
-that, for the DPO to retry.
+quarantined. The others in flight carry that try too, which is why a mail is tried
+three times (MAX_ATTEMPTS): one unrelated kill during a bystander's lone retry does not
+quarantine it. A worker asked to stop starts no new batch.
 """
 
 from __future__ import annotations
@@ -49,12 +49,15 @@ log = logging.getLogger(__name__)
 
 BATCH: Final = 16  # new mails read, then classified together
 SWITCH_SECONDS: Final = 0.00003  # the GIL's switch interval while two batches fly
-# Tries a mail gets: one still pending after these was being handled when the worker
-# died (killed, out of memory) each time, and would stop every round after it.
-MAX_ATTEMPTS: Final = 2
+# Tries a mail gets. Its first is shared with up to two batches in flight, so a death
+# then proves nothing against it; every later try is alone. A mail still pending after
+# these stopped the worker (killed, out of memory) twice while it was the only one in
+# flight, and would stop every round after it. An unrelated kill during a bystander's
+# lone retry is not enough to quarantine it.
+MAX_ATTEMPTS: Final = 3
 STOPPED_TWICE: Final = (
-    "the worker stopped twice while handling this mail (killed, or out of memory); "
-    "it is not tried again"
+    "the worker stopped twice while handling this mail alone (killed, or out of "
+    "memory); it is not tried again"
 )
 # Rows read for their state, not their sealed bytes (a mail's bytes are read once).
 _WITHOUT_RAW: Final = defer(cast("QueryableAttribute[bytes]", InboundMessage.raw))
@@ -105,12 +108,14 @@ class PendingMail:
         bot: Bot,
         progress: Callable[[], None] = lambda: None,
         classified: Callable[[float, int], None] = lambda _seconds, _mails: None,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self.engine = engine
         self.classifier = _OneAtATime(bot.classifier)
         self.bot = replace(bot, classifier=self.classifier)
         self.progress = progress  # told after each batch (the systemd watchdog)
         self.classified = classified  # (seconds, mails) of each batch, for /metrics
+        self.stopping = stopping  # asked to stop (SIGTERM): no new batch is started
         self.left = False  # whether handle_all stopped for its time with mail pending
 
     def handle_all(self, seconds: float = math.inf) -> tuple[int, int]:
@@ -139,6 +144,8 @@ class PendingMail:
         with encoder:
             try:
                 for ids, retried in _batches(pending):
+                    if self.stopping():
+                        break  # the round ends; the mails wait pending for the next start
                     if (outcomes or flying) and time.monotonic() >= ends:
                         self.left = True
                         break
@@ -290,7 +297,7 @@ class PendingMail:
             for inbound in sorted(rows, key=lambda row: row.id or 0):
                 assert inbound.id is not None
                 if inbound.attempts >= MAX_ATTEMPTS:
-                    log.warning("mail %s quarantined: stopped the worker twice", inbound.id)
+                    log.warning("mail %s quarantined: stopped the worker too often", inbound.id)
                     quarantine(session, inbound, STOPPED_TWICE)
                     continue
                 inbound.attempts += 1

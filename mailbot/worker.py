@@ -156,7 +156,9 @@ class Worker:
             stored = ingested.stored
         except CONNECTION_ERRORS as exc:
             source_error = exc
-        pending = PendingMail(self.engine, self.bot, self.watchdog.progress, self._classified)
+        pending = PendingMail(
+            self.engine, self.bot, self.watchdog.progress, self._classified, self.stop.is_set
+        )
         handled, quarantined = await asyncio.to_thread(pending.handle_all, HANDLING_SECONDS)
         if source_error is None:
             try:

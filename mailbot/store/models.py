@@ -198,7 +198,7 @@ class InboundMessage(SQLModel, table=True):
     case_id: int | None = Field(default=None, foreign_key="privacy_case.id")
     handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Times the worker began handling it, counted and committed before each try: a mail
-    # still pending after two tries stopped the worker twice and is quarantined.
+    # still pending after three (one with its batch, two alone) is quarantined.
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     marked_in_source: bool = False  # flagged as processed in the IMAP folder
     # Where the source keeps it (a Maildir file), to remove an ID copy from there too.

@@ -273,3 +273,42 @@ def test_in_a_batch_a_mail_handled_meanwhile_is_left_alone_and_the_others_record
     }
     with transaction(worker.engine) as session:
         assert len(session.exec(select(Case)).all()) == 2  # none for the mail left alone
+
+
+def test_a_worker_asked_to_stop_starts_no_new_batch(tmp_path: Path) -> None:
+    """SIGTERM (systemd's stop) sets the worker's stop: the batches in flight are
+    finished, the rest wait pending with no try counted, so a backlog does not hold the
+    stop until systemd kills the worker (which would count tries against the mails)."""
+    from mailbot.pending import PendingMail
+
+    classifier = Counting()
+    worker = maildir_worker(tmp_path, classifier)
+    assert isinstance(worker.source, MaildirSource)
+    for number, raw in enumerate(_requests(3 * BATCH)):
+        (worker.source.path / "new" / f"{number:04d}").write_bytes(raw)
+    ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+    pending = PendingMail(worker.engine, worker.bot, stopping=lambda: bool(classifier.batches))
+    handled, _ = pending.handle_all()
+    assert 0 < handled < 3 * BATCH
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(InboundMessage)).all()
+    waiting = [row for row in rows if row.disposition == Disposition.PENDING]
+    assert len(waiting) == 3 * BATCH - handled
+    assert {row.attempts for row in waiting} == {0}
+
+
+def test_a_bystander_killed_with_its_batch_and_once_alone_is_still_answered(
+    tmp_path: Path,
+) -> None:
+    """A try shared with a batch proves nothing against a mail: one more death while it
+    was alone (an unrelated kill) leaves it a last try instead of quarantining it."""
+    worker = maildir_worker(tmp_path, Counting())
+    assert isinstance(worker.source, MaildirSource)
+    (worker.source.path / "new" / "one").write_bytes(_requests(1)[0])
+    ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+    with transaction(worker.engine) as session:
+        session.exec(select(InboundMessage)).one().attempts = 2  # batch death, lone death
+    worker.handle_pending()
+    with transaction(worker.engine) as session:
+        row = session.exec(select(InboundMessage)).one()
+    assert (row.disposition, row.attempts) == (Disposition.CASE_OPENED, 3)

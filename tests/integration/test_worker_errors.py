@@ -112,7 +112,7 @@ worker.handle_pending()
 """
 
 
-def test_a_mail_that_kills_the_worker_twice_is_quarantined_on_the_third_start(
+def test_a_mail_that_kills_the_worker_twice_alone_is_quarantined_on_the_fourth_start(
     tmp_path: Path,
 ) -> None:
     inbox = tmp_path / "inbox"
@@ -129,16 +129,17 @@ def test_a_mail_that_kills_the_worker_twice_is_quarantined_on_the_third_start(
             timeout=120,
             check=False,
         )
-        for _ in range(3)
+        for _ in range(4)
     ]
-    assert [start.returncode for start in starts] == [9, 9, 0], starts[-1].stderr
+    assert [start.returncode for start in starts] == [9, 9, 9, 0], starts[-1].stderr
     worker = maildir_worker(tmp_path)
     with transaction(worker.engine) as session:
         rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
     # The first start read all three as one batch and died in it: each carries that try.
-    # From then on a tried mail goes alone, so only the poison one stops the worker again.
+    # From then on a tried mail goes alone, so only the poison one stops the worker again,
+    # twice, and is not tried a fourth time.
     assert [(row.disposition, row.attempts) for row in rows] == [
-        (Disposition.QUARANTINED, 2),
+        (Disposition.QUARANTINED, MAX_ATTEMPTS),
         (Disposition.CASE_OPENED, 2),
         (Disposition.CASE_OPENED, 2),
     ]
@@ -150,7 +151,7 @@ def test_with_two_batches_in_flight_only_the_mail_that_kills_the_worker_is_quara
 ) -> None:
     """A batch is read while the one before it is classified and recorded, so a death
     in the second batch leaves its mails with a try each. Tried mails then go alone,
-    with nothing else in flight: only the poison one uses its second try."""
+    with nothing else in flight: only the poison one uses more tries."""
     inbox = tmp_path / "inbox"
     for sub in ("new", "cur", "tmp"):
         (inbox / sub).mkdir(parents=True)
@@ -166,9 +167,9 @@ def test_with_two_batches_in_flight_only_the_mail_that_kills_the_worker_is_quara
             timeout=120,
             check=False,
         )
-        for _ in range(3)
+        for _ in range(4)
     ]
-    assert [start.returncode for start in starts] == [9, 9, 0], starts[-1].stderr
+    assert [start.returncode for start in starts] == [9, 9, 9, 0], starts[-1].stderr
     worker = maildir_worker(tmp_path)
     with transaction(worker.engine) as session:
         rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
@@ -178,7 +179,7 @@ def test_with_two_batches_in_flight_only_the_mail_that_kills_the_worker_is_quara
     }
     assert [(row.disposition, row.attempts) for row in rows[BATCH:]] == [
         (Disposition.CASE_OPENED, 2),
-        (Disposition.QUARANTINED, 2),
+        (Disposition.QUARANTINED, MAX_ATTEMPTS),
         (Disposition.CASE_OPENED, 2),
     ]
 
