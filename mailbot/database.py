@@ -85,3 +85,16 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def reading_only(session: Session, *models: type, new_only: bool = False) -> Iterator[Session]:
+    """For a query that reads only `models`' tables: the session's unwritten rows of
+    those are flushed first, the rest is left for the next flush. A flush of everything
+    before each query (SQLAlchemy's autoflush) cost more than the queries of a mail.
+    `new_only`: only rows not yet inserted can change the answer."""
+    waiting = (*session.new,) if new_only else (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, models) for row in waiting):
+        session.flush()
+    with session.no_autoflush:
+        yield session

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from classifiers import Classification, Classifier
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage
 from mailbot.config import Settings
+from mailbot.database import reading_only
 from mailbot.handling.disposition import (
     MailReading,
     Surroundings,
@@ -141,16 +142,17 @@ def _earlier_copy(
     message_id = normalised_message_id(mail)
     if message_id is None or mail.sender is None:
         return None
-    rows = session.exec(
-        select(InboundMessage)
-        .where(InboundMessage.message_id == message_id)
-        .where(InboundMessage.id != inbound.id)
-        .where(InboundMessage.disposition != Disposition.PENDING)
-        .where(InboundMessage.disposition != Disposition.QUARANTINED)
-        .where(col(InboundMessage.erased_at).is_(None))
-        .order_by(col(InboundMessage.id))
-        .limit(_COPIES_COMPARED)
-    ).all()
+    with reading_only(session, InboundMessage):
+        rows = session.exec(
+            select(InboundMessage)
+            .where(InboundMessage.message_id == message_id)
+            .where(InboundMessage.id != inbound.id)
+            .where(InboundMessage.disposition != Disposition.PENDING)
+            .where(InboundMessage.disposition != Disposition.QUARANTINED)
+            .where(col(InboundMessage.erased_at).is_(None))
+            .order_by(col(InboundMessage.id))
+            .limit(_COPIES_COMPARED)
+        ).all()
     digest = content_digest(mail)
     for row in rows:
         if not same_requester(mail.sender, row.sender):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from mailbot.cases.models import Case
+from mailbot.database import reading_only
 
 
 def format_reference(prefix: str, year: int, number: int) -> str:
@@ -18,9 +19,11 @@ def next_reference(session: Session, prefix: str, year: int) -> str:
     # LIKE, not a range: under a language collation (PostgreSQL created with a glibc
     # locale) "-" and "." are ignored and a range of strings matches nothing. Walking the
     # unique index down from the top finds this year's highest at once.
-    highest = session.exec(
-        select(Case.reference).where(in_year).order_by(col(Case.reference).desc()).limit(1)
-    ).first()
+    # A case's reference never changes once written: only cases not yet inserted count.
+    with reading_only(session, Case, new_only=True):
+        highest = session.exec(
+            select(Case.reference).where(in_year).order_by(col(Case.reference).desc()).limit(1)
+        ).first()
     number = _number(highest, stem)
     if number >= 9999:
         # Lexical order holds while numbers have the same width: past 9999 a year the

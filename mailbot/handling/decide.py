@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from classifiers import RIGHTS, Classification
 from classifiers.quoting import new_text
@@ -61,8 +62,19 @@ def rights_of(labels: Sequence[str]) -> list[str]:
     return [label for label in labels if label in RIGHTS]
 
 
+class NewReading(Protocol):
+    """What a new case's first answer depends on: a case row, or the NewCase it will be."""
+
+    @property
+    def primary(self) -> str: ...
+    @property
+    def needs_triage(self) -> bool: ...
+    @property
+    def label_list(self) -> list[str]: ...
+
+
 def respond_to_new_case(
-    case: Case,
+    case: NewReading,
     mail: ParsedMail,
     findings: Sequence[Finding],
     sender_known: bool,

@@ -181,7 +181,7 @@ def decide_mail(
     classification = reading.classified(classify)
     new_case = _new_case(inbound, mail, classification, reading.findings, settings)
     steps = respond_to_new_case(
-        opened(new_case, reference=""), mail, reading.findings, around.sender_known, settings, now
+        new_case, mail, reading.findings, around.sender_known, settings, now
     )
     return replace(
         read,

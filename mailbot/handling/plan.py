@@ -153,6 +153,10 @@ class NewCase:
     rule_version: str
     id_document: str
 
+    @property
+    def label_list(self) -> list[str]:
+        return list(self.labels)
+
 
 @dataclass(frozen=True, slots=True)
 class MailPlan:

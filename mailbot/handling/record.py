@@ -21,6 +21,7 @@ from mailbot.cases.reference import next_reference
 from mailbot.cases.suppression import suppress
 from mailbot.cases.verification import ID_COPY_KINDS, discard_id_copies
 from mailbot.config import Settings
+from mailbot.database import reading_only
 from mailbot.handling.disposition import MailReading, opened
 from mailbot.handling.plan import (
     DiscardIdCopies,
@@ -76,7 +77,8 @@ class ImportedAccounts:
 
     def is_known(self, address: str) -> bool:
         query = select(KnownAccount.id).where(KnownAccount.address == account_key(address))
-        return self.session.exec(query).first() is not None
+        with reading_only(self.session, KnownAccount):
+            return self.session.exec(query).first() is not None
 
 
 def record_mail(

@@ -20,6 +20,7 @@ from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import current_due
 from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, reply_domain
 from mailbot.config import Settings
+from mailbot.database import reading_only
 from mailbot.mail.compose import new_message_id, thread_references
 from mailbot.replies.catalogue import spec
 from mailbot.replies.render import render_reply
@@ -192,21 +193,23 @@ def case_thread(session: Session, case: Case) -> Thread:
 
 def _recent_replies(session: Session, address: str) -> int:
     since = utcnow() - timedelta(days=1)
-    count: int = session.exec(
-        select(func.count())
-        .select_from(OutboundMessage)
-        .where(OutboundMessage.to_address == address)
-        .where(OutboundMessage.created_at >= since)
-    ).one()
+    with reading_only(session, OutboundMessage):
+        count: int = session.exec(
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(OutboundMessage.to_address == address)
+            .where(OutboundMessage.created_at >= since)
+        ).one()
     return count
 
 
 def _recent_replies_to_domain(session: Session, domain: str) -> int:
     since = utcnow() - timedelta(days=1)
-    count: int = session.exec(
-        select(func.count())
-        .select_from(OutboundMessage)
-        .where(OutboundMessage.to_domain == domain)
-        .where(OutboundMessage.created_at >= since)
-    ).one()
+    with reading_only(session, OutboundMessage):
+        count: int = session.exec(
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(OutboundMessage.to_domain == domain)
+            .where(OutboundMessage.created_at >= since)
+        ).one()
     return count
