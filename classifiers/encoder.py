@@ -130,6 +130,11 @@ def _return_freed_memory() -> None:
         trim(0)
 
 
+def leave_a_core() -> None:
+    """The calling thread's encoder computes on every usable core but one."""
+    torch.set_num_threads(max(1, _usable_cores() - 1))
+
+
 def _usable_cores() -> int:
     cores = len(os.sched_getaffinity(0))
     try:  # a container's CPU quota (cgroup v2), "max" when unlimited

@@ -6,11 +6,11 @@ mails go in batches: their tries are counted (one transaction), each is read (pa
 screen, ID check and OCR) within its time budget and outside any transaction, the
 mails the bot will answer are classified in one call, and the batch's plans are
 recorded in one transaction (a transaction per mail cost more than the recording).
-Classifying runs in a thread of its own (the encoder works outside the GIL, on the
-other core), so two batches are in flight: one classified while the next is read and
-the one before it recorded. If
-one mail's recording fails, that transaction is rolled back and each mail is recorded
-in a transaction of its own, so one mail's failure never undoes another's case. A mail
+Classifying runs in a thread of its own (the encoder computes outside the GIL, on every
+core but one), so two batches are in flight: one classified while the next is read and
+the one before it recorded. If one mail's recording fails, that transaction is rolled
+back and each mail is recorded in a transaction of its own, so one mail's failure never
+undoes another's case. A mail
 tried before is handled alone: if the worker died during a batch, the mail that
 stopped it is then the only one in flight when it stops it again, and only it is
 quarantined. The others in flight carry that try too, which is why a mail is tried
@@ -36,7 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col, select
 
-from classifiers import Classification, Classifier, encode_on_one_thread
+from classifiers import Classification, Classifier, encode_beside_other_work
 from mailbot.database import transaction
 from mailbot.deadline import OutOfTime, within
 from mailbot.handling.disposition import MailReading
@@ -139,7 +139,7 @@ class PendingMail:
         # up to the switch interval: at the default 5 ms, the overlap gained nothing.
         sys.setswitchinterval(SWITCH_SECONDS)
         encoder = ThreadPoolExecutor(
-            1, thread_name_prefix="mailbot-classify", initializer=encode_on_one_thread
+            1, thread_name_prefix="mailbot-classify", initializer=encode_beside_other_work
         )
         with encoder:
             try:
@@ -152,8 +152,9 @@ class PendingMail:
                     if retried:
                         # Alone in flight: if it stops the worker again, only it has
                         # used a try (module docstring).
-                        while flying:
-                            outcomes += self._record_batch(flying.pop(0))
+                        while flying:  # popped once recorded: an outage gives its tries back
+                            outcomes += self._record_batch(flying[0])
+                            flying.pop(0)
                         outcomes += self.handle(ids)
                         continue
                     batch = _Batch(list(ids))

@@ -39,9 +39,10 @@ from mailbot.store.models import Disposition, InboundMessage, bind_sealer, utcno
 log = logging.getLogger(__name__)
 
 LONGEST_BACKOFF = 300.0
-# A round starts no new batch of pending mail after this long: it sends what it has
-# drafted first, so in a backlog the first requesters are answered within a minute,
-# not after the last mail is handled; the next round follows at once.
+# A round starts no new batch of pending mail after this long (the batches in flight
+# are finished, each mail within MAILBOT_MAIL_SECONDS): it sends what it has drafted,
+# so in a backlog the first requesters are answered after a round of handling, not
+# after the last mail is handled; the next round follows at once.
 HANDLING_SECONDS = 30.0
 LEADER = f"{socket.gethostname()}:{os.getpid()}"  # who leads, for /metrics
 

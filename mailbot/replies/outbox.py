@@ -43,8 +43,8 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 # Between connection failures below the breaker's threshold: enough not to spin.
 HOLD = timedelta(seconds=5)
-# Replies read together before they are sent: a reply the DPO holds or rejects after
-# its chunk was read still goes out (a window of a few milliseconds per reply).
+# Replies read together (with their cases) before they are sent; each one's status is
+# read again just before it goes out, and its case once it went.
 SEND_CHUNK = 16
 FIRST_PAUSE = timedelta(minutes=1)
 LONGEST_PAUSE = timedelta(minutes=30)
@@ -175,7 +175,7 @@ async def send_due(
                 log.info("sending gives way to mail handling; %d due left", len(due) - start)
                 break
             chunk = [row_id for row_id in due[start : start + SEND_CHUNK] if row_id is not None]
-            outcome = await _send_chunk(engine, settings, smtp, chunk, now)
+            outcome = await _send_chunk(engine, settings, smtp, chunk, now, budget_ends)
             sent, retrying, failed = (
                 sent + outcome.sent, retrying + outcome.retrying, failed + outcome.failed
             )  # fmt: skip
@@ -204,17 +204,22 @@ async def _send_chunk(
     smtp: SmtpSession,
     chunk: list[int],
     now: Callable[[], datetime],
+    budget_ends: float,
 ) -> _ChunkOutcome:
     """Send the chunk's replies still queued, in order, each recorded as sent (committed)
-    as soon as the server took it."""
+    as soon as the server took it, until the round's budget is spent."""
     sent = retrying = failed = 0
     with Session(engine, expire_on_commit=False) as session:
         for row, case in _still_queued(session, chunk):
+            assert row.id is not None
+            if time.monotonic() >= budget_ends:
+                break
+            if not _queued_now(session, row.id):
+                continue  # held or rejected by the DPO since the chunk was read
             message = compose(reply_of(row, case, settings))
             try:
                 await smtp.send(message)
             except SendFailure as failure:
-                assert row.id is not None
                 if not failure.consumes_attempt:
                     _record_waiting(engine, row.id, failure)
                     retrying += 1
@@ -227,7 +232,10 @@ async def _send_chunk(
                 if failure.scope == FailureScope.REPLY:
                     continue
                 return _ChunkOutcome(sent, retrying, failed, failure)
-            _mark_sent(session, row, case, now())
+            # The case afresh: the DPO may have moved it (closed it, checked the ID)
+            # while the replies before this one went out.
+            fresh = session.get(Case, case.id, populate_existing=True)
+            _mark_sent(session, row, fresh or case, now())
             session.commit()
             sent += 1
     return _ChunkOutcome(sent, retrying, failed, None)
@@ -303,6 +311,15 @@ def _still_queued(session: Session, row_ids: list[int]) -> list[tuple[OutboundMe
     ).all()
     session.commit()
     return [(row, case) for row, case in found]
+
+
+def _queued_now(session: Session, row_id: int) -> bool:
+    """Whether the reply is still queued, read just before it is sent (the read ends at
+    once, as in `_still_queued`)."""
+    status = session.exec(select(OutboundMessage.status).where(OutboundMessage.id == row_id))
+    queued = status.first() == OutboundStatus.QUEUED
+    session.commit()
+    return queued
 
 
 def record_sent(engine: Engine, row: OutboundMessage, at: datetime) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlmodel import select
+from sqlmodel import col, select
 
 from mailbot.cases.audit import verify_chain
 from mailbot.cases.models import CaseEvent, OutboundMessage, OutboundStatus
@@ -197,8 +197,8 @@ def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The round's list of due replies is read once; a reply taken out of the queue after
-    that (held, rejected) must not go out with the rest. Replies are read again chunk by
-    chunk, so here a chunk is one reply and the DPO acts between the two chunks."""
+    that (held, rejected) must not go out with the rest, even in the chunk of replies
+    read together."""
     from mailbot.replies import outbox
     from mailbot.store.ingest import ingest
 
@@ -210,21 +210,20 @@ def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
         worker = _worker(tmp_path, sink.url)
         ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
         assert worker.handle_pending() == (2, 0)
-        real = outbox._still_queued
-        reads: list[int] = []
+        real = outbox.compose
+        composed: list[str] = []
 
-        def the_dpo_holds_the_other_meanwhile(session: Any, row_ids: list[int]) -> Any:
-            if reads:  # the first reply went out: the DPO holds what is still queued
+        def the_dpo_holds_the_other_meanwhile(reply: Any) -> Any:
+            if not composed:  # the first reply is on its way: the DPO holds the rest
                 with transaction(worker.engine) as dpo:
                     for other in dpo.exec(select(OutboundMessage)).all():
-                        if other.status == OutboundStatus.QUEUED:
+                        if other.status == OutboundStatus.QUEUED and other.to_address != reply.to:
                             other.status = OutboundStatus.AWAITING_APPROVAL
                             dpo.add(other)
-            reads.append(len(row_ids))
-            return real(session, row_ids)
+            composed.append(reply.to)
+            return real(reply)
 
-        monkeypatch.setattr(outbox, "SEND_CHUNK", 1)
-        monkeypatch.setattr(outbox, "_still_queued", the_dpo_holds_the_other_meanwhile)
+        monkeypatch.setattr(outbox, "compose", the_dpo_holds_the_other_meanwhile)
         summary = asyncio.run(send_due(worker.engine, worker.bot.settings))
         assert summary.sent == 1
         assert len(sink.wait_for(1)) == 1
@@ -331,5 +330,55 @@ def test_in_a_backlog_the_first_requesters_are_answered_before_the_last_mail_is_
         first_sent = min(at for at in sent_at if at is not None)
         last_handled = max(at for at in handled_at if at is not None)
         assert first_sent < last_handled
+    finally:
+        sink.stop()
+
+
+def test_a_case_the_dpo_closes_while_its_chunk_goes_out_stays_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replies and their cases are read a chunk at a time; the case of each sent reply
+    is read again before sending moves it on, so a case the DPO closed meanwhile is not
+    reopened by its acknowledgement going out."""
+    from mailbot.cases.lifecycle import close
+    from mailbot.cases.models import Case, CaseOutcome, CaseStatus
+    from mailbot.replies import outbox
+    from mailbot.store.ingest import ingest
+
+    sink = start_smtp_sink(tmp_path / "sink")
+    try:
+        inbox = tmp_path / "inbox" / "new"
+        inbox.mkdir(parents=True)
+        (inbox / "second").write_bytes(request_mail(language="nl", sender="b@b.example.org"))
+        worker = _worker(tmp_path, sink.url)
+        ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+        assert worker.handle_pending() == (2, 0)
+        real = outbox.compose
+        composed: list[str] = []
+
+        def the_dpo_closes_the_other_case_meanwhile(reply: Any) -> Any:
+            if not composed:
+                with transaction(worker.engine) as dpo:
+                    for case in dpo.exec(select(Case)).all():
+                        if case.requester != reply.to:
+                            close(dpo, case, CaseOutcome.WITHDRAWN, "dpo@example.test", utcnow())
+            composed.append(reply.to)
+            return real(reply)
+
+        monkeypatch.setattr(outbox, "compose", the_dpo_closes_the_other_case_meanwhile)
+        assert asyncio.run(send_due(worker.engine, worker.bot.settings)).sent == 2
+        with transaction(worker.engine) as session:
+            cases = {case.requester: case for case in session.exec(select(Case)).all()}
+            closed = cases[composed[1]]
+            kinds = session.exec(
+                select(CaseEvent.kind)
+                .where(CaseEvent.case_id == closed.id)
+                .order_by(col(CaseEvent.id))
+            ).all()
+        assert (closed.status, closed.outcome) == (CaseStatus.CLOSED, CaseOutcome.WITHDRAWN)
+        assert closed.id_requested_at is None  # the letter left after the DPO closed it
+        # Once closed, its sending is recorded and nothing else moves the case.
+        assert kinds[kinds.index("case_closed") + 1 :] == ["reply_sent"]
+        assert cases[composed[0]].status != CaseStatus.CLOSED
     finally:
         sink.stop()
