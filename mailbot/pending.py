@@ -10,12 +10,11 @@ Classifying runs in a thread of its own (the encoder computes outside the GIL, o
 core but one), so two batches are in flight: one classified while the next is read and
 the one before it recorded. If one mail's recording fails, that transaction is rolled
 back and each mail is recorded in a transaction of its own, so one mail's failure never
-undoes another's case. A mail
-tried before is handled alone: if the worker died during a batch, the mail that
-stopped it is then the only one in flight when it stops it again, and only it is
-quarantined. The others in flight carry that try too, which is why a mail is tried
-three times (MAX_ATTEMPTS): one unrelated kill during a bystander's lone retry does not
-quarantine it. A worker asked to stop starts no new batch.
+undoes another's case. A mail tried before is handled alone: if the worker died during
+a batch, the mail that stopped it is then the only one in flight when it stops it
+again, and only it is quarantined. The others in flight carry that try too, which is
+why a mail is tried three times (MAX_ATTEMPTS): one unrelated kill during a bystander's
+lone retry does not quarantine it. A worker asked to stop starts no new batch.
 """
 
 from __future__ import annotations
@@ -152,21 +151,15 @@ class PendingMail:
                     if retried:
                         # Alone in flight: if it stops the worker again, only it has
                         # used a try (module docstring).
-                        while flying:  # popped once recorded: an outage gives its tries back
-                            outcomes += self._record_batch(flying[0])
-                            flying.pop(0)
+                        outcomes += self._record_oldest(flying, keep=0)
                         outcomes += self.handle(ids)
                         continue
                     batch = _Batch(list(ids))
                     flying.append(batch)
                     self._read_batch(batch)
                     batch.classified = encoder.submit(self._classify, batch.readings)
-                    if len(flying) == 2:
-                        outcomes += self._record_batch(flying[0])
-                        flying.pop(0)
-                while flying:
-                    outcomes += self._record_batch(flying[0])
-                    flying.pop(0)
+                    outcomes += self._record_oldest(flying, keep=1)
+                outcomes += self._record_oldest(flying, keep=0)
             except OperationalError:
                 # The database is unwell: the round is retried, the mails stay pending.
                 self._give_back_attempts([i for batch in flying for i in batch.unfinished])
@@ -174,6 +167,16 @@ class PendingMail:
             finally:
                 sys.setswitchinterval(interval)
         return len(outcomes), outcomes.count(Disposition.QUARANTINED)
+
+    def _record_oldest(self, flying: list[_Batch], keep: int) -> list[str]:
+        """Record the oldest batches in flight until `keep` remain. A batch leaves
+        `flying` only once recorded, so an outage gives back the tries of every batch
+        still in it."""
+        outcomes: list[str] = []
+        while len(flying) > keep:
+            outcomes += self._record_batch(flying[0])
+            flying.pop(0)
+        return outcomes
 
     def handle(self, ids: Sequence[int]) -> list[str]:
         """Handle these mails as one batch; their dispositions."""

@@ -2,9 +2,10 @@
 
 At-least-once: a row is marked sent only after the SMTP server accepted the message,
 in its own transaction. A crash between the two resends the same bytes with the same
-Message-ID, the one duplicate the design allows. Replies are read in chunks (the ones
-still queued, with their cases, in one query) and recorded through one session, which
-costs a commit per reply rather than a session and two reads.
+Message-ID, the one duplicate the design allows. Replies go in chunks through one
+session: the ones still queued are read with their cases in one query, then each
+reply's status is read again just before it goes out (the DPO may have held it) and
+its case once it went (the DPO may have closed it).
 
 Only a failure that concerns the message counts an attempt against it. A refused
 password or sender, or a server that cannot be reached or says nothing, stops the batch

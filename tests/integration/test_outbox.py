@@ -193,6 +193,19 @@ def test_backoff_grows_and_is_capped() -> None:
     assert delays[-1] == timedelta(hours=1)
 
 
+def _two_replies_queued(tmp_path: Path, smtp_url: str) -> Worker:
+    """Two requests from two senders handled, their acknowledgements queued."""
+    from mailbot.store.ingest import ingest
+
+    inbox = tmp_path / "inbox" / "new"
+    inbox.mkdir(parents=True)
+    (inbox / "second").write_bytes(request_mail(language="nl", sender="b@b.example.org"))
+    worker = _worker(tmp_path, smtp_url)
+    ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+    assert worker.handle_pending() == (2, 0)
+    return worker
+
+
 def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -200,16 +213,10 @@ def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
     that (held, rejected) must not go out with the rest, even in the chunk of replies
     read together."""
     from mailbot.replies import outbox
-    from mailbot.store.ingest import ingest
 
     sink = start_smtp_sink(tmp_path / "sink")
     try:
-        inbox = tmp_path / "inbox" / "new"
-        inbox.mkdir(parents=True)
-        (inbox / "second").write_bytes(request_mail(language="nl", sender="b@b.example.org"))
-        worker = _worker(tmp_path, sink.url)
-        ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
-        assert worker.handle_pending() == (2, 0)
+        worker = _two_replies_queued(tmp_path, sink.url)
         real = outbox.compose
         composed: list[str] = []
 
@@ -282,8 +289,8 @@ def test_a_chunk_records_what_the_server_took_before_sending_stopped(tmp_path: P
 
     asyncio.run(scenario())
     with transaction(worker.engine) as session:
-        rows = session.exec(select(OutboundMessage).order_by(OutboundMessage.id)).all()
-        events = session.exec(select(CaseEvent).order_by(CaseEvent.id)).all()
+        rows = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
+        events = session.exec(select(CaseEvent).order_by(col(CaseEvent.id))).all()
     assert len(rows) == len(names)
     erin = next(row.id or 0 for row in rows if row.to_address.startswith("erin@"))
     for row in rows:
@@ -343,16 +350,10 @@ def test_a_case_the_dpo_closes_while_its_chunk_goes_out_stays_closed(
     from mailbot.cases.lifecycle import close
     from mailbot.cases.models import Case, CaseOutcome, CaseStatus
     from mailbot.replies import outbox
-    from mailbot.store.ingest import ingest
 
     sink = start_smtp_sink(tmp_path / "sink")
     try:
-        inbox = tmp_path / "inbox" / "new"
-        inbox.mkdir(parents=True)
-        (inbox / "second").write_bytes(request_mail(language="nl", sender="b@b.example.org"))
-        worker = _worker(tmp_path, sink.url)
-        ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
-        assert worker.handle_pending() == (2, 0)
+        worker = _two_replies_queued(tmp_path, sink.url)
         real = outbox.compose
         composed: list[str] = []
 

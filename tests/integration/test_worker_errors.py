@@ -118,18 +118,12 @@ worker.handle_pending()
 """
 
 
-def test_a_mail_that_kills_the_worker_twice_alone_is_quarantined_on_the_fourth_start(
-    tmp_path: Path,
-) -> None:
-    inbox = tmp_path / "inbox"
-    for sub in ("new", "cur", "tmp"):
-        (inbox / sub).mkdir(parents=True)
-    (inbox / "new" / "1").write_bytes(request_mail(language="nl", subject="poison"))
-    (inbox / "new" / "2").write_bytes(request_mail(language="fr"))
-    (inbox / "new" / "3").write_bytes(request_mail(language="de"))
+def _after_four_starts(tmp_path: Path, *how: str) -> list[InboundMessage]:
+    """The stored mails once the dying worker was started four times: killed by the
+    poison mail three times, then coming through."""
     starts = [
         subprocess.run(
-            [sys.executable, "-c", _DYING_WORKER, str(tmp_path)],
+            [sys.executable, "-c", _DYING_WORKER, str(tmp_path), *how],
             cwd=REPO,
             capture_output=True,
             timeout=120,
@@ -140,7 +134,19 @@ def test_a_mail_that_kills_the_worker_twice_alone_is_quarantined_on_the_fourth_s
     assert [start.returncode for start in starts] == [9, 9, 9, 0], starts[-1].stderr
     worker = maildir_worker(tmp_path)
     with transaction(worker.engine) as session:
-        rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
+        return list(session.exec(select(InboundMessage).order_by(col(InboundMessage.id))))
+
+
+def test_a_mail_that_kills_the_worker_twice_alone_is_quarantined_on_the_fourth_start(
+    tmp_path: Path,
+) -> None:
+    inbox = tmp_path / "inbox"
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True)
+    (inbox / "new" / "1").write_bytes(request_mail(language="nl", subject="poison"))
+    (inbox / "new" / "2").write_bytes(request_mail(language="fr"))
+    (inbox / "new" / "3").write_bytes(request_mail(language="de"))
+    rows = _after_four_starts(tmp_path)
     # The first start read all three as one batch and died in it: each carries that try.
     # From then on a tried mail goes alone, so only the poison one stops the worker again,
     # twice, and is not tried a fourth time.
@@ -166,20 +172,7 @@ def test_with_two_batches_in_flight_only_the_mail_that_kills_the_worker_is_quara
     for n, subject in enumerate(subjects):
         mail = request_mail(language="fr", subject=subject, sender=f"r{n}@d{n}.example.org")
         (inbox / "new" / f"{n:03d}").write_bytes(mail)
-    starts = [
-        subprocess.run(
-            [sys.executable, "-c", _DYING_WORKER, str(tmp_path), "in-batches"],
-            cwd=REPO,
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        for _ in range(4)
-    ]
-    assert [start.returncode for start in starts] == [9, 9, 9, 0], starts[-1].stderr
-    worker = maildir_worker(tmp_path)
-    with transaction(worker.engine) as session:
-        rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
+    rows = _after_four_starts(tmp_path, "in-batches")
     poison = subjects.index("poison")
     assert (rows[poison].disposition, rows[poison].attempts) == (
         Disposition.QUARANTINED,
