@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
@@ -88,13 +88,17 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
-def reading_only(session: Session, *models: type, new_only: bool = False) -> Iterator[Session]:
+def reading_only(session: Session, *models: type, new_only: bool = False) -> Iterator[Connection]:
     """For a query that reads only `models`' tables: the session's unwritten rows of
     those are flushed first, the rest is left for the next flush. A flush of everything
     before each query (SQLAlchemy's autoflush) cost more than the queries of a mail.
-    `new_only`: only rows not yet inserted can change the answer."""
+    `new_only`: only rows not yet inserted can change the answer.
+
+    Yields the session's connection, in its transaction: a query of columns run there
+    skips the ORM's work for each query (a quarter of a hot query's cost). A query of
+    whole objects still goes through the session, inside this block."""
     waiting = (*session.new,) if new_only else (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(row, models) for row in waiting):
         session.flush()
     with session.no_autoflush:
-        yield session
+        yield session.connection()

@@ -23,6 +23,8 @@ GENESIS = "0" * 64
 CHAIN_LOCK = 0x6D61696C626F7401  # "mailbot" + 1: apart from the worker lease's key
 _HEAD = "mailbot.audit.head"
 _EVENTS = SQLModel.metadata.tables["case_event"]
+# Built once: read by every transaction that writes an event.
+_LAST_HASH = select(CaseEvent.hash).order_by(col(CaseEvent.id).desc()).limit(1)
 
 
 def event_hash(prev_hash: str, case_id: int, at: datetime, kind: str, actor: str, data: str) -> str:
@@ -48,8 +50,7 @@ def append_event(
             # command would otherwise both chain onto the same last event and fork it.
             # Held until commit. (SQLite has one writer anyway: the later one fails.)
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-        last = session.exec(select(CaseEvent.hash).order_by(col(CaseEvent.id).desc()).limit(1))
-        prev_hash = last.first() or GENESIS
+        prev_hash = session.connection().execute(_LAST_HASH).scalar() or GENESIS
     # Microseconds are dropped because some databases do not keep them, and the hash
     # must be recomputable from what was stored.
     at = utcnow().replace(microsecond=0)

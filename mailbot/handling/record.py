@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from mailbot.accounts import AccountDirectory, account_key
@@ -76,9 +77,13 @@ class ImportedAccounts:
         self.session = session
 
     def is_known(self, address: str) -> bool:
-        query = select(KnownAccount.id).where(KnownAccount.address == account_key(address))
-        with reading_only(self.session, KnownAccount):
-            return self.session.exec(query).first() is not None
+        with reading_only(self.session, KnownAccount) as database:
+            found = database.execute(_KNOWN, {"address": account_key(address)})
+            return found.first() is not None
+
+
+# Built once: asked for every mail's sender.
+_KNOWN = select(KnownAccount.id).where(KnownAccount.address == bindparam("address")).limit(1)
 
 
 def record_mail(

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
@@ -314,11 +314,14 @@ def _still_queued(session: Session, row_ids: list[int]) -> list[tuple[OutboundMe
     return [(row, case) for row, case in found]
 
 
+_STATUS = select(OutboundMessage.status).where(OutboundMessage.id == bindparam("row_id"))
+
+
 def _queued_now(session: Session, row_id: int) -> bool:
     """Whether the reply is still queued, read just before it is sent (the read ends at
     once, as in `_still_queued`)."""
-    status = session.exec(select(OutboundMessage.status).where(OutboundMessage.id == row_id))
-    queued = status.first() == OutboundStatus.QUEUED
+    status = session.connection().execute(_STATUS, {"row_id": row_id}).scalar()
+    queued = status == OutboundStatus.QUEUED
     session.commit()
     return queued
 
