@@ -136,7 +136,7 @@ def _case(number: int, rng: random.Random, span_days: int) -> dict[str, Any]:
     row.update(outcome=outcome, closed_at=closed_at)
     if outcome in ("refused", "not_identified"):
         row.update(refusals_sent=1, refusals_with_remedies=int(rng.random() < 0.95))
-    on_time, by_target = closed_in_time(SimpleNamespace(**_with_defaults(row)))  # type: ignore[arg-type]
+    on_time, by_target = closed_in_time(SimpleNamespace(**_with_defaults(row)))
     row.update(closed_on_time=on_time, closed_by_target=by_target)
     return row
 
@@ -364,7 +364,7 @@ def measure(bench: Bench, measurements: dict[str, Callable[[Bench], float]]) -> 
 
 
 def _sqlite(cases: int, queue_cases: int, directory: Path) -> dict[str, float]:
-    results = {}
+    results: dict[str, float] = {}
     for count, measurements, file in (
         (cases, MEASUREMENTS, "bench.sqlite3"),
         (queue_cases, QUEUE_MEASUREMENTS, "queue.sqlite3"),
@@ -379,7 +379,7 @@ def _postgres(cases: int, queue_cases: int, directory: Path) -> dict[str, float]
 
     workdir = Path(tempfile.mkdtemp(prefix="postgres-bench-"))
     cluster = start_postgres(workdir)
-    results = {}
+    results: dict[str, float] = {}
     try:
         for count, measurements, name in (
             (cases, MEASUREMENTS, "bench"),
