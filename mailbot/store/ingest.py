@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mailbot.database import transaction
 from mailbot.mail.bounds import DEFAULT_LIMITS
@@ -101,26 +101,37 @@ def _store_all(engine: Engine, source: MailSource, mails: list[FetchedMail], sea
     """Store `mails` in one transaction, then tell the source; how many were new."""
     if not mails:
         return 0
+    label = source.label
+    keys = [_key(label, mail) for mail in mails]
     with transaction(engine) as session:
-        # A second copy within the batch is found too: the query flushes the first.
-        new = sum(_store(session, source.label, mail, sealer) for mail in mails)
+        # One query for the batch's keys, and one flush at the end: a query per mail
+        # flushed the mail before it, and cost more than storing it.
+        query = select(InboundMessage).where(col(InboundMessage.message_key).in_(set(keys)))
+        known = {row.message_key: row for row in session.exec(query)}
+        new = 0
+        for key, mail in zip(keys, mails, strict=True):
+            earlier = known.get(key)  # a second copy within the batch is found too
+            if earlier is None:
+                known[key] = _store(session, label, key, mail, sealer)
+                new += 1
+            elif earlier.source == label and mail.uid is not None and mail.uidvalidity is not None:
+                _moved(session, earlier, mail.uidvalidity, mail.uid)
+        _advance(session, label, mails)
     for mail in mails:
         source.after_store(mail)
     return new
 
 
-def _store(session: Session, label: str, mail: FetchedMail, sealer: Sealer) -> bool:
-    key = message_key(mail.raw)
+def _key(label: str, mail: FetchedMail) -> str:
     if mail.problem is not None:
         # Nothing could be fetched: the key names the folder position instead.
-        key = f"{UNFETCHED_KEY}{label}:{mail.uidvalidity}:{mail.uid}"
-    if mail.uid is not None and mail.uidvalidity is not None:
-        _advance(session, label, mail.uidvalidity, mail.uid)
-    known = session.exec(select(InboundMessage).where(InboundMessage.message_key == key)).first()
-    if known is not None:
-        if known.source == label and mail.uid is not None and mail.uidvalidity is not None:
-            _moved(session, known, mail.uidvalidity, mail.uid)
-        return False
+        return f"{UNFETCHED_KEY}{label}:{mail.uidvalidity}:{mail.uid}"
+    return message_key(mail.raw)
+
+
+def _store(
+    session: Session, label: str, key: str, mail: FetchedMail, sealer: Sealer
+) -> InboundMessage:
     row = InboundMessage(
         source=label,
         uidvalidity=mail.uidvalidity,
@@ -145,7 +156,7 @@ def _store(session: Session, label: str, mail: FetchedMail, sealer: Sealer) -> b
         row.reason = f"message too large ({row.size} bytes); only its headers were stored"
         row.flags = HEADERS_ONLY
     session.add(row)
-    return True
+    return row
 
 
 def _moved(session: Session, row: InboundMessage, uidvalidity: int, uid: int) -> None:
@@ -167,11 +178,18 @@ def _moved(session: Session, row: InboundMessage, uidvalidity: int, uid: int) ->
     session.add(row)
 
 
-def _advance(session: Session, label: str, uidvalidity: int, uid: int) -> None:
+def _advance(session: Session, label: str, mails: list[FetchedMail]) -> None:
+    """The cursor moves past the batch, in the batch's transaction."""
+    positions = [
+        (m.uidvalidity, m.uid) for m in mails if m.uid is not None and m.uidvalidity is not None
+    ]
+    if not positions:
+        return
     cursor = session.exec(select(MailboxCursor).where(MailboxCursor.source == label)).first()
     if cursor is None:
-        cursor = MailboxCursor(source=label, uidvalidity=uidvalidity, last_uid=0)
-    if cursor.uidvalidity != uidvalidity:
-        cursor.uidvalidity, cursor.last_uid = uidvalidity, 0
-    cursor.last_uid = max(cursor.last_uid, uid)
+        cursor = MailboxCursor(source=label, uidvalidity=positions[0][0], last_uid=0)
+    for uidvalidity, uid in positions:
+        if cursor.uidvalidity != uidvalidity:
+            cursor.uidvalidity, cursor.last_uid = uidvalidity, 0
+        cursor.last_uid = max(cursor.last_uid, uid)
     session.add(cursor)
