@@ -9,6 +9,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from mailbot.mail.header_classes import MAIL_POLICY
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -44,7 +46,7 @@ def thread_references(in_reply_to: str | None, references: tuple[str, ...]) -> t
 
 
 def compose(reply: Reply) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = Address(reply.sender_name, addr_spec=reply.sender)
     message["To"] = reply.to
     message["Subject"] = _one_line(reply.subject)

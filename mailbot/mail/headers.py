@@ -3,12 +3,12 @@
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import policy
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
 from mailbot.mail.content import attempt, clean_text
+from mailbot.mail.header_classes import MAIL_POLICY
 
 _INJECTION_CHECKED = {
     "subject": "Subject",
@@ -26,13 +26,13 @@ _MSG_ID = re.compile(r"<([^<>]*)>")
 class HeaderField:
     name: str
     value: str
-    parsed: object  # the policy.default header object, or None when CPython could not parse it
+    parsed: object  # the MAIL_POLICY header object, or None when CPython could not parse it
 
 
 def read_field(name: str, raw: str) -> HeaderField:
     """One header as sent: lower-cased name, decoded value, and CPython's parse if it had one."""
     try:
-        parsed: object = policy.default.header_fetch_parse(name, clean_text(raw))
+        parsed: object = MAIL_POLICY.header_fetch_parse(name, clean_text(raw))
         value = str(parsed)
     except Exception:  # e.g. CPython issue 83281 on "To: unlisted-recipients:; (comment)"
         parsed = None

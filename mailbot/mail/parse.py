@@ -13,6 +13,7 @@ from typing import Any
 
 from mailbot.mail.bounds import DEFAULT_LIMITS, MalformedMail, ParseLimits, refuse_unbounded
 from mailbot.mail.content import attempt, decode_text, html_to_text, sniff_type
+from mailbot.mail.header_classes import MAIL_POLICY
 from mailbot.mail.headers import (
     addresses,
     clean_value,
@@ -90,7 +91,7 @@ def _parse(raw: bytes, limits: ParseLimits) -> ParsedMail:
         raise MalformedMail("empty message")
     # Some headers and part bombs cost the parser minutes: refuse them before parsing.
     refuse_unbounded(raw, limits)
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    msg = BytesParser(policy=MAIL_POLICY).parsebytes(raw)
     counted = sum(1 for _ in msg.walk())
     if counted > limits.max_parts:
         raise MalformedMail(f"too many MIME parts ({counted} > {limits.max_parts})")
