@@ -23,8 +23,10 @@ GENESIS = "0" * 64
 CHAIN_LOCK = 0x6D61696C626F7401  # "mailbot" + 1: apart from the worker lease's key
 _HEAD = "mailbot.audit.head"
 _EVENTS = SQLModel.metadata.tables["case_event"]
-# Built once: read by every transaction that writes an event.
+# Built once: run by every transaction that writes an event.
 _LAST_HASH = select(CaseEvent.hash).order_by(col(CaseEvent.id).desc()).limit(1)
+_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_WRITE_LOCK = text("UPDATE case_event SET id = id WHERE id IS NULL")
 
 
 def event_hash(prev_hash: str, case_id: int, at: datetime, kind: str, actor: str, data: str) -> str:
@@ -45,12 +47,18 @@ def append_event(
     """Add one event to the chain inside the caller's transaction, written at once."""
     prev_hash = session.info.get(_HEAD)
     if prev_hash is None:  # the transaction's first event: find the chain's head
-        if session.get_bind().dialect.name == "postgresql":
-            # One transaction at a time extends the chain: the worker and a DPO's
-            # command would otherwise both chain onto the same last event and fork it.
-            # Held until commit. (SQLite has one writer anyway: the later one fails.)
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-        prev_hash = session.connection().execute(_LAST_HASH).scalar() or GENESIS
+        # One transaction at a time extends the chain, its lock taken before the head is
+        # read and held until commit: the worker and a DPO's command would otherwise
+        # both chain onto the same last event and fork it.
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            connection.execute(_CHAIN_LOCK, {"key": CHAIN_LOCK})
+        else:
+            # SQLite's write lock is the chain's lock. pysqlite begins a transaction at
+            # its first write only, so the head read before it could be stale once the
+            # event is written: a write that changes nothing takes the lock first.
+            connection.execute(_WRITE_LOCK)
+        prev_hash = connection.execute(_LAST_HASH).scalar() or GENESIS
     # Microseconds are dropped because some databases do not keep them, and the hash
     # must be recomputable from what was stored.
     at = utcnow().replace(microsecond=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -89,6 +91,44 @@ def test_chain_detects_a_deleted_event(engine: Engine) -> None:
         events = list(session.exec(select(CaseEvent).order_by(col(CaseEvent.id))).all())
         del events[1]
         assert verify_chain(events) == events[1].id
+
+
+@pytest.mark.parametrize("changes_the_case_first", [True, False])
+def test_two_writers_at_once_do_not_fork_the_chain(
+    engine: Engine, tmp_path: Path, changes_the_case_first: bool
+) -> None:
+    """The worker's transaction holds an event while a DPO's command appends its own: the
+    command waits for the worker's commit and chains onto its event (SQLite)."""
+    with transaction(engine) as session:
+        case = _case("JAIMY-PRIV-2026-0001")
+        session.add(case)
+        session.flush()
+        assert case.id is not None
+        append_event(session, case.id, "case_opened", "bot")
+        case_id = case.id
+    worker = open_engine(f"sqlite:///{tmp_path / 'test.sqlite3'}")  # another process
+    appended, dpo_started = threading.Event(), threading.Event()
+
+    def worker_transaction() -> None:
+        with transaction(worker) as session:
+            append_event(session, case_id, "follow_up_received", "bot")
+            appended.set()
+            dpo_started.wait(5)
+            time.sleep(0.5)  # the rest of the mail's work, the write lock held
+
+    thread = threading.Thread(target=worker_transaction)
+    thread.start()
+    assert appended.wait(5)
+    dpo_started.set()
+    with transaction(engine) as session:
+        if changes_the_case_first:
+            session.get_one(Case, case_id).needs_triage = True
+        append_event(session, case_id, "note", "dpo@example.test")
+    thread.join()
+    with transaction(engine) as session:
+        events = session.exec(select(CaseEvent).order_by(col(CaseEvent.id))).all()
+        assert [event.kind for event in events] == ["case_opened", "follow_up_received", "note"]
+        assert verify_chain(events) is None
 
 
 def test_transitions_are_checked_and_audited(engine: Engine) -> None:
