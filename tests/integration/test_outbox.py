@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlmodel import Session as DatabaseSession
 from sqlmodel import col, select
 
 from mailbot.cases.audit import verify_chain
@@ -206,31 +208,47 @@ def _two_replies_queued(tmp_path: Path, smtp_url: str) -> Worker:
     return worker
 
 
+def _as_the_first_goes_out(
+    worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
+    dpo_acts: Callable[[DatabaseSession, str], None],
+) -> list[str]:
+    """The DPO acts (in a transaction of their own) just as the round's first reply is
+    composed, given its address; the addresses of the replies composed, in order."""
+    from mailbot.replies import outbox
+
+    real = outbox.compose
+    composed: list[str] = []
+
+    def composing(reply: Any) -> Any:
+        if not composed:
+            with transaction(worker.engine) as dpo:
+                dpo_acts(dpo, reply.to)
+        composed.append(reply.to)
+        return real(reply)
+
+    monkeypatch.setattr(outbox, "compose", composing)
+    return composed
+
+
 def test_a_reply_the_dpo_holds_during_a_round_is_not_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The round's list of due replies is read once; a reply taken out of the queue after
     that (held, rejected) must not go out with the rest, even in the chunk of replies
     read together."""
-    from mailbot.replies import outbox
 
     sink = start_smtp_sink(tmp_path / "sink")
     try:
         worker = _two_replies_queued(tmp_path, sink.url)
-        real = outbox.compose
-        composed: list[str] = []
 
-        def the_dpo_holds_the_other_meanwhile(reply: Any) -> Any:
-            if not composed:  # the first reply is on its way: the DPO holds the rest
-                with transaction(worker.engine) as dpo:
-                    for other in dpo.exec(select(OutboundMessage)).all():
-                        if other.status == OutboundStatus.QUEUED and other.to_address != reply.to:
-                            other.status = OutboundStatus.AWAITING_APPROVAL
-                            dpo.add(other)
-            composed.append(reply.to)
-            return real(reply)
+        def the_dpo_holds_the_other(dpo: DatabaseSession, first: str) -> None:
+            for other in dpo.exec(select(OutboundMessage)).all():
+                if other.status == OutboundStatus.QUEUED and other.to_address != first:
+                    other.status = OutboundStatus.AWAITING_APPROVAL
+                    dpo.add(other)
 
-        monkeypatch.setattr(outbox, "compose", the_dpo_holds_the_other_meanwhile)
+        _as_the_first_goes_out(worker, monkeypatch, the_dpo_holds_the_other)
         summary = asyncio.run(send_due(worker.engine, worker.bot.settings))
         assert summary.sent == 1
         assert len(sink.wait_for(1)) == 1
@@ -349,24 +367,17 @@ def test_a_case_the_dpo_closes_while_its_chunk_goes_out_stays_closed(
     reopened by its acknowledgement going out."""
     from mailbot.cases.lifecycle import close
     from mailbot.cases.models import Case, CaseOutcome, CaseStatus
-    from mailbot.replies import outbox
 
     sink = start_smtp_sink(tmp_path / "sink")
     try:
         worker = _two_replies_queued(tmp_path, sink.url)
-        real = outbox.compose
-        composed: list[str] = []
 
-        def the_dpo_closes_the_other_case_meanwhile(reply: Any) -> Any:
-            if not composed:
-                with transaction(worker.engine) as dpo:
-                    for case in dpo.exec(select(Case)).all():
-                        if case.requester != reply.to:
-                            close(dpo, case, CaseOutcome.WITHDRAWN, "dpo@example.test", utcnow())
-            composed.append(reply.to)
-            return real(reply)
+        def the_dpo_closes_the_other_case(dpo: DatabaseSession, first: str) -> None:
+            for case in dpo.exec(select(Case)).all():
+                if case.requester != first:
+                    close(dpo, case, CaseOutcome.WITHDRAWN, "dpo@example.test", utcnow())
 
-        monkeypatch.setattr(outbox, "compose", the_dpo_closes_the_other_case_meanwhile)
+        composed = _as_the_first_goes_out(worker, monkeypatch, the_dpo_closes_the_other_case)
         assert asyncio.run(send_due(worker.engine, worker.bot.settings)).sent == 2
         with transaction(worker.engine) as session:
             cases = {case.requester: case for case in session.exec(select(Case)).all()}
