@@ -33,9 +33,11 @@ from typing import Final, cast
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import QueryableAttribute, defer
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 
 from classifiers import Classification, Classifier, encode_beside_other_work
+from mailbot.cases.models import CASE_CHANGED_TRIES
 from mailbot.database import transaction
 from mailbot.deadline import OutOfTime, within
 from mailbot.handling.disposition import MailReading
@@ -61,8 +63,13 @@ STOPPED_TWICE: Final = (
 # Rows read for their state, not their sealed bytes (a mail's bytes are read once).
 _WITHOUT_RAW: Final = defer(cast("QueryableAttribute[bytes]", InboundMessage.raw))
 # The database or the mail server going away is the world's fault, not the mail's:
-# wait and retry rather than quarantine or crash.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, OperationalError)
+# wait and retry rather than quarantine or crash. So is a case that people kept moving
+# on while the worker wrote to it (CASE_CHANGED_TRIES times in a row).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    *CONNECTION_ERRORS,
+    OperationalError,
+    StaleDataError,
+)
 
 
 class _OneAtATime:
@@ -266,19 +273,31 @@ class PendingMail:
             return {inbound_id: self._record(inbound_id, r) for inbound_id, r in readings.items()}
 
     def _record(self, inbound_id: int, reading: MailReading) -> str:
-        try:
-            with transaction(self.engine) as session:
-                # Locked, and left alone when another worker handled it meanwhile (a
-                # leader that lost its lease between reading and recording).
-                inbound = session.get_one(InboundMessage, inbound_id, with_for_update=True)
-                if inbound.disposition != Disposition.PENDING:
-                    return inbound.disposition
+        """The mail recorded in a transaction of its own; its disposition."""
+        tries_left = CASE_CHANGED_TRIES
+        while True:
+            tries_left -= 1
+            try:
+                return self._record_once(inbound_id, reading)
+            except OperationalError:
+                raise
+            except StaleDataError as exc:
+                # Its case moved on meanwhile (the DPO acted on it): nothing of the
+                # mail was written, so it is decided again on what the case has become.
+                if not tries_left:
+                    return self._failed(inbound_id, exc)
+                log.info("mail %s: its case changed while it was recorded; again", inbound_id)
+            except Exception as exc:
+                return self._failed(inbound_id, exc)
+
+    def _record_once(self, inbound_id: int, reading: MailReading) -> str:
+        with transaction(self.engine) as session:
+            # Locked, and left alone when another worker handled it meanwhile (a leader
+            # that lost its lease between reading and recording).
+            inbound = session.get_one(InboundMessage, inbound_id, with_for_update=True)
+            if inbound.disposition == Disposition.PENDING:
                 handle(session, inbound, self.bot, reading)
-                return inbound.disposition
-        except OperationalError:
-            raise
-        except Exception as exc:
-            return self._failed(inbound_id, exc)
+            return inbound.disposition
 
     def _failed(self, inbound_id: int, exc: Exception) -> str:
         if isinstance(exc, OperationalError):

@@ -2,7 +2,8 @@
 whose ID never came, warning the DPO before a legal deadline, purging old cases.
 
 `due_work` decides from a case and the time alone (pure); `run_scheduled_work` does it,
-one transaction per case, so a crash repeats nothing that was committed.
+one transaction per case, so a crash repeats nothing that was committed, and a case the
+DPO moves on meanwhile (its version, mailbot.cases.models) is decided again next round.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Engine, and_, or_
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
@@ -88,13 +90,22 @@ def run_scheduled_work(engine: Engine, bot: Bot, now: datetime) -> None:
     with transaction(engine) as session:
         open_ids = session.exec(select(Case.id).where(may_be_due(now, timing))).all()
     for case_id in open_ids:
+        try:
+            with transaction(engine) as session:
+                case = session.get_one(Case, case_id)
+                for work in due_work(case, now, timing, _drafted(session, case)):
+                    _do(session, case, work, bot, now)
+        except StaleDataError:
+            # The DPO moved the case on meanwhile: nothing was written, and the next
+            # round decides again what is due on what the case has become.
+            log.info("case %s changed during its scheduled work; left for the next round", case_id)
+    try:
         with transaction(engine) as session:
-            case = session.get_one(Case, case_id)
-            for work in due_work(case, now, timing, _drafted(session, case)):
-                _do(session, case, work, bot, now)
-    with transaction(engine) as session:
-        purged = purge_closed_cases(session, bot.sealer, now, bot.settings.retention_days)
-        erased = purge_caseless_mails(session, bot.sealer, now, bot.settings.retention_days)
+            purged = purge_closed_cases(session, bot.sealer, now, bot.settings.retention_days)
+            erased = purge_caseless_mails(session, bot.sealer, now, bot.settings.retention_days)
+    except StaleDataError:
+        log.info("a case changed while old cases were purged; the purge waits for the next round")
+        return
     if purged or erased:
         log.info("past retention: purged %d closed case(s), %d other mail(s)", len(purged), erased)
 

@@ -18,6 +18,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import Histogram, start_http_server
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 
 from mailbot.cases.models import WorkerState
@@ -289,6 +290,8 @@ class Worker:
 
 
 def _unavailable(exc: BaseException) -> str:
+    if isinstance(exc, StaleDataError):
+        return "a case kept changing while the worker wrote to it"
     what = "database" if isinstance(exc, OperationalError) else "mail source"
     return f"{what} unavailable ({type(exc).__name__})"
 

@@ -9,13 +9,44 @@ around these: neither holds a rule of its own. The caller commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
 from mailbot.cases.refused import Refused
+from mailbot.database import transaction
 
 
 class NotFound(Refused):
     """The case, draft or mail named does not exist (or is not one a person acts on)."""
+
+
+class CaseChanged(Refused):
+    """The case moved on (a mail from the requester, a reply sent, a colleague's
+    decision) between the action's reading it and its writing: nothing was changed."""
+
+
+CASE_CHANGED = (
+    "the case changed while you acted (a new mail, a reply sent or a colleague's "
+    "decision); nothing was changed: look at it again and repeat if it still applies"
+)
+
+
+@contextmanager
+def acting(engine: Engine) -> Iterator[Session]:
+    """The transaction a person's action runs in. A case written meanwhile by another
+    (its version moved on, `mailbot.cases.models`) refuses the whole action, which the
+    person then repeats on what the case has become, instead of the later write
+    silently winning."""
+    try:
+        with transaction(engine) as session:
+            yield session
+    except StaleDataError as stale:
+        raise CaseChanged(CASE_CHANGED) from stale
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,4 +72,4 @@ def who(actor: str) -> str:
     return name[:200]
 
 
-__all__ = ["Done", "NotFound", "Refused", "who"]
+__all__ = ["CASE_CHANGED", "CaseChanged", "Done", "NotFound", "Refused", "acting", "who"]

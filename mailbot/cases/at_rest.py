@@ -14,6 +14,7 @@ from typing import Final
 
 from sqlalchemy import ColumnElement, Engine, Text, or_, type_coerce
 from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import SQLModel, col, select
 
 from mailbot.cases.models import Case, OutboundMessage, ReadingCorrection, name_search_value
@@ -66,18 +67,21 @@ def reseal_columns(
         key = col(model.id)  # type: ignore[attr-defined]
         last = 0
         while True:
-            with transaction(engine) as session:
-                query = select(model).where(key > last).order_by(key).limit(batch)
-                if only is not None:
-                    query = query.where(only(model, names))
-                rows = session.exec(query).all()
-                for row in rows:
-                    for name in names:
-                        if getattr(row, name):
-                            flag_modified(row, name)
-                    if isinstance(row, Case):
-                        row.name_search = name_search_value(row.requester_name, sealer)
-                    session.add(row)
+            try:
+                with transaction(engine) as session:
+                    query = select(model).where(key > last).order_by(key).limit(batch)
+                    if only is not None:
+                        query = query.where(only(model, names))
+                    rows = session.exec(query).all()
+                    for row in rows:
+                        for name in names:
+                            if getattr(row, name):
+                                flag_modified(row, name)
+                        if isinstance(row, Case):
+                            row.name_search = name_search_value(row.requester_name, sealer)
+                        session.add(row)
+            except StaleDataError:
+                continue  # a case of the batch changed meanwhile (the running bot): again
             if not rows:
                 break
             done += len(rows)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Index, Text, event, inspect, text
+from sqlalchemy import Column, Connection, Index, Integer, Text, event, inspect, text
 from sqlmodel import Field, SQLModel
 
 from mailbot.sealing import Sealer
@@ -47,10 +47,24 @@ class OutboundStatus(StrEnum):
     FAILED = "failed"  # gave up after the configured attempts; the DPO sees it
 
 
+# Counts a case's writes. Every UPDATE of a case names the version it read and fails
+# (StaleDataError) when another writer has moved the case on meanwhile: the DPO, a
+# colleague in another web process, the worker, a standby that took over. Without it
+# the later write won, from a read the first had made stale (a case closed by the DPO
+# reopened by the worker recording a reply it read as queued, for instance). On SQLite
+# a transaction reads outside any transaction until its first write (pysqlite begins
+# one there), on PostgreSQL under READ COMMITTED: neither would see the conflict.
+_VERSION = Column("version", Integer, nullable=False, server_default="1")
+# How often the worker decides again on a case that moved on under it before giving up
+# (each try reads the case afresh; a person acts in seconds, the worker in milliseconds).
+CASE_CHANGED_TRIES = 3
+
+
 class Case(SQLModel, table=True):
     """A data-subject request being handled, with its legal clock."""
 
     __tablename__ = "privacy_case"
+    __mapper_args__ = {"version_id_col": _VERSION}
     __table_args__ = (
         # Covers every column the period figures sum (mailbot.figures), so a dashboard
         # over a million cases reads this index, never the wide rows.
@@ -135,6 +149,7 @@ class Case(SQLModel, table=True):
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # anonymised
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1, sa_column=_VERSION)
 
     @property
     def label_list(self) -> list[str]:

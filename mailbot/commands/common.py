@@ -11,9 +11,8 @@ import typer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from mailbot.actions import Done, Refused
+from mailbot.actions import Done, Refused, acting
 from mailbot.config import ConfigError, Settings, load_settings
-from mailbot.database import transaction
 from mailbot.sealing import Sealer
 
 ConfigOption = Annotated[
@@ -91,7 +90,7 @@ def act_sealed(config: Path | None, action: Callable[[Session, Settings, Sealer]
 
 def _done(engine: Engine, action: Callable[[Session], Done]) -> Done:
     try:
-        with transaction(engine) as session:
+        with acting(engine) as session:
             done = action(session)
     except Refused as refused:
         fail(str(refused), 1)

@@ -27,10 +27,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, bindparam
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
-from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, SendingState
+from mailbot.cases.models import (
+    CASE_CHANGED_TRIES,
+    Case,
+    OutboundMessage,
+    OutboundStatus,
+    SendingState,
+)
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.mail.compose import Reply, compose
@@ -233,11 +240,7 @@ async def _send_chunk(
                 if failure.scope == FailureScope.REPLY:
                     continue
                 return _ChunkOutcome(sent, retrying, failed, failure)
-            # The case afresh: the DPO may have moved it (closed it, checked the ID)
-            # while the replies before this one went out.
-            fresh = session.get(Case, case.id, populate_existing=True)
-            _mark_sent(session, row, fresh or case, now())
-            session.commit()
+            _mark_sent_afresh(session, row, case, now())
             sent += 1
     return _ChunkOutcome(sent, retrying, failed, None)
 
@@ -331,6 +334,26 @@ def record_sent(engine: Engine, row: OutboundMessage, at: datetime) -> None:
     with transaction(engine) as session:
         session.add(row)  # as read: its sealed letter need not be opened twice
         _mark_sent(session, row, session.get_one(Case, row.case_id), at)
+
+
+def _mark_sent_afresh(session: Session, row: OutboundMessage, case: Case, at: datetime) -> None:
+    """`row` is sent, recorded on its case read afresh, committed. The DPO may have moved
+    the case (closed it, checked the ID) while the replies before this one went out, or
+    between this read and the commit: then the case's version moved on, nothing was
+    written, and the reply is recorded again on what the case has become."""
+    tries_left = CASE_CHANGED_TRIES
+    while True:
+        tries_left -= 1
+        fresh = session.get(Case, case.id, populate_existing=True)
+        _mark_sent(session, row, fresh or case, at)
+        try:
+            session.commit()
+            return
+        except StaleDataError:
+            session.rollback()  # `row` is as it was read again: queued
+            if not tries_left:
+                raise  # the round is retried; this reply goes again (module docstring)
+            log.info("case %s changed while a reply was recorded as sent; again", case.id)
 
 
 def _mark_sent(session: Session, row: OutboundMessage, case: Case, at: datetime) -> None:

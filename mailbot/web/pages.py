@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session, select
 
-from mailbot.actions import Done, NotFound, Refused
+from mailbot.actions import Done, NotFound, Refused, acting
 from mailbot.database import transaction
 from mailbot.staff.models import Role, StaffSession
 from mailbot.staff.sign_in import token_digest
@@ -75,7 +75,7 @@ def after_action(
     success the browser goes where `forward` says (else back), on a refusal back."""
     context = web(request)
     try:
-        with transaction(context.engine) as session:
+        with acting(context.engine) as session:
             done = action(session)
     except NotFound as missing:
         raise HTTPException(404, str(missing)) from missing

@@ -394,3 +394,52 @@ def test_a_case_the_dpo_closes_while_its_chunk_goes_out_stays_closed(
         assert cases[composed[0]].status != CaseStatus.CLOSED
     finally:
         sink.stop()
+
+
+def test_a_case_the_dpo_closes_as_its_reply_is_recorded_stays_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DPO closes the case after the outbox read it again, before the reply's sending
+    is written. The write names the version it read, finds the case moved on, writes
+    nothing, and records the reply again on the closed case: one reply out, and the
+    closed case's clock not set going again by the acknowledgement's request for an ID."""
+    from mailbot.cases.lifecycle import close
+    from mailbot.cases.models import Case, CaseOutcome, CaseStatus
+    from mailbot.replies import outbox
+    from mailbot.store.ingest import ingest
+
+    sink = start_smtp_sink(tmp_path / "sink")
+    try:
+        worker = _worker(tmp_path, sink.url)
+        ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+        assert worker.handle_pending() == (1, 0)
+        real = outbox._mark_sent
+        recordings: list[str] = []
+
+        def the_dpo_closes_it_meanwhile(
+            session: DatabaseSession, row: OutboundMessage, case: Case, at: Any
+        ) -> None:
+            recordings.append(case.status)
+            if len(recordings) == 1:
+                with transaction(worker.engine) as dpo:
+                    mine = dpo.get_one(Case, case.id)
+                    close(dpo, mine, CaseOutcome.WITHDRAWN, "dpo@example.test", utcnow())
+            real(session, row, case, at)
+
+        monkeypatch.setattr(outbox, "_mark_sent", the_dpo_closes_it_meanwhile)
+        assert asyncio.run(send_due(worker.engine, worker.bot.settings)).sent == 1
+        # Read, then read again once the DPO had closed it.
+        assert recordings == [CaseStatus.AWAITING_IDENTITY, CaseStatus.CLOSED]
+        assert len(sink.wait_for(1)) == 1
+        with transaction(worker.engine) as session:
+            case = session.exec(select(Case)).one()
+            reply = session.exec(select(OutboundMessage)).one()
+            events = session.exec(select(CaseEvent).order_by(col(CaseEvent.id))).all()
+        assert (case.status, case.outcome) == (CaseStatus.CLOSED, CaseOutcome.WITHDRAWN)
+        assert case.id_requested_at is None and not case.clock_paused
+        assert (reply.status, reply.attempts) == (OutboundStatus.SENT, 1)
+        kinds = [event.kind for event in events]
+        assert kinds[kinds.index("case_closed") :] == ["case_closed", "reply_sent"]
+        assert verify_chain(events) is None
+    finally:
+        sink.stop()

@@ -182,3 +182,30 @@ def test_only_one_worker_holds_the_lease_on_a_postgres_database(postgres: Postgr
         pass
     with worker_lease(second):  # released when the first lease ended
         pass
+
+
+def test_a_person_acting_on_a_case_the_worker_moved_on_meanwhile_is_refused(
+    postgres: Postgres,
+) -> None:
+    """Under READ COMMITTED a transaction reads what others committed since its last
+    statement, and an UPDATE from an older read would win. The version a case's write
+    names makes it fail instead: the person's action is refused, the worker's change
+    stays (mailbot.cases.models)."""
+    from mailbot.actions import CaseChanged, acting
+    from mailbot.cases.models import CaseStatus
+    from tests.casefactory import new_case
+
+    engine = fresh_engine(postgres, "version")
+    migrate(engine)
+    with transaction(engine) as session:
+        case = new_case(FIRST_ARRIVAL, requester_name="", needs_triage=True)
+        session.add(case)
+    with pytest.raises(CaseChanged), acting(engine) as person:
+        mine = person.get_one(Case, case.id)
+        with transaction(engine) as worker:  # the acknowledgement goes out meanwhile
+            worker.get_one(Case, case.id).status = CaseStatus.IN_PROGRESS
+        mine.needs_triage = False  # the person's decision, from the case as read
+    with transaction(engine) as session:
+        row = session.get_one(Case, case.id)
+    assert (row.status, row.needs_triage, row.version) == (CaseStatus.IN_PROGRESS, True, 2)
+    engine.dispose()

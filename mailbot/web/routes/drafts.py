@@ -18,11 +18,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from mailbot.actions import NotFound, Refused
+from mailbot.actions import NotFound, Refused, acting
 from mailbot.actions.cases import failed_authentication
 from mailbot.actions.drafts import approve_draft, edit_draft, find_draft, reject_draft
 from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
-from mailbot.database import transaction
 from mailbot.replies.approval import ApprovalRefused, approval_problems, text_digest
 from mailbot.web.auth import Staff, dpo_only, form_of, text_field, web
 from mailbot.web.pages import after_action, leave_notice, render
@@ -69,7 +68,7 @@ def save(request: Request, draft_id: int, checked: DpoForm) -> Response:
     approve = text_field(form, "intent", 10) == "approve"
     context = web(request)
     try:
-        with transaction(context.engine) as session:
+        with acting(context.engine) as session:
             edited = edit_draft(session, draft_id, body, staff.name, based_on=base)
     except NotFound as missing:
         raise HTTPException(404, str(missing)) from missing

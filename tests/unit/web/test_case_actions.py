@@ -105,6 +105,43 @@ def test_deciding_a_triaged_case_sets_its_rights_and_the_bot_goes_on(
     assert '<span class="badge amber">needs triage</span>' not in page
 
 
+def test_a_decision_on_a_case_the_bot_moves_on_meanwhile_is_refused_and_can_be_repeated(
+    context: WebContext, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DPO settles a triaged case while its acknowledgement goes out (the worker
+    moves the case from new to in progress between the decision's reading the case and
+    its writing). Written from what it read, the decision would put the case back to
+    the state it had before the acknowledgement; it is refused with nothing written,
+    says why, and the DPO repeats it on the case as it now is."""
+    from mailbot.actions import cases as case_actions
+
+    case = delivered(worker, request_mail(sender=ANNA, language="nl", subject="Vraag", body=VAGUE))
+    assert case.status == CaseStatus.NEW and case.needs_triage
+    dpo = signed_in_as(context, "dpo")
+    page = page_of(dpo, case)
+    real = case_actions.find_case
+
+    def found_as_the_acknowledgement_goes_out(session: Session, reference: str) -> Case:
+        found = real(session, reference)
+        monkeypatch.setattr(case_actions, "find_case", real)
+        replies_left(context)  # the worker's own transaction
+        return found
+
+    monkeypatch.setattr(case_actions, "find_case", found_as_the_acknowledgement_goes_out)
+    assert post(dpo, case, "decide", csrf_of(page), primary="access") == f"/cases/{case.reference}"
+    page = page_of(dpo, case)
+    assert "Refused: the case changed while you acted" in page
+    moved = case_named(context, case.reference)
+    assert (moved.status, moved.needs_triage) == (CaseStatus.IN_PROGRESS, True)
+    assert by_dana(context, case) == []
+    assert [d.kind for d in drafts_of(context, case.id)] == ["acknowledgement"]
+
+    post(dpo, case, "decide", csrf_of(page), primary="access")
+    decided = case_named(context, case.reference)
+    assert not decided.needs_triage and decided.primary == "access"
+    assert by_dana(context, case) == ["reading_decided"]
+
+
 def test_deciding_without_a_known_right_is_refused(context: WebContext, worker: Worker) -> None:
     case = delivered(worker, request_mail(sender=ANNA, language="nl", subject="Vraag", body=VAGUE))
     dpo = signed_in_as(context, "dpo")
