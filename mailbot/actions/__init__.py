@@ -26,8 +26,9 @@ class NotFound(Refused):
 
 
 class CaseChanged(Refused):
-    """The case moved on (a mail from the requester, a reply sent, a colleague's
-    decision) between the action's reading it and its writing: nothing was changed."""
+    """The case or its letter moved on (a mail from the requester, a reply sent, a
+    colleague's decision) between the action's reading it and its writing: nothing was
+    changed."""
 
 
 CASE_CHANGED = (
@@ -38,10 +39,10 @@ CASE_CHANGED = (
 
 @contextmanager
 def acting(engine: Engine) -> Iterator[Session]:
-    """The transaction a person's action runs in. A case written meanwhile by another
-    (its version moved on, `mailbot.cases.models`) refuses the whole action, which the
-    person then repeats on what the case has become, instead of the later write
-    silently winning."""
+    """The transaction a person's action runs in. A case or a reply written meanwhile by
+    another (its version moved on, `mailbot.cases.models`) refuses the whole action,
+    which the person then repeats on what the case has become, instead of the later
+    write silently winning."""
     try:
         with transaction(engine) as session:
             yield session

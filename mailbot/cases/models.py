@@ -47,14 +47,19 @@ class OutboundStatus(StrEnum):
     FAILED = "failed"  # gave up after the configured attempts; the DPO sees it
 
 
-# Counts a case's writes. Every UPDATE of a case names the version it read and fails
-# (StaleDataError) when another writer has moved the case on meanwhile: the DPO, a
-# colleague in another web process, the worker, a standby that took over. Without it
-# the later write won, from a read the first had made stale (a case closed by the DPO
-# reopened by the worker recording a reply it read as queued, for instance). On SQLite
-# a transaction reads outside any transaction until its first write (pysqlite begins
-# one there), on PostgreSQL under READ COMMITTED: neither would see the conflict.
-_VERSION = Column("version", Integer, nullable=False, server_default="1")
+def _version_column() -> Column[int]:
+    """Counts a row's writes. Every UPDATE of a case or a reply names the version it read
+    and fails (StaleDataError) when another writer has moved the row on meanwhile: the
+    DPO, a colleague in another web process, the worker, a standby that took over.
+    Without it the later write won, from a read the first had made stale (a closed
+    case's clock set going by a reply recorded as sent; a draft the worker rejected
+    when the case closed, queued again by an approval read before). On SQLite a
+    transaction reads outside any transaction until its first write (pysqlite begins one
+    there), on PostgreSQL under READ COMMITTED: neither would see the conflict."""
+    return Column("version", Integer, nullable=False, server_default="1")
+
+
+_CASE_VERSION = _version_column()
 # How often the worker decides again on a case that moved on under it before giving up
 # (each try reads the case afresh; a person acts in seconds, the worker in milliseconds).
 CASE_CHANGED_TRIES = 3
@@ -64,7 +69,7 @@ class Case(SQLModel, table=True):
     """A data-subject request being handled, with its legal clock."""
 
     __tablename__ = "privacy_case"
-    __mapper_args__ = {"version_id_col": _VERSION}
+    __mapper_args__ = {"version_id_col": _CASE_VERSION}
     __table_args__ = (
         # Covers every column the period figures sum (mailbot.figures), so a dashboard
         # over a million cases reads this index, never the wide rows.
@@ -149,7 +154,7 @@ class Case(SQLModel, table=True):
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # anonymised
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    version: int = Field(default=1, sa_column=_VERSION)
+    version: int = Field(default=1, sa_column=_CASE_VERSION)
 
     @property
     def label_list(self) -> list[str]:
@@ -194,10 +199,14 @@ class CaseEvent(SQLModel, table=True):
     hash: str = Field(unique=True, max_length=64)
 
 
+_REPLY_VERSION = _version_column()
+
+
 class OutboundMessage(SQLModel, table=True):
     """A reply: a draft until approved, then the outbox row the sender works from."""
 
     __tablename__ = "outbound_message"
+    __mapper_args__ = {"version_id_col": _REPLY_VERSION}
     __table_args__ = (
         Index("ix_outbound_message_kind_status", "kind", "status"),
         # The daily reply caps count the last day's replies to an address and to a domain
@@ -237,6 +246,7 @@ class OutboundMessage(SQLModel, table=True):
     # A refusal-type letter, when sent: whether it carried the complaint and court
     # information (LEGAL.md §3.4); None for other letters.
     remedies_included: bool | None = None
+    version: int = Field(default=1, sa_column=_REPLY_VERSION)
 
 
 def reply_domain(address: str) -> str:

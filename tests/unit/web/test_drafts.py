@@ -5,7 +5,9 @@ second refused without losing their text; reject with a reason."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -172,3 +174,37 @@ def test_reject_needs_a_reason_and_the_reason_is_audited(
     assert stored(context, draft.id).status == "rejected"
     (event,) = events_of(context, draft.case_id, "reply_rejected")
     assert event.actor == DANA and '"why": "We hold no data"' in event.data
+
+
+def test_an_approval_as_a_colleague_rejects_the_draft_is_refused_and_the_rejection_stands(
+    context: WebContext, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two DPOs on one draft: one rejects it while the other's approval is under way
+    (read, checked, not yet written). Written from what it read, the approval would
+    queue the rejected letter and it would go out; it is refused instead, says why,
+    and the rejection stands."""
+    from mailbot.actions import acting
+    from mailbot.actions.drafts import reject_draft
+    from mailbot.replies import approval
+
+    draft = answer_draft(context, worker)
+    dpo = signed_in_as(context, "dpo")
+    page = dpo.get(f"/drafts/{draft.id}").text
+    filled = FILL_IN.sub("filled in by Dana", editor_text(page))
+    real = approval.approve
+
+    def approved_as_a_colleague_rejects(
+        session: Session, read: OutboundMessage, *args: Any
+    ) -> None:
+        with acting(context.engine) as colleague:
+            reject_draft(colleague, draft.id or 0, "Chris DPO", "We hold no data on her")
+        real(session, read, *args)
+
+    monkeypatch.setattr(approval, "approve", approved_as_a_colleague_rejects)
+    status, target = save(dpo, draft.id or 0, page, filled, intent="approve")
+    assert (status, target) == (303, f"/drafts/{draft.id}")
+    assert "Refused: the case changed while you acted" in dpo.get(target).text
+    rejected = stored(context, draft.id)
+    assert (rejected.status, rejected.approved_by) == ("rejected", None)
+    assert events_of(context, draft.case_id, "reply_approved") == []
+    assert "filled in by Dana" in rejected.body  # the edit, saved before, is kept
