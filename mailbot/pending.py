@@ -10,29 +10,25 @@ Classifying runs in a thread of its own (the encoder computes outside the GIL, o
 core but one), so two batches are in flight: one classified while the next is read and
 the one before it recorded. If one mail's recording fails, that transaction is rolled
 back and each mail is recorded in a transaction of its own, so one mail's failure never
-undoes another's case. A mail tried before is handled alone: if the worker died during
-a batch, the mail that stopped it is then the only one in flight when it stops it
-again, and only it is quarantined. The others in flight carry that try too, which is
-why a mail is tried three times (MAX_ATTEMPTS): one unrelated kill during a bystander's
-lone retry does not quarantine it. A worker asked to stop starts no new batch.
+undoes another's case. A mail's tries are counted before it is touched and a mail
+tried before is handled alone (mailbot.tries). A worker asked to stop starts no new
+batch.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Final, cast
+from typing import Final
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import QueryableAttribute, defer
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 
@@ -41,35 +37,14 @@ from mailbot.cases.models import CASE_CHANGED_TRIES
 from mailbot.database import transaction
 from mailbot.deadline import OutOfTime, within
 from mailbot.handling.disposition import MailReading
-from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.pipeline import Bot, classify_together, handle, quarantine, read_mail
 from mailbot.store.models import Disposition, InboundMessage
-from mailbot.store.sealed import stored_raw
+from mailbot.tries import WITHOUT_RAW, batches, count_tries, give_back_tries
 
 log = logging.getLogger(__name__)
 
 BATCH: Final = 16  # new mails read, then classified together
 SWITCH_SECONDS: Final = 0.00003  # the GIL's switch interval while two batches fly
-# Tries a mail gets. Its first is shared with up to two batches in flight, so a death
-# then proves nothing against it; every later try is alone. A mail still pending after
-# these stopped the worker (killed, out of memory) twice while it was the only one in
-# flight, and would stop every round after it. An unrelated kill during a bystander's
-# lone retry is not enough to quarantine it.
-MAX_ATTEMPTS: Final = 3
-STOPPED_TWICE: Final = (
-    "the worker stopped twice while handling this mail alone (killed, or out of "
-    "memory); it is not tried again"
-)
-# Rows read for their state, not their sealed bytes (a mail's bytes are read once).
-_WITHOUT_RAW: Final = defer(cast("QueryableAttribute[bytes]", InboundMessage.raw))
-# The database or the mail server going away is the world's fault, not the mail's:
-# wait and retry rather than quarantine or crash. So is a case that people kept moving
-# on while the worker wrote to it (CASE_CHANGED_TRIES times in a row).
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    *CONNECTION_ERRORS,
-    OperationalError,
-    StaleDataError,
-)
 
 
 class _OneAtATime:
@@ -149,7 +124,7 @@ class PendingMail:
         )
         with encoder:
             try:
-                for ids, retried in _batches(pending):
+                for ids, retried in batches(pending, BATCH):
                     if self.stopping():
                         break  # the round ends; the mails wait pending for the next start
                     if (outcomes or flying) and time.monotonic() >= ends:
@@ -169,7 +144,7 @@ class PendingMail:
                 outcomes += self._record_oldest(flying, keep=0)
             except OperationalError:
                 # The database is unwell: the round is retried, the mails stay pending.
-                self._give_back_attempts([i for batch in flying for i in batch.unfinished])
+                give_back_tries(self.engine, [i for batch in flying for i in batch.unfinished])
                 raise
             finally:
                 sys.setswitchinterval(interval)
@@ -194,14 +169,16 @@ class PendingMail:
             self._read_batch(batch)
             return self._record_batch(batch)
         except OperationalError:
-            self._give_back_attempts(batch.unfinished)
+            give_back_tries(self.engine, batch.unfinished)
             raise
 
     def _read_batch(self, batch: _Batch) -> None:
         """Tries counted, each mail read; what could not be read is settled already."""
         self.progress()
-        raws = self._begin_attempts(batch.ids)
-        for inbound_id, raw in raws.items():
+        tried = count_tries(self.engine, batch.ids, self.bot.sealer)
+        for inbound_id, failure in tried.unreadable.items():
+            self._failed(inbound_id, failure)
+        for inbound_id, raw in tried.raws.items():
             if raw is None:
                 batch.settled(inbound_id, Disposition.QUARANTINED)
                 continue
@@ -252,7 +229,7 @@ class PendingMail:
                     select(InboundMessage)
                     .where(col(InboundMessage.id).in_(list(readings)))
                     .order_by(col(InboundMessage.id))  # locks always taken in one order
-                    .options(_WITHOUT_RAW)  # the mails are read already
+                    .options(WITHOUT_RAW)  # the mails are read already
                     .with_for_update()
                 ).all()
                 found = {row.id: row for row in rows}
@@ -307,71 +284,7 @@ class PendingMail:
         log.debug("mail %s failed", inbound_id, exc_info=True)
         return self._quarantine(inbound_id, f"internal error: {type(exc).__name__}")
 
-    def _begin_attempts(self, ids: Sequence[int]) -> dict[int, bytes | None]:
-        """Count the tries and commit them before the mails are touched; each raw mail, or
-        None for a mail quarantined now (tried as often as allowed, or not to be opened)."""
-        allowed: list[int] = []
-        with transaction(self.engine) as session:
-            rows = session.exec(
-                select(InboundMessage)
-                .where(col(InboundMessage.id).in_(list(ids)))
-                .options(_WITHOUT_RAW)
-            ).all()
-            for inbound in sorted(rows, key=lambda row: row.id or 0):
-                assert inbound.id is not None
-                if inbound.attempts >= MAX_ATTEMPTS:
-                    log.warning("mail %s quarantined: stopped the worker too often", inbound.id)
-                    quarantine(session, inbound, STOPPED_TWICE)
-                    continue
-                inbound.attempts += 1
-                session.add(inbound)
-                allowed.append(inbound.id)
-        raws: dict[int, bytes | None] = dict.fromkeys(ids)
-        unreadable: dict[int, Exception] = {}
-        with transaction(self.engine) as session:
-            for inbound in session.exec(
-                select(InboundMessage).where(col(InboundMessage.id).in_(allowed))
-            ).all():
-                assert inbound.id is not None
-                try:
-                    raws[inbound.id] = stored_raw(inbound, self.bot.sealer)
-                except Exception as exc:  # a stored mail that cannot be opened: that mail only
-                    unreadable[inbound.id] = exc
-        for inbound_id, failure in unreadable.items():
-            self._failed(inbound_id, failure)
-        return raws
-
-    def _give_back_attempts(self, ids: Sequence[int]) -> None:
-        """A database outage is not the mails' doing: uncount their tries if the database
-        answers again (if not, they have one try less)."""
-        with contextlib.suppress(*TRANSIENT_ERRORS), transaction(self.engine) as session:
-            for inbound_id in ids:
-                inbound = session.get_one(InboundMessage, inbound_id)
-                inbound.attempts = max(inbound.attempts - 1, 0)
-                session.add(inbound)
-
     def _quarantine(self, inbound_id: int, reason: str) -> str:
         with transaction(self.engine) as session:
             quarantine(session, session.get_one(InboundMessage, inbound_id), reason)
         return Disposition.QUARANTINED
-
-
-def _batches(pending: Sequence[tuple[int | None, int]]) -> Iterator[tuple[list[int], bool]]:
-    """(id, attempts) of pending mails, oldest first, as batches and whether the batch is
-    a mail tried before: new mails BATCH at a time, a mail tried before alone."""
-    batch: list[int] = []
-    for inbound_id, attempts in pending:
-        if inbound_id is None:
-            continue
-        if attempts == 0:
-            batch.append(inbound_id)
-            if len(batch) == BATCH:
-                yield batch, False
-                batch = []
-            continue
-        if batch:
-            yield batch, False
-            batch = []
-        yield [inbound_id], True
-    if batch:
-        yield batch, False

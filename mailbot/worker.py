@@ -27,7 +27,7 @@ from mailbot.exposition import worker_registry
 from mailbot.lease import Lease, LeaseLost
 from mailbot.mail.imap import CONNECTION_ERRORS
 from mailbot.mail.source import MailSource
-from mailbot.pending import TRANSIENT_ERRORS, PendingMail
+from mailbot.pending import PendingMail
 from mailbot.pipeline import Bot
 from mailbot.replies.outbox import Breaker, next_retry_at, send_due
 from mailbot.schedule import run_scheduled_work
@@ -36,6 +36,7 @@ from mailbot.service_manager import Watchdog, notify
 from mailbot.store.ingest import ingest
 from mailbot.store.keycheck import check_data_key
 from mailbot.store.models import Disposition, InboundMessage, bind_sealer, utcnow
+from mailbot.tries import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 

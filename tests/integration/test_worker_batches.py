@@ -97,16 +97,16 @@ def test_a_failing_batch_falls_back_to_one_mail_at_a_time(tmp_path: Path) -> Non
 def test_a_stored_mail_that_cannot_be_opened_is_quarantined_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mailbot import pending
+    from mailbot import tries
 
-    real = pending.stored_raw
+    real = tries.stored_raw
 
     def broken_second(inbound: InboundMessage, sealer: object) -> bytes:
         if inbound.id == 2:
             raise ValueError("the sealed bytes do not open")
         return real(inbound, sealer)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pending, "stored_raw", broken_second)
+    monkeypatch.setattr(tries, "stored_raw", broken_second)
     rows = _store(tmp_path, Counting(), _requests(3))
     assert [row.disposition for row in rows] == [
         Disposition.CASE_OPENED,

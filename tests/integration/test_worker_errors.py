@@ -20,11 +20,12 @@ from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.handling.disposition import MailReading
 from mailbot.mail.maildir import MaildirSource
-from mailbot.pending import BATCH, MAX_ATTEMPTS, STOPPED_TWICE
+from mailbot.pending import BATCH
 from mailbot.pipeline import Bot, quarantine, read_mail
 from mailbot.runtime import open_database
 from mailbot.store.ingest import ingest
 from mailbot.store.models import Disposition, InboundMessage
+from mailbot.tries import MAX_ATTEMPTS, STOPPED_TWICE
 from mailbot.worker import Worker
 from tests.integration.botprocess import REPO
 from tests.maildir_worker import deliver, maildir_worker

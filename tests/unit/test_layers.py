@@ -27,6 +27,7 @@ LAYERS: tuple[frozenset[str], ...] = (
         {
             "pipeline",
             "pending",
+            "tries",
             "deadline",
             "schedule",
             "worker",
