@@ -142,8 +142,9 @@ class PendingMail:
                     batch.classified = encoder.submit(self._classify, batch.readings)
                     outcomes += self._record_oldest(flying, keep=1)
                 outcomes += self._record_oldest(flying, keep=0)
-            except OperationalError:
-                # The database is unwell: the round is retried, the mails stay pending.
+            except (OperationalError, StaleDataError):
+                # The database is unwell, or a case kept changing under the worker: the
+                # round is retried, the mails stay pending.
                 give_back_tries(self.engine, [i for batch in flying for i in batch.unfinished])
                 raise
             finally:
@@ -168,7 +169,7 @@ class PendingMail:
         try:
             self._read_batch(batch)
             return self._record_batch(batch)
-        except OperationalError:
+        except (OperationalError, StaleDataError):
             give_back_tries(self.engine, batch.unfinished)
             raise
 
@@ -258,11 +259,12 @@ class PendingMail:
                 return self._record_once(inbound_id, reading)
             except OperationalError:
                 raise
-            except StaleDataError as exc:
+            except StaleDataError:
                 # Its case moved on meanwhile (the DPO acted on it): nothing of the
                 # mail was written, so it is decided again on what the case has become.
+                # Not the mail's fault even the last time: the round is retried.
                 if not tries_left:
-                    return self._failed(inbound_id, exc)
+                    raise
                 log.info("mail %s: its case changed while it was recorded; again", inbound_id)
             except Exception as exc:
                 return self._failed(inbound_id, exc)

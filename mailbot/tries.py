@@ -21,7 +21,6 @@ from typing import Final, cast
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import QueryableAttribute, defer
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 
 from mailbot.database import transaction
@@ -44,13 +43,8 @@ STOPPED_TWICE: Final = (
 # Rows read for their state, not their sealed bytes (a mail's bytes are read once).
 WITHOUT_RAW: Final = defer(cast("QueryableAttribute[bytes]", InboundMessage.raw))
 # The database or the mail server going away is the world's fault, not the mail's:
-# wait and retry rather than quarantine or crash. So is a case that people kept moving
-# on while the worker wrote to it (CASE_CHANGED_TRIES times in a row).
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    *CONNECTION_ERRORS,
-    OperationalError,
-    StaleDataError,
-)
+# wait and retry rather than quarantine or crash.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, OperationalError)
 
 
 @dataclass

@@ -113,6 +113,12 @@ class Worker:
             self.watchdog.progress()
             try:
                 summary = await self.round()
+            except StaleDataError:
+                # People kept moving a case on while the worker wrote to it (mailbot.
+                # cases.models): nothing of it was written, the round goes again.
+                log.warning("a case kept changing while the worker wrote to it; again in 1 s")
+                await asyncio.to_thread(self.stop.wait, 1.0)
+                continue
             except TRANSIENT_ERRORS as exc:
                 self._drop_source()
                 if once:
@@ -291,8 +297,6 @@ class Worker:
 
 
 def _unavailable(exc: BaseException) -> str:
-    if isinstance(exc, StaleDataError):
-        return "a case kept changing while the worker wrote to it"
     what = "database" if isinstance(exc, OperationalError) else "mail source"
     return f"{what} unavailable ({type(exc).__name__})"
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.actions import Done, NotFound, Refused, who
 from mailbot.cases.audit import append_event
+from mailbot.cases.lifecycle import acted_on
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
 
 WAITING = (OutboundStatus.FAILED, OutboundStatus.QUEUED)
@@ -93,7 +94,11 @@ def requeue_failed(
 
 
 def _case_closed(session: Session, reply: OutboundMessage) -> bool:
-    return session.get_one(Case, reply.case_id).status == CaseStatus.CLOSED
+    """Whether the reply's case is closed; if not, re-queuing is decided on that reading
+    (a case closed meanwhile refuses the action, mailbot.actions.acting)."""
+    case = session.get_one(Case, reply.case_id)
+    acted_on(case)
+    return case.status == CaseStatus.CLOSED
 
 
 def _requeue(session: Session, reply: OutboundMessage, name: str, now: datetime) -> None:

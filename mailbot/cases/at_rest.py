@@ -17,7 +17,13 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import SQLModel, col, select
 
-from mailbot.cases.models import Case, OutboundMessage, ReadingCorrection, name_search_value
+from mailbot.cases.models import (
+    CASE_CHANGED_TRIES,
+    Case,
+    OutboundMessage,
+    ReadingCorrection,
+    name_search_value,
+)
 from mailbot.database import transaction
 from mailbot.store.models import SEALED_PREFIX, Attachment, bound_sealer
 
@@ -65,7 +71,7 @@ def reseal_columns(
     done = 0
     for model, names in SEALED_COLUMNS:
         key = col(model.id)  # type: ignore[attr-defined]
-        last = 0
+        last, conflicts = 0, 0
         while True:
             try:
                 with transaction(engine) as session:
@@ -81,7 +87,13 @@ def reseal_columns(
                             row.name_search = name_search_value(row.requester_name, sealer)
                         session.add(row)
             except StaleDataError:
-                continue  # a case of the batch changed meanwhile (the running bot): again
+                # A row of the batch changed meanwhile (the web app or the bot running):
+                # nothing of the batch was written, so again.
+                conflicts += 1
+                if conflicts == CASE_CHANGED_TRIES:
+                    raise
+                continue
+            conflicts = 0
             if not rows:
                 break
             done += len(rows)

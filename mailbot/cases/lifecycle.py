@@ -157,6 +157,14 @@ def close(
     _record(session, case, "case_closed", actor, {"outcome": outcome.value})
 
 
+def acted_on(case: Case) -> None:
+    """What the transaction records was decided from the case as it read it, even where
+    it changes nothing on the case row itself (a letter drafted, a reply queued again):
+    the case is written too, so its version is checked (mailbot.cases.models) and a case
+    another writer moved on meanwhile refuses the whole transaction."""
+    case.updated_at = utcnow()
+
+
 def _record(session: Session, case: Case, kind: str, actor: str, data: dict[str, object]) -> None:
     case.updated_at = utcnow()
     session.add(case)

@@ -61,15 +61,26 @@ def audit_verify(config: ConfigOption = None, json_output: JsonFlag = False) -> 
 def purge(config: ConfigOption = None) -> None:
     """Erase the personal data of cases closed longer than MAILBOT_RETENTION_DAYS, and of
     mails without a case (bounces, auto-replies, copies) received longer ago."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from mailbot.actions import CASE_CHANGED
+    from mailbot.cases.models import CASE_CHANGED_TRIES
     from mailbot.cases.retention import purge_caseless_mails, purge_closed_cases
+    from mailbot.database import transaction
     from mailbot.store.models import utcnow
 
     settings, engine, sealer = sealed_database(config)
     days = settings.retention_days
-    with Session(engine) as session:
-        purged = purge_closed_cases(session, sealer, utcnow(), days)
-        erased = purge_caseless_mails(session, sealer, utcnow(), days)
-        session.commit()
+    for tries_left in reversed(range(CASE_CHANGED_TRIES)):
+        try:
+            with transaction(engine) as session:
+                purged = purge_closed_cases(session, sealer, utcnow(), days)
+                erased = purge_caseless_mails(session, sealer, utcnow(), days)
+            break
+        except StaleDataError:
+            # A case written meanwhile (the worker purges too): nothing was, so again.
+            if not tries_left:
+                fail(CASE_CHANGED, 1)
     typer.echo(f"purged {len(purged)} case(s) closed more than {days} days ago")
     for reference in purged:
         typer.echo(f"  {reference}")

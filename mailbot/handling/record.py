@@ -16,7 +16,12 @@ from sqlmodel import Session, select
 
 from mailbot.accounts import AccountDirectory, account_key
 from mailbot.cases.audit import append_event
-from mailbot.cases.lifecycle import record_identity_check, request_identity, transition
+from mailbot.cases.lifecycle import (
+    acted_on,
+    record_identity_check,
+    request_identity,
+    transition,
+)
 from mailbot.cases.models import Case, OutboundMessage
 from mailbot.cases.reference import next_reference
 from mailbot.cases.suppression import suppress
@@ -114,6 +119,7 @@ def record_mail(
         thread = mail_thread(inbound.id, mail.message_id, mail.references, mail.subject)
     elif plan.case_id is not None:
         case = session.get_one(Case, plan.case_id)
+        acted_on(case)  # the plan was decided from the case as read (a follow-up)
     if case is not None:
         inbound.case_id = case.id
     if plan.disposition == Disposition.FOLLOW_UP:

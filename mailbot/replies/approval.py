@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import add_months, can_extend, next_working_day
-from mailbot.cases.lifecycle import transition
+from mailbot.cases.lifecycle import acted_on, transition
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.cases.refused import Refused
 from mailbot.replies.catalogue import CATALOGUE, unfilled
@@ -62,6 +62,7 @@ def approve(session: Session, draft: OutboundMessage, approver: str, today: date
     if problems:
         raise ApprovalRefused(f"draft {draft.id} cannot be approved: " + "; ".join(problems))
     case = session.get_one(Case, draft.case_id)
+    acted_on(case)  # approved on this reading of the case (mailbot.actions.acting)
     if case.status == CaseStatus.CLOSED:
         raise ApprovalRefused(f"draft {draft.id}: case {case.reference} is closed")
     if draft.kind == "extension_notice" and not can_extend(

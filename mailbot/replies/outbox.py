@@ -31,13 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
-from mailbot.cases.models import (
-    CASE_CHANGED_TRIES,
-    Case,
-    OutboundMessage,
-    OutboundStatus,
-    SendingState,
-)
+from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, SendingState
 from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.mail.compose import Reply, compose
@@ -54,6 +48,10 @@ HOLD = timedelta(seconds=5)
 # Replies read together (with their cases) before they are sent; each one's status is
 # read again just before it goes out, and its case once it went.
 SEND_CHUNK = 16
+# A reply the server took is recorded against many more conflicts than a decision is
+# retried (CASE_CHANGED_TRIES): each try reads the case afresh, so only another commit
+# in those few milliseconds fails it again, and giving up means sending it twice.
+SENT_RECORDING_TRIES = 50
 FIRST_PAUSE = timedelta(minutes=1)
 LONGEST_PAUSE = timedelta(minutes=30)
 
@@ -341,7 +339,7 @@ def _mark_sent_afresh(session: Session, row: OutboundMessage, case: Case, at: da
     the case (closed it, checked the ID) while the replies before this one went out, or
     between this read and the commit: then the case's version moved on, nothing was
     written, and the reply is recorded again on what the case has become."""
-    tries_left = CASE_CHANGED_TRIES
+    tries_left = SENT_RECORDING_TRIES
     while True:
         tries_left -= 1
         fresh = session.get(Case, case.id, populate_existing=True)
@@ -352,6 +350,7 @@ def _mark_sent_afresh(session: Session, row: OutboundMessage, case: Case, at: da
         except StaleDataError:
             session.rollback()  # `row` is as it was read again: queued
             if not tries_left:
+                log.error("reply %s was sent but could not be recorded: it goes again", row.id)
                 raise  # the round is retried; this reply goes again (module docstring)
             log.info("case %s changed while a reply was recorded as sent; again", case.id)
 

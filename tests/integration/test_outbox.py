@@ -443,3 +443,46 @@ def test_a_case_the_dpo_closes_as_its_reply_is_recorded_stays_closed(
         assert verify_chain(events) is None
     finally:
         sink.stop()
+
+
+def test_a_sent_reply_is_recorded_through_repeated_case_changes_and_not_sent_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server took the reply; then the case changes under each of the first
+    attempts to record that. Each reads the case afresh and the recording goes on: a
+    reply left queued would go out a second time in the next round."""
+    from mailbot.cases.models import Case, CaseStatus
+    from mailbot.replies import outbox
+    from mailbot.store.ingest import ingest
+
+    sink = start_smtp_sink(tmp_path / "sink")
+    try:
+        worker = _worker(tmp_path, sink.url)
+        ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+        assert worker.handle_pending() == (1, 0)
+        real = outbox._mark_sent
+        tries: list[int] = []
+
+        def recorded_as_a_person_moves_the_case_on(
+            session: DatabaseSession, row: OutboundMessage, case: Case, at: Any
+        ) -> None:
+            tries.append(1)
+            if len(tries) <= 5:
+                with transaction(worker.engine) as person:
+                    person.get_one(Case, case.id).extension_reason = f"note {len(tries)}"
+            real(session, row, case, at)
+
+        monkeypatch.setattr(outbox, "_mark_sent", recorded_as_a_person_moves_the_case_on)
+        assert asyncio.run(send_due(worker.engine, worker.bot.settings)).sent == 1
+        assert len(tries) == 6
+        assert asyncio.run(send_due(worker.engine, worker.bot.settings)).sent == 0
+        time.sleep(0.5)
+        assert len(sink.messages()) == 1
+        with transaction(worker.engine) as session:
+            reply = session.exec(select(OutboundMessage)).one()
+            case = session.exec(select(Case)).one()
+        assert (reply.status, reply.attempts) == (OutboundStatus.SENT, 1)
+        assert case.extension_reason == "note 5" and case.id_requested_at is not None
+        assert case.status == CaseStatus.AWAITING_IDENTITY
+    finally:
+        sink.stop()

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from mailbot.actions import NotFound, Refused, acting
+from mailbot.actions import CaseChanged, NotFound, Refused, acting
 from mailbot.actions.cases import failed_authentication
 from mailbot.actions.drafts import approve_draft, edit_draft, find_draft, reject_draft
 from mailbot.cases.models import Case, OutboundMessage, OutboundStatus
@@ -72,7 +72,8 @@ def save(request: Request, draft_id: int, checked: DpoForm) -> Response:
             edited = edit_draft(session, draft_id, body, staff.name, based_on=base)
     except NotFound as missing:
         raise HTTPException(404, str(missing)) from missing
-    except ApprovalRefused as refused:
+    except (ApprovalRefused, CaseChanged) as refused:
+        # Changed by someone else meanwhile too: the editor again, the text typed kept.
         return _editor(request, staff, draft_id, mine=body, refusal=str(refused))
     except Refused as refused:
         leave_notice(request, f"Refused: {refused}")

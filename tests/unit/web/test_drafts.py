@@ -208,3 +208,35 @@ def test_an_approval_as_a_colleague_rejects_the_draft_is_refused_and_the_rejecti
     assert (rejected.status, rejected.approved_by) == ("rejected", None)
     assert events_of(context, draft.case_id, "reply_approved") == []
     assert "filled in by Dana" in rejected.body  # the edit, saved before, is kept
+
+
+def test_an_edit_saved_as_a_colleague_saves_hers_comes_back_with_the_text_typed(
+    context: WebContext, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dana saves while Chris's save of the same letter is committed between Dana's
+    read (the text version she started from still matched) and her write. Her write is
+    refused, and the editor comes back with the letter she typed, as when the version
+    no longer matches (409): the time she spent writing it is not lost."""
+    from mailbot.actions import acting
+    from mailbot.actions.drafts import edit_draft
+    from mailbot.replies import approval
+
+    draft = answer_draft(context, worker)
+    dpo = signed_in_as(context, "dpo")
+    page = dpo.get(f"/drafts/{draft.id}").text
+    mine = editor_text(page).replace("Dear Anna Peeters,", "Dear Anna, a long letter by Dana")
+    real = approval.edit
+
+    def edited_as_a_colleague_saves(session: Session, read: OutboundMessage, *args: Any) -> bool:
+        monkeypatch.setattr(approval, "edit", real)
+        with acting(context.engine) as colleague:
+            theirs = read.body.replace("Dear Anna Peeters,", "Hello Anna,")
+            edit_draft(colleague, draft.id or 0, theirs, "Chris DPO")
+        return real(session, read, *args)
+
+    monkeypatch.setattr(approval, "edit", edited_as_a_colleague_saves)
+    status, answer = save(dpo, draft.id or 0, page, mine)
+    assert stored(context, draft.id).body.startswith("Hello Anna,\n")  # Chris's stands
+    assert status == 409
+    assert "the case changed while you acted" in answer
+    assert "a long letter by Dana" in editor_text(answer)
