@@ -25,7 +25,7 @@ from mailbot.config import Settings
 from mailbot.database import transaction
 from mailbot.mail.compose import new_message_id
 from mailbot.pipeline import Bot
-from mailbot.replies.drafts import draft_reply
+from mailbot.replies.drafts import draft_reply, letters_of
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def run_scheduled_work(engine: Engine, bot: Bot, now: datetime) -> None:
         try:
             with transaction(engine) as session:
                 case = session.get_one(Case, case_id)
-                for work in due_work(case, now, timing, _drafted(session, case)):
+                for work in due_work(case, now, timing, letters_of(session, case)):
                     _do(session, case, work, bot, now)
         except StaleDataError:
             # The DPO moved the case on meanwhile: nothing was written, and the next
@@ -153,12 +153,3 @@ def _warning(case: Case, dpo_address: str, domain: str) -> OutboundMessage:
         message_id=new_message_id(case.reference, domain),
         approved_by="automatic",
     )
-
-
-def _drafted(session: Session, case: Case) -> frozenset[str]:
-    kinds = session.exec(
-        select(OutboundMessage.kind)
-        .where(OutboundMessage.case_id == case.id)
-        .where(OutboundMessage.status != OutboundStatus.REJECTED)
-    )
-    return frozenset(kinds.all())

@@ -6,7 +6,7 @@ way the bot's own handling would (`mailbot.handling.decide`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from classifiers import LABELS
@@ -44,10 +44,14 @@ def decide_reading(
     sender_known: bool,
     settings: Settings,
     now: datetime,
+    letters: Collection[str] = (),
 ) -> list[Step]:
     """The DPO names what a triaged case asks; it then goes on as a new one would have:
     marketing stops at once, the identity policy runs on the original mail, an ID
-    request or the draft answer follows; a misdirected mail gets the redirect."""
+    request or the draft answer follows; a misdirected mail gets the redirect. The ID
+    copies kept for this reading are settled. `letters`: the kinds of the case's
+    letters not rejected; a confirmation among them is not drafted again (a case
+    flagged by a follow-up confirmed its first rights already)."""
     unknown = [label for label in labels if label not in LABELS]
     if not labels or unknown:
         raise Refused(f"not labels of the vocabulary: {unknown or 'none given'}")
@@ -62,7 +66,9 @@ def decide_reading(
     rights = rights_of(labels)
     immediate = [right for right in rights if right in TAKES_EFFECT_AT_ONCE]
     for right in immediate:
-        steps += [Suppress(right), Draft(TAKES_EFFECT_AT_ONCE[right])]
+        steps.append(Suppress(right))
+        if TAKES_EFFECT_AT_ONCE[right] not in letters:
+            steps.append(Draft(TAKES_EFFECT_AT_ONCE[right]))
     review = False
     if labels[0] == "not_a_request":
         steps += [

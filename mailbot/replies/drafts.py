@@ -157,6 +157,16 @@ def draft_reply(
     return reply
 
 
+def letters_of(session: Session, case: Case) -> frozenset[str]:
+    """The kinds of the case's letters drafted, queued or sent (not rejected)."""
+    kinds = session.exec(
+        select(OutboundMessage.kind)
+        .where(OutboundMessage.case_id == case.id)
+        .where(OutboundMessage.status != OutboundStatus.REJECTED)
+    )
+    return frozenset(kinds.all())
+
+
 def mail_thread(
     inbound_id: int | None, message_id: str | None, references: tuple[str, ...], subject: str
 ) -> Thread:

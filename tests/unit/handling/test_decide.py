@@ -3,7 +3,7 @@ ID-check findings as values. No database, no OCR (LEGAL.md §2 identity, §3 rep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from mailbot.cases.deadlines import deadlines_for
 from mailbot.cases.models import Case, CaseStatus
 from mailbot.cases.refused import Refused
 from mailbot.config import Settings
-from mailbot.handling.decide import ANSWER_FILL_INS, respond_to_new_case
+from mailbot.handling.decide import ANSWER_FILL_INS, continue_case, respond_to_new_case
 from mailbot.handling.plan import (
     DiscardIdCopies,
     Draft,
@@ -216,19 +216,27 @@ def test_no_right_read_gets_the_neutral_acknowledgement_or_the_redirect(
     primary: str, triage: bool, expected: list[Step]
 ) -> None:
     # A new case's only mail has no attachment: no ID copy to settle (a query saved at
-    # every new case); with a card attached, it goes.
+    # every new case); with a card attached, it goes, unless the reading is unsure.
     assert new_case(primary, triage=triage) == expected
-    assert new_case(primary, triage=triage, findings=(FRONT,)) == [*expected, DiscardIdCopies()]
+    settled = [] if triage else [DiscardIdCopies()]
+    assert new_case(primary, triage=triage, findings=(FRONT,)) == [*expected, *settled]
 
 
-@pytest.mark.xfail(
-    reason="a triaged mail's ID copies are discarded with the neutral acknowledgement, so"
-    " when the DPO's reading then sends the case to review there is nothing left to look"
-    " at (and no new copy is asked for)",
-    strict=True,
-)
-def test_a_triaged_mail_keeps_an_unsettled_id_copy_until_the_reading_is_decided() -> None:
-    steps = new_case("other", findings=(Finding("eid_front", False, None),), triage=True)
+@pytest.mark.parametrize("finding", [Finding("eid_front", False, None), FRONT])
+def test_a_triaged_mail_keeps_its_id_copy_until_the_reading_is_decided(finding: Finding) -> None:
+    """Whether the copy is needed depends on what the mail asks: a copy the check could
+    not settle would have nothing left for the DPO to look at once the reading sends
+    the case to review, and even a sure one needs the DPO's eye when the request turns
+    out to be made on someone's behalf. The decision settles it."""
+    steps = new_case("other", findings=(finding,), triage=True)
+    assert not of(steps, DiscardIdCopies)
+    assert decide(triaged(), ["objection"])[-1] == DiscardIdCopies()
+    assert decide(triaged(), ["not_a_request"])[-1] == DiscardIdCopies()
+
+
+def test_a_follow_up_to_a_case_waiting_for_triage_keeps_the_id_copies() -> None:
+    waiting = triaged(status=S.NEW)
+    steps = continue_case(waiting, reading("access"), [Finding("eid_front", False, None)], NOW)
     assert not of(steps, DiscardIdCopies)
 
 
@@ -239,8 +247,10 @@ def triaged(labels: str = "other", **fields: Any) -> Case:
     return case(labels, needs_triage=True, **fields)
 
 
-def decide(on: Case, labels: list[str], known: bool = False) -> list[Step]:
-    return decide_reading(on, labels, DPO, mail(), [], known, Settings(), NOW)
+def decide(
+    on: Case, labels: list[str], known: bool = False, letters: Collection[str] = ()
+) -> list[Step]:
+    return decide_reading(on, labels, DPO, mail(), [], known, Settings(), NOW, letters)
 
 
 @pytest.mark.parametrize(
@@ -288,12 +298,11 @@ def test_a_decided_request_goes_on_as_a_new_case_without_a_second_acknowledgemen
     assert [(t.to, t.actor) for t in of(redirect, Transition)] == [(S.AWAITING_APPROVAL, DPO)]
 
 
-@pytest.mark.xfail(
-    reason="decide_reading drafts the marketing confirmation again for a right the case"
-    " confirmed already (rights_in_follow_up avoids this; decide_reading does not)",
-    strict=True,
-)
 def test_a_flagged_case_is_not_confirmed_twice_for_the_same_objection() -> None:
     flagged = triaged("objection", status=S.IN_PROGRESS)  # a follow-up then asked for access
-    steps = decide(flagged, ["objection", "access"], known=True)
+    letters = {"objection_done"}  # its objection was confirmed when the case opened
+    steps = decide(flagged, ["objection", "access"], known=True, letters=letters)
     assert Suppress("objection") in steps and Draft("objection_done") not in steps
+    # Read unsure from the start, the objection was stopped but never confirmed.
+    steps = decide(triaged("objection"), ["objection", "access"], known=True)
+    assert Suppress("objection") in steps and Draft("objection_done") in steps
