@@ -90,11 +90,6 @@ def respond_to_new_case(
     review = False
     if case.needs_triage or not rights:
         steps += acknowledge_or_redirect(case.primary, case.needs_triage, settings)
-        # Whether an ID copy is needed, and checked, depends on what the mail asks: an
-        # unsure reading keeps the copies it came with, sealed, until the DPO decides
-        # it (review.decide_reading settles them), or a copy needing the DPO's eye then
-        # would be gone.
-        review = case.needs_triage
     elif len(immediate) == len(rights):
         # Nothing to verify or prepare: the confirmation is the answer.
         steps.append(Transition(CaseStatus.IN_PROGRESS, "takes effect at once"))
@@ -175,7 +170,7 @@ def continue_case(
         Note("follow_up_read", {"reading": reading.primary, "id_document": kind}),
         *rights_in_follow_up(case.label_list, reading),
     ]
-    review = keeps_id_copies(case)
+    review = awaits_review(case)
     if case.status == CaseStatus.AWAITING_IDENTITY and case.identity_verified is None:
         identity, review = identity_in_follow_up(case, findings, received_at)
         steps += identity
@@ -205,11 +200,11 @@ def identity_in_follow_up(
     document then waits for the DPO's eye."""
     kind = strongest_kind(f.kind for f in findings)
     if kind == "none":
-        return [], keeps_id_copies(case)
+        return [], awaits_review(case)
     if kind == "eid_back":
         # Only the back: it goes at once and the requester is asked for the front.
         extra = {"doubt_reason": case.doubt_reason or "unknown_address"}
-        return [Draft("id_request", extra)], keeps_id_copies(case)
+        return [Draft("id_request", extra)], awaits_review(case)
     steps: list[Step] = [IdReceived(received_at)]  # the clock resumes from its arrival
     verified = verify_with_attached_copy(surest_kind(findings), case.doubt_reason)
     if verified:
@@ -243,14 +238,6 @@ def awaits_review(case: Case) -> bool:
         and case.identity_verified is None
         and case.id_received_at is not None
     )
-
-
-def keeps_id_copies(case: Case) -> bool:
-    """Whether the case's ID copies stay (sealed) after a mail of it is handled: one
-    waits for the DPO's eye, or the case for the DPO's reading, which decides whether
-    an ID is needed at all (review.decide_reading then settles them)."""
-    waits_for_triage = case.needs_triage and case.status != CaseStatus.CLOSED
-    return waits_for_triage or awaits_review(case)
 
 
 def settle_id_copies(review_pending: bool) -> list[Step]:

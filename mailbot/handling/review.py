@@ -48,10 +48,10 @@ def decide_reading(
 ) -> list[Step]:
     """The DPO names what a triaged case asks; it then goes on as a new one would have:
     marketing stops at once, the identity policy runs on the original mail, an ID
-    request or the draft answer follows; a misdirected mail gets the redirect. The ID
-    copies kept for this reading are settled. `letters`: the kinds of the case's
-    letters not rejected; a confirmation among them is not drafted again (a case
-    flagged by a follow-up confirmed its first rights already)."""
+    request or the draft answer follows; a misdirected mail gets the redirect.
+    `letters`: the kinds of the case's letters not rejected; a confirmation among them
+    is not drafted again beside other rights (a case flagged by a follow-up confirmed
+    its first rights already)."""
     unknown = [label for label in labels if label not in LABELS]
     if not labels or unknown:
         raise Refused(f"not labels of the vocabulary: {unknown or 'none given'}")
@@ -65,9 +65,12 @@ def decide_reading(
     ]
     rights = rights_of(labels)
     immediate = [right for right in rights if right in TAKES_EFFECT_AT_ONCE]
+    whole_answer = len(immediate) == len(rights)
     for right in immediate:
         steps.append(Suppress(right))
-        if TAKES_EFFECT_AT_ONCE[right] not in letters:
+        # Not twice, unless the confirmation is the whole answer: its sending is what
+        # closes the case (replies.outcomes), an earlier one's did not.
+        if whole_answer or TAKES_EFFECT_AT_ONCE[right] not in letters:
             steps.append(Draft(TAKES_EFFECT_AT_ONCE[right]))
     review = False
     if labels[0] == "not_a_request":

@@ -280,37 +280,6 @@ def test_a_case_flagged_by_a_follow_up_is_not_confirmed_twice_for_its_objection(
 
 
 @needs_ocr
-def test_a_triaged_mails_id_copy_waits_for_the_reading_then_for_the_dpos_eye(
-    tmp_path: Path,
-) -> None:
-    """A vague mail with someone else's card: the bot cannot tell what it asks, so it
-    cannot tell whether an ID is needed; the card stays sealed. The DPO reads it as an
-    access request: the card needs the DPO's eye, and it is still there to look at."""
-    from mailbot.actions import acting
-    from mailbot.actions.cases import decide_case
-
-    worker = _worker(tmp_path)
-    someone_else = render_sample(6, "eid_front", "clean", "jpeg", holder=("Claes", "Pieter"))
-    vague = request_mail(
-        sender=ANNA,
-        language="nl",
-        subject="Vraag",
-        body="Hallo, ik heb een vraag over mijn account bij jullie.",
-        attachments=[("kaart.jpg", "image/jpeg", someone_else.data)],
-    )
-    _deliver(worker, vague)
-    (case,) = _cases(worker)
-    assert case.needs_triage
-    assert _attachments(worker) == [("eid_front", False)]  # kept for the reading
-    with acting(worker.engine) as session:
-        decide_case(session, case.reference, ["access"], "Dana", worker.bot.handling, utcnow())
-    (case,) = _cases(worker)
-    assert case.status == CaseStatus.AWAITING_IDENTITY and case.identity_verified is None
-    assert _events(worker, case)[-1] == "identity_needs_review"
-    assert _attachments(worker) == [("eid_front", False)]  # still there for the DPO's eye
-
-
-@needs_ocr
 @pytest.mark.parametrize("verified", [True, False])
 def test_the_dpos_verdict_deletes_the_copy_and_moves_the_case_on(
     tmp_path: Path, verified: bool

@@ -16,7 +16,7 @@ from mailbot.cases.deadlines import deadlines_for
 from mailbot.cases.models import Case, CaseStatus
 from mailbot.cases.refused import Refused
 from mailbot.config import Settings
-from mailbot.handling.decide import ANSWER_FILL_INS, continue_case, respond_to_new_case
+from mailbot.handling.decide import ANSWER_FILL_INS, respond_to_new_case
 from mailbot.handling.plan import (
     DiscardIdCopies,
     Draft,
@@ -216,27 +216,21 @@ def test_no_right_read_gets_the_neutral_acknowledgement_or_the_redirect(
     primary: str, triage: bool, expected: list[Step]
 ) -> None:
     # A new case's only mail has no attachment: no ID copy to settle (a query saved at
-    # every new case); with a card attached, it goes, unless the reading is unsure.
+    # every new case); with a card attached, it goes.
     assert new_case(primary, triage=triage) == expected
-    settled = [] if triage else [DiscardIdCopies()]
-    assert new_case(primary, triage=triage, findings=(FRONT,)) == [*expected, *settled]
+    assert new_case(primary, triage=triage, findings=(FRONT,)) == [*expected, DiscardIdCopies()]
 
 
-@pytest.mark.parametrize("finding", [Finding("eid_front", False, None), FRONT])
-def test_a_triaged_mail_keeps_its_id_copy_until_the_reading_is_decided(finding: Finding) -> None:
-    """Whether the copy is needed depends on what the mail asks: a copy the check could
-    not settle would have nothing left for the DPO to look at once the reading sends
-    the case to review, and even a sure one needs the DPO's eye when the request turns
-    out to be made on someone's behalf. The decision settles it."""
-    steps = new_case("other", findings=(finding,), triage=True)
-    assert not of(steps, DiscardIdCopies)
-    assert decide(triaged(), ["objection"])[-1] == DiscardIdCopies()
-    assert decide(triaged(), ["not_a_request"])[-1] == DiscardIdCopies()
-
-
-def test_a_follow_up_to_a_case_waiting_for_triage_keeps_the_id_copies() -> None:
-    waiting = triaged(status=S.NEW)
-    steps = continue_case(waiting, reading("access"), [Finding("eid_front", False, None)], NOW)
+@pytest.mark.xfail(
+    reason="a triaged mail's ID copies are discarded with the neutral acknowledgement, so"
+    " when the DPO's reading then sends the case to review there is nothing left to look"
+    " at (and no new copy is asked for). Keeping them until the reading is decided was"
+    " tried and reverted: see the closing note of 2026-12-05 (seventh session) for what"
+    " else it needs (settling copies when a case closes, flagged cases, the alert)",
+    strict=True,
+)
+def test_a_triaged_mail_keeps_an_unsettled_id_copy_until_the_reading_is_decided() -> None:
+    steps = new_case("other", findings=(Finding("eid_front", False, None),), triage=True)
     assert not of(steps, DiscardIdCopies)
 
 
@@ -306,3 +300,12 @@ def test_a_flagged_case_is_not_confirmed_twice_for_the_same_objection() -> None:
     # Read unsure from the start, the objection was stopped but never confirmed.
     steps = decide(triaged("objection"), ["objection", "access"], known=True)
     assert Suppress("objection") in steps and Draft("objection_done") in steps
+
+
+def test_a_confirmation_that_is_the_whole_answer_is_drafted_even_if_sent_before() -> None:
+    """Read as objection only after a follow-up's objection was confirmed (while the
+    case still held another right, so that letter did not close it): the confirmation
+    is drafted again, as its sending is what closes the case."""
+    waiting = triaged("other access", status=S.IN_PROGRESS)
+    steps = decide(waiting, ["objection"], letters={"acknowledgement", "objection_done"})
+    assert Draft("objection_done") in steps
