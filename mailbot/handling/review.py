@@ -100,6 +100,9 @@ def verify_by_eye(
         raise Refused(f"{case.reference} is closed")
     if case.identity_verified is not None:
         raise Refused(f"{case.reference}: identity was already checked")
+    if case.needs_triage and case.status in (CaseStatus.NEW, CaseStatus.IN_PROGRESS):
+        # Whether an ID is needed, and the answer it leads to, depend on the reading.
+        raise Refused(f"{case.reference} waits for its reading: decide what it asks first")
     steps: list[Step] = [
         RecordIdentityCheck(verified, "dpo-review", actor),
         DiscardIdCopies(every_document=True, actor=actor),

@@ -270,11 +270,21 @@ def in_review(**fields: Any) -> Case:
         (in_review(status=S.CLOSED), "closed"),
         (in_review(identity_verified=True), "already checked"),
         (in_review(identity_verified=False), "already checked"),
+        # An unsure reading: the answer a check leads to is not known yet.
+        (in_review(status=S.NEW, needs_triage=True), "decide what it asks first"),
+        (in_review(status=S.IN_PROGRESS, needs_triage=True), "decide what it asks first"),
     ],
 )
 def test_an_identity_is_checked_by_eye_once_and_only_on_an_open_case(on: Case, why: str) -> None:
     with pytest.raises(Refused, match=why):
         verify_by_eye(on, True, DPO, [])
+
+
+def test_a_case_flagged_by_a_follow_up_while_its_copy_waits_is_still_checked_by_eye() -> None:
+    # Its first reading was settled; the new rights wait for the DPO's reading, which
+    # is not taken in this status, so the check must not wait for it.
+    steps = verify_by_eye(in_review(needs_triage=True), True, DPO, [])
+    assert steps[0] == RecordIdentityCheck(True, "dpo-review", DPO)
 
 
 def test_verified_by_eye_the_copy_goes_and_the_answer_is_prepared() -> None:
