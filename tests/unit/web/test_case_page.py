@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from mailbot.accounts import account_key
-from mailbot.cases.deadlines import deadlines_for
+from mailbot.cases.deadlines import deadlines_for, receipt_date
 from mailbot.cases.models import Case, OutboundMessage
 from mailbot.database import transaction
 from mailbot.replies.outcomes import after_sent
@@ -192,7 +192,7 @@ def test_the_explainer_names_the_extension_its_reason_and_the_notice_date(
 def test_a_late_case_says_how_late(context: WebContext) -> None:
     case = dated_case(context, 3, datetime.now(UTC) - timedelta(days=60))
     page = signed_in_as(context, "dpo").get(f"/cases/{case.reference}").text
-    late = (date.today() - case.legal_due).days
+    late = (receipt_date(datetime.now(UTC)) - case.legal_due).days  # Brussels' today
     assert f'<span class="badge red">{late} d late</span>' in page
     assert f"{late} day(s) late" in page
 

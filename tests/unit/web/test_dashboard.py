@@ -6,12 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from mailbot.cases.deadlines import receipt_date
 from mailbot.cases.models import Case, CaseEvent
 from mailbot.database import transaction
 from mailbot.web.context import WebContext
@@ -33,7 +34,9 @@ EXPORTS = [
     for name in ("weeks", "extensions", "refusals", "figures")
     for form in ("csv", "json")
 ]
-TODAY = date.today()
+# The bot's today is Brussels' (deadlines end at midnight there), not the host's: from
+# 23:00 UTC in winter the two differ.
+TODAY = receipt_date(datetime.now(UTC))
 PERIOD = f"from={(TODAY - timedelta(days=400)).isoformat()}&to={TODAY.isoformat()}"
 
 
