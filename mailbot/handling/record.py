@@ -119,7 +119,8 @@ def record_mail(
         thread = mail_thread(inbound.id, mail.message_id, mail.references, mail.subject)
     elif plan.case_id is not None:
         case = session.get_one(Case, plan.case_id)
-        acted_on(case)  # the plan was decided from the case as read (a follow-up)
+        if plan.steps:
+            acted_on(case)  # decided from the case as read (a duplicate's none are not)
     if case is not None:
         inbound.case_id = case.id
     if plan.disposition == Disposition.FOLLOW_UP:
