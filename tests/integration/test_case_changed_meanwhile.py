@@ -43,6 +43,35 @@ def _the_dpo_closes(worker: Worker, case_id: int | None) -> None:
         close(dpo, dpo.get_one(Case, case_id), CaseOutcome.WITHDRAWN, DANA, utcnow())
 
 
+def _closed_once_found(
+    worker: Worker, monkeypatch: pytest.MonkeyPatch, case_id: int | None
+) -> list[int | None]:
+    """The DPO closes the case just after the worker first finds the case a mail
+    continues; the ids found at each try (None: no open case)."""
+    real = pipeline._find_case
+    found: list[int | None] = []
+
+    def found_as_the_dpo_closes_it(session: Session, *args: Any) -> Case | None:
+        answer = real(session, *args)
+        found.append(answer.id if answer else None)
+        if len(found) == 1:
+            _the_dpo_closes(worker, case_id)
+        return answer
+
+    monkeypatch.setattr(pipeline, "_find_case", found_as_the_dpo_closes_it)
+    return found
+
+
+def _card_in_the_thread(case: Case, filename: str, data: bytes) -> bytes:
+    return request_mail(
+        sender=ANNA,
+        language="nl",
+        subject=f"Re: [{case.reference}]",
+        body="Hierbij mijn identiteitskaart.",
+        attachments=[(filename, "image/jpeg", data)],
+    )
+
+
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
 def test_an_id_copy_recorded_as_the_dpo_closes_the_case_does_not_reopen_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -56,26 +85,9 @@ def test_an_id_copy_recorded_as_the_dpo_closes_the_case_does_not_reopen_it(
     send_queued(worker.engine)
     (case,) = _cases(worker)
     assert case.status == CaseStatus.AWAITING_IDENTITY
-    real = pipeline._find_case
-    found: list[int | None] = []
-
-    def found_as_the_dpo_closes_it(session: Session, *args: Any) -> Case | None:
-        answer = real(session, *args)
-        found.append(answer.id if answer else None)
-        if len(found) == 1:
-            _the_dpo_closes(worker, case.id)
-        return answer
-
-    monkeypatch.setattr(pipeline, "_find_case", found_as_the_dpo_closes_it)
+    found = _closed_once_found(worker, monkeypatch, case.id)
     card = render_sample(3, "eid_front", "clean", "jpeg", holder=("Peeters", "Anna")).data
-    reply = request_mail(
-        sender=ANNA,
-        language="nl",
-        subject=f"Re: [{case.reference}]",
-        body="Hierbij mijn identiteitskaart.",
-        attachments=[("kaart.jpg", "image/jpeg", card)],
-    )
-    deliver(worker, reply)
+    deliver(worker, _card_in_the_thread(case, "kaart.jpg", card))
 
     assert found == [case.id, None]  # found, then found closed on the second try
     closed, opened = _cases(worker)
@@ -168,26 +180,9 @@ def test_a_follow_up_recorded_as_the_dpo_closes_the_case_drafts_nothing_on_it(
     deliver(worker, request_mail(sender=ANNA, language="nl"))
     send_queued(worker.engine)
     (case,) = _cases(worker)
-    real = pipeline._find_case
-    found: list[int | None] = []
-
-    def found_as_the_dpo_closes_it(session: Session, *args: Any) -> Case | None:
-        answer = real(session, *args)
-        found.append(answer.id if answer else None)
-        if len(found) == 1:
-            _the_dpo_closes(worker, case.id)
-        return answer
-
-    monkeypatch.setattr(pipeline, "_find_case", found_as_the_dpo_closes_it)
+    found = _closed_once_found(worker, monkeypatch, case.id)
     back = render_sample(4, "eid_back", "clean", "jpeg").data
-    reply = request_mail(
-        sender=ANNA,
-        language="nl",
-        subject=f"Re: [{case.reference}]",
-        body="Hierbij mijn identiteitskaart.",
-        attachments=[("achterkant.jpg", "image/jpeg", back)],
-    )
-    deliver(worker, reply)
+    deliver(worker, _card_in_the_thread(case, "achterkant.jpg", back))
 
     assert found == [case.id, None]
     with transaction(worker.engine) as session:

@@ -396,6 +396,16 @@ def test_a_case_the_dpo_closes_while_its_chunk_goes_out_stays_closed(
         sink.stop()
 
 
+def _one_reply_queued(tmp_path: Path, smtp_url: str) -> Worker:
+    """One request handled, its acknowledgement queued."""
+    from mailbot.store.ingest import ingest
+
+    worker = _worker(tmp_path, smtp_url)
+    ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
+    assert worker.handle_pending() == (1, 0)
+    return worker
+
+
 def test_a_case_the_dpo_closes_as_its_reply_is_recorded_stays_closed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -406,13 +416,10 @@ def test_a_case_the_dpo_closes_as_its_reply_is_recorded_stays_closed(
     from mailbot.cases.lifecycle import close
     from mailbot.cases.models import Case, CaseOutcome, CaseStatus
     from mailbot.replies import outbox
-    from mailbot.store.ingest import ingest
 
     sink = start_smtp_sink(tmp_path / "sink")
     try:
-        worker = _worker(tmp_path, sink.url)
-        ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
-        assert worker.handle_pending() == (1, 0)
+        worker = _one_reply_queued(tmp_path, sink.url)
         real = outbox._mark_sent
         recordings: list[str] = []
 
@@ -453,13 +460,10 @@ def test_a_sent_reply_is_recorded_through_repeated_case_changes_and_not_sent_twi
     reply left queued would go out a second time in the next round."""
     from mailbot.cases.models import Case, CaseStatus
     from mailbot.replies import outbox
-    from mailbot.store.ingest import ingest
 
     sink = start_smtp_sink(tmp_path / "sink")
     try:
-        worker = _worker(tmp_path, sink.url)
-        ingest(worker.engine, worker.source, 10_000_000, worker.bot.sealer)
-        assert worker.handle_pending() == (1, 0)
+        worker = _one_reply_queued(tmp_path, sink.url)
         real = outbox._mark_sent
         tries: list[int] = []
 
