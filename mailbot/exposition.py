@@ -13,8 +13,10 @@ band of days); no figure ever carries an address, a name, a reference or a mail'
 * `mailbot_cases_open{days_left}`: open cases by days to their legal deadline
   (`overdue`, `0-2`, `3-7`, `8-14`, `15+`) and `paused` while the ID copy is awaited.
 * `mailbot_acknowledgement_seconds`: histogram of receipt to first answer.
-* `mailbot_id_copies_held`: ID copies kept for the DPO's eye, and
-  `mailbot_oldest_id_copy_age_seconds`.
+* `mailbot_id_copies_held{waiting_for}` and `mailbot_oldest_id_copy_age_seconds
+  {waiting_for}`: ID copies kept, by what they wait for: `identity_check` (the DPO's
+  eye), `reading` (the DPO's reading of a triaged case), `nothing` (the worker's next
+  round deletes them; lasting, it is not running).
 * On the worker's own endpoint only (`MAILBOT_WORKER_METRICS_PORT`, for deployments
   without the web app): `mailbot_classification_seconds`, a histogram of the time the
   classifier takes per mail (a batch's time shared by its mails).
@@ -37,6 +39,7 @@ from mailbot.cases.deadlines import BRUSSELS
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus, WorkerState
 from mailbot.cases.timeliness import due_for
 from mailbot.cases.verification import ID_COPY_KINDS
+from mailbot.handling.decide import why_id_copies_kept
 from mailbot.store.models import Attachment, Disposition, InboundMessage
 
 ACKNOWLEDGEMENT_BUCKETS: Final = (60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 86400.0, 3 * 86400.0)
@@ -152,21 +155,33 @@ def _acknowledgements(session: Session) -> Iterator[Metric]:
     )
 
 
+ID_COPIES_WAIT_FOR: Final = ("identity_check", "reading", "nothing")
+
+
 def _id_copies(session: Session, now: datetime) -> Iterator[Metric]:
-    received = session.exec(
-        select(InboundMessage.received_at)
+    held = session.exec(
+        select(InboundMessage.received_at, Case)
         .join(Attachment, col(Attachment.inbound_id) == col(InboundMessage.id))
+        .outerjoin(Case, col(Case.id) == col(InboundMessage.case_id))
         .where(col(Attachment.purged_at).is_(None))
         .where(col(Attachment.kind).in_(ID_COPY_KINDS))
     ).all()
-    yield GaugeMetricFamily(
-        "mailbot_id_copies_held", "ID copies kept for the DPO's check", value=len(received)
+    received: dict[str, list[datetime]] = {why: [] for why in ID_COPIES_WAIT_FOR}
+    for at, case in held:
+        received[why_id_copies_kept(case)].append(at)
+    count = GaugeMetricFamily(
+        "mailbot_id_copies_held", "ID copies kept, by what they wait for", labels=["waiting_for"]
     )
-    yield GaugeMetricFamily(
+    oldest = GaugeMetricFamily(
         "mailbot_oldest_id_copy_age_seconds",
-        "Age of the oldest ID copy kept (0: none)",
-        value=_age(now, min(received) if received else None),
+        "Age of the oldest ID copy kept, by what it waits for (0: none)",
+        labels=["waiting_for"],
     )
+    for why, times in received.items():
+        count.add_metric([why], len(times))
+        oldest.add_metric([why], _age(now, min(times) if times else None))
+    yield count
+    yield oldest
 
 
 def _age(now: datetime, then: datetime | None) -> float:

@@ -1,5 +1,6 @@
 """Work the clock brings, done by the worker every round: ID reminders, closing cases
-whose ID never came, warning the DPO before a legal deadline, purging old cases.
+whose ID never came, warning the DPO before a legal deadline, deleting the ID copies a
+case no longer needs (it closed, or was answered, while one waited), purging old cases.
 
 `due_work` decides from a case and the time alone (pure); `run_scheduled_work` does it,
 one transaction per case, so a crash repeats nothing that was committed, and a case the
@@ -18,14 +19,19 @@ from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import receipt_date
-from mailbot.cases.lifecycle import current_due, transition
+from mailbot.cases.lifecycle import acted_on, current_due, transition
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.cases.retention import purge_caseless_mails, purge_closed_cases
+from mailbot.cases.verification import ID_COPY_KINDS
 from mailbot.config import Settings
 from mailbot.database import transaction
+from mailbot.handling.decide import keeps_id_copies
+from mailbot.handling.plan import DiscardIdCopies, Note, Step
+from mailbot.handling.record import apply_steps
 from mailbot.mail.compose import new_message_id
 from mailbot.pipeline import Bot
 from mailbot.replies.drafts import draft_reply, letters_of
+from mailbot.store.models import Attachment, InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +105,7 @@ def run_scheduled_work(engine: Engine, bot: Bot, now: datetime) -> None:
             # The DPO moved the case on meanwhile: nothing was written, and the next
             # round decides again what is due on what the case has become.
             log.info("case %s changed during its scheduled work; left for the next round", case_id)
+    settle_id_copies_done_with(engine, bot, now)
     try:
         with transaction(engine) as session:
             purged = purge_closed_cases(session, bot.sealer, now, bot.settings.retention_days)
@@ -108,6 +115,34 @@ def run_scheduled_work(engine: Engine, bot: Bot, now: datetime) -> None:
         return
     if purged or erased:
         log.info("past retention: purged %d closed case(s), %d other mail(s)", len(purged), erased)
+
+
+def settle_id_copies_done_with(engine: Engine, bot: Bot, now: datetime) -> None:
+    """Delete the ID copies of cases that no longer wait for them (LEGAL.md §2.5). Each
+    mail's handling and each of the DPO's decisions settles them as it goes; a case can
+    still move on without either (closed by its letter while a copy waited for the
+    DPO's eye or reading), and this catches every such case, one transaction each."""
+    with transaction(engine) as session:
+        holding = session.exec(
+            select(InboundMessage.case_id)
+            .join(Attachment, col(Attachment.inbound_id) == col(InboundMessage.id))
+            .where(col(Attachment.purged_at).is_(None))
+            .where(col(Attachment.kind).in_(ID_COPY_KINDS))
+            .where(col(InboundMessage.case_id).is_not(None))
+            .distinct()
+        ).all()
+    for case_id in holding:
+        try:
+            with transaction(engine) as session:
+                case = session.get_one(Case, case_id)
+                if keeps_id_copies(case):
+                    continue
+                acted_on(case)  # decided from its status: a case moved on meanwhile refuses
+                why = {"status": str(case.status), "identity_verified": case.identity_verified}
+                steps: list[Step] = [Note("id_copies_no_longer_needed", why), DiscardIdCopies()]
+                apply_steps(session, case, steps, bot.handling, now)
+        except StaleDataError:
+            log.info("case %s changed as its ID copies were settled; next round", case_id)
 
 
 def _do(session: Session, case: Case, work: str, bot: Bot, now: datetime) -> None:

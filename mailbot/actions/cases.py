@@ -57,7 +57,7 @@ def decide_case(
     request: suppression, ID request, draft answer, or the redirect."""
     name, case = who(actor), find_case(session, reference)
     first, mail = _first_mail_read(session, case, handling)
-    findings = _findings(session, first) if first is not None else []
+    findings = _held_findings(session, case)
     checks = _checks(session, first) if first is not None else {}
     known = handling.sender_known(session, case.requester)
     bot_labels = case.labels.split()
@@ -235,6 +235,15 @@ def _checks(session: Session, inbound: InboundMessage) -> dict[int, IdCheck]:
     return {row.part_index: IdCheck(row.kind, row.check_verified, "") for row in rows}
 
 
-def _findings(session: Session, inbound: InboundMessage) -> list[Finding]:
-    rows = session.exec(select(Attachment).where(Attachment.inbound_id == inbound.id)).all()
+def _held_findings(session: Session, case: Case) -> list[Finding]:
+    """What the check found in the documents the case still holds, in any of its mails
+    (a follow-up may have brought the ID copy). A copy deleted already counts for
+    nothing: the DPO could not look at it, so the identity policy asks for another."""
+    rows = session.exec(
+        select(Attachment)
+        .join(InboundMessage, col(Attachment.inbound_id) == col(InboundMessage.id))
+        .where(InboundMessage.case_id == case.id)
+        .where(col(Attachment.purged_at).is_(None))
+        .order_by(col(Attachment.inbound_id), col(Attachment.id))
+    ).all()
     return [Finding(row.kind, row.check_verified, row.holder_match) for row in rows]

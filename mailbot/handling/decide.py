@@ -90,6 +90,9 @@ def respond_to_new_case(
     review = False
     if case.needs_triage or not rights:
         steps += acknowledge_or_redirect(case.primary, case.needs_triage, settings)
+        # Unsure what it asks: whether an ID is needed, and so whether the DPO must look
+        # at the one attached, waits for the DPO's reading.
+        review = case.needs_triage and any(f.kind in VERIFYING_KINDS for f in findings)
     elif len(immediate) == len(rights):
         # Nothing to verify or prepare: the confirmation is the answer.
         steps.append(Transition(CaseStatus.IN_PROGRESS, "takes effect at once"))
@@ -170,7 +173,7 @@ def continue_case(
         Note("follow_up_read", {"reading": reading.primary, "id_document": kind}),
         *rights_in_follow_up(case.label_list, reading),
     ]
-    review = awaits_review(case)
+    review = keeps_id_copies(case, flagged=any(isinstance(s, FlagForTriage) for s in steps))
     if case.status == CaseStatus.AWAITING_IDENTITY and case.identity_verified is None:
         identity, review = identity_in_follow_up(case, findings, received_at)
         steps += identity
@@ -238,6 +241,34 @@ def awaits_review(case: Case) -> bool:
         and case.identity_verified is None
         and case.id_received_at is not None
     )
+
+
+def awaits_reading(case: Case, flagged: bool = False) -> bool:
+    """The DPO is to decide what the case asks (`mailbot cases decide`), and with it
+    whether an ID copy must be looked at: keep the copies until then. `flagged`: a
+    follow-up flags it now. Only an open case not yet answered can have its reading
+    decided (`handling.review.decide_reading`)."""
+    return (
+        (case.needs_triage or flagged)
+        and case.status in (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
+        and case.identity_verified is None
+    )
+
+
+def keeps_id_copies(case: Case, flagged: bool = False) -> bool:
+    """Whether the case's ID copies are still needed: the DPO's eye or the DPO's reading
+    waits for them. Otherwise their check is over (LEGAL.md §2.5) and they go."""
+    return awaits_review(case) or awaits_reading(case, flagged)
+
+
+def why_id_copies_kept(case: Case | None) -> str:
+    """What a case's ID copy waits for, for the figures and the alerts (no personal
+    data): "identity_check", "reading", or "nothing" (the next round deletes it)."""
+    if case is not None and awaits_review(case):
+        return "identity_check"
+    if case is not None and awaits_reading(case):
+        return "reading"
+    return "nothing"
 
 
 def settle_id_copies(review_pending: bool) -> list[Step]:

@@ -19,8 +19,8 @@ from mailbot.cases.deadlines import deadlines_for, receipt_date
 from mailbot.cases.models import Case
 from mailbot.config import Settings
 from mailbot.handling.decide import (
-    awaits_review,
     continue_case,
+    keeps_id_copies,
     respond_to_new_case,
     settle_id_copies,
 )
@@ -155,7 +155,7 @@ def decide_mail(
                 read, disposition=Disposition.DUPLICATE, reason=reason, case_id=copy.case_id
             )
         # Its ID copy is the first copy's: it goes the same way.
-        steps = settle_id_copies(awaits_review(around.copy_case))
+        steps = settle_id_copies(keeps_id_copies(around.copy_case))
         return replace(
             read,
             disposition=Disposition.DUPLICATE,

@@ -52,13 +52,20 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
         return
     letter = CATALOGUE.get(kind)
     outcome = letter.closes if letter is not None else None
-    rights = {label for label in case.label_list if label in RIGHTS}
-    if outcome is None or (letter and letter.confirms and not rights <= _IMMEDIATE_RIGHTS):
+    if outcome is None or (letter and letter.confirms and not _confirmed_whole(case)):
         return
     if outcome == CaseOutcome.ANSWERED:
         transition(session, case, CaseStatus.ANSWERED, "bot", f"{kind} sent")
     close(session, case, outcome, "bot", at, f"{kind} sent")
     _retire_other_drafts(session, case, reply)
+
+
+def _confirmed_whole(case: Case) -> bool:
+    """Whether a confirmation answers the whole case: it asks only what takes effect at
+    once, and no follow-up asked more that the DPO has still to read (FlagForTriage:
+    the labels do not say it yet)."""
+    rights = {label for label in case.label_list if label in RIGHTS}
+    return rights <= _IMMEDIATE_RIGHTS and not case.needs_triage
 
 
 def asks_for_identity(case: Case, reply: OutboundMessage) -> bool:

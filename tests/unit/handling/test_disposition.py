@@ -251,6 +251,29 @@ def test_an_objection_in_a_follow_up_stops_marketing_at_once(labels: str, confir
     assert not of(steps, FlagForTriage)
 
 
+@pytest.mark.parametrize(
+    ("on", "follow_up", "kept"),
+    [
+        # Waiting for the DPO's reading, which says whether anyone looks at the card.
+        (case(status=S.IN_PROGRESS, needs_triage=True), reading("other"), True),
+        # The follow-up itself asks more: the reading waits for the DPO from now on.
+        (case(status=S.IN_PROGRESS), reading("erasure", "access"), True),
+        # Answered already: no reading can be decided there, the card would stay for good.
+        (case(status=S.AWAITING_APPROVAL), reading("erasure", "access"), False),
+        (
+            case(status=S.IN_PROGRESS, needs_triage=True, identity_verified=True),
+            reading("other"),
+            False,
+        ),
+    ],
+)
+def test_a_card_sent_while_the_reading_waits_for_the_dpo_is_kept_for_it(
+    on: Case, follow_up: Classification, kept: bool
+) -> None:
+    steps = continue_case(on, follow_up, [FRONT], ARRIVED)
+    assert (DiscardIdCopies() not in steps) is kept
+
+
 def test_an_unsure_follow_up_changes_nothing_the_case_asks() -> None:
     steps = continue_case(case(), reading("other", triage=True), [], ARRIVED)
     assert not of(steps, Suppress) and not of(steps, FlagForTriage)

@@ -84,7 +84,8 @@ def test_the_bots_state_parsed_by_the_prometheus_client(
     ((leader,),) = metrics["mailbot_worker_leader"]
     assert re.fullmatch(r"worker", leader[0]) and re.fullmatch(r".+:\d+", leader[1])
     assert "mailbot_acknowledgement_seconds_bucket" in metrics
-    assert "mailbot_id_copies_held" in metrics
+    held = {dict(k)["waiting_for"] for k in metrics["mailbot_id_copies_held"]}
+    assert held == {"identity_check", "reading", "nothing"}  # each with its alert
     # Fixed words in the labels only: no address, name or reference.
     labels = {value for series in metrics.values() for key in series for _, value in key}
     assert not any("@" in value or "Peeters" in value or "PRIV" in value for value in labels)

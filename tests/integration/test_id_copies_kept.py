@@ -1,0 +1,197 @@
+"""How long an ID copy stays (LEGAL.md §2.5: only until its check), through the worker's
+real stages, the real ID check (tesseract) and the DPO's actions: a triaged mail keeps
+its card until the DPO's reading says whether anyone must look at it; a case that
+closes while a card waits has it deleted at the next round; and /metrics says what
+each kept card waits for, so an alert can say what to do."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlmodel import col, select
+
+from mailbot.actions import acting
+from mailbot.actions.cases import decide_case, draft_refusal, verify_identity
+from mailbot.actions.drafts import approve_draft
+from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage
+from mailbot.database import transaction
+from mailbot.exposition import BotCollector
+from mailbot.schedule import run_scheduled_work
+from mailbot.store.models import Attachment, utcnow
+from mailbot.worker import Worker
+from tests.idcards.render import render_sample
+from tests.maildir_worker import deliver, maildir_worker, send_queued
+from tests.mailfactory import request_mail
+
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+
+ANNA = "Anna Peeters <anna.peeters@example.org>"
+ANNAS_CARD = render_sample(3, "eid_front", "clean", "jpeg", holder=("Peeters", "Anna")).data
+# A card showing another name: the check cannot settle it, the DPO must look.
+OTHER_NAME = render_sample(6, "eid_front", "clean", "jpeg", holder=("Claes", "Pieter")).data
+
+
+def _vague_mail_with(card: bytes) -> bytes:
+    return request_mail(
+        sender=ANNA,
+        language="nl",
+        subject="Vraag",
+        body="Hallo, ik heb een vraag over mijn account bij jullie. Mijn kaart zit erbij.",
+        attachments=[("kaart.jpg", "image/jpeg", card)],
+    )
+
+
+def _case(worker: Worker) -> Case:
+    with transaction(worker.engine) as session:
+        (case,) = session.exec(select(Case)).all()
+        return case
+
+
+def _cards(worker: Worker) -> list[tuple[str, bool]]:
+    """(kind, still kept) of every attachment."""
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(Attachment).order_by(col(Attachment.id))).all()
+        return [(row.kind, row.purged_at is None) for row in rows]
+
+
+def _waiting_for(worker: Worker) -> dict[str, float]:
+    """`mailbot_id_copies_held` by its `waiting_for` label, as Prometheus reads it."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BotCollector(worker.engine, utcnow))
+    text = generate_latest(registry).decode()
+    return {
+        sample.labels["waiting_for"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "mailbot_id_copies_held" and sample.value
+    }
+
+
+def _decide(worker: Worker, rights: list[str]) -> None:
+    with acting(worker.engine) as session:
+        decide_case(session, _case(worker).reference, rights, "Dana", worker.bot.handling, utcnow())
+
+
+def test_a_triaged_mails_card_waits_for_the_reading_then_for_the_dpos_eye(
+    tmp_path: Path,
+) -> None:
+    worker = maildir_worker(tmp_path)
+    deliver(worker, _vague_mail_with(OTHER_NAME))
+    assert _case(worker).needs_triage
+    # Deleting it now would leave the DPO nothing to look at once the reading asks for
+    # a check, and the requester would have to send it again.
+    assert _cards(worker) == [("eid_front", True)]
+    assert _waiting_for(worker) == {"reading": 1}
+    run_scheduled_work(worker.engine, worker.bot, utcnow())
+    assert _cards(worker) == [("eid_front", True)]
+
+    _decide(worker, ["access"])  # an unknown address: doubt, and a card with another name
+    case = _case(worker)
+    assert case.status == CaseStatus.AWAITING_IDENTITY and case.identity_verified is None
+    assert _cards(worker) == [("eid_front", True)]
+    assert _waiting_for(worker) == {"identity_check": 1}
+    with transaction(worker.engine) as session:
+        kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
+    assert kinds == ["acknowledgement"]  # no second request for a card the DPO has
+
+    with acting(worker.engine) as session:
+        verify_identity(session, case.reference, True, "Dana", worker.bot.handling, utcnow())
+    assert _cards(worker) == [("eid_front", False)]
+    assert _waiting_for(worker) == {}
+
+
+def test_a_reading_that_needs_no_eye_deletes_the_card_it_verified(tmp_path: Path) -> None:
+    worker = maildir_worker(tmp_path)
+    deliver(worker, _vague_mail_with(ANNAS_CARD))
+    assert _cards(worker) == [("eid_front", True)]
+    _decide(worker, ["access"])
+    case = _case(worker)
+    assert case.identity_verified is True and case.identity_method == "id-copy:eid_front"
+    assert case.status == CaseStatus.AWAITING_APPROVAL  # the answer, for the DPO
+    assert _cards(worker) == [("eid_front", False)]
+
+
+def test_a_marketing_reading_needs_no_card_and_deletes_it(tmp_path: Path) -> None:
+    worker = maildir_worker(tmp_path)
+    deliver(worker, _vague_mail_with(OTHER_NAME))
+    _decide(worker, ["objection"])
+    assert _cards(worker) == [("eid_front", False)]
+
+
+def test_a_case_closed_while_its_card_waited_for_the_dpo_has_it_deleted_next_round(
+    tmp_path: Path,
+) -> None:
+    worker = maildir_worker(tmp_path)
+    deliver(worker, request_mail(sender=ANNA, language="en"))  # access; ID asked
+    send_queued(worker.engine)
+    reference = _case(worker).reference
+    reply = request_mail(
+        sender=ANNA,
+        language="en",
+        subject=f"Re: [{reference}]",
+        body="Here is my card.",
+        attachments=[("card.jpg", "image/jpeg", OTHER_NAME)],
+    )
+    deliver(worker, reply)
+    assert _case(worker).status == CaseStatus.AWAITING_IDENTITY
+    assert _cards(worker) == [("eid_front", True)]  # for the DPO's eye
+    # The DPO refuses instead (say, the request repeats one answered last week).
+    now = utcnow()
+    with acting(worker.engine) as session:
+        done = draft_refusal(
+            session, reference, "Answered on 1 December.", False, "Dana", worker.bot.handling, now
+        )
+    with acting(worker.engine) as session:
+        assert done.draft_id is not None
+        approve_draft(session, done.draft_id, "Dana", now)
+    send_queued(worker.engine)
+    assert _case(worker).status == CaseStatus.CLOSED
+    assert _waiting_for(worker) == {"nothing": 1}  # MailbotIdCopyNotDeleted, if it lasts
+
+    run_scheduled_work(worker.engine, worker.bot, utcnow())
+    assert _cards(worker) == [("eid_front", False)]
+    assert _waiting_for(worker) == {}
+    assert _events(worker)[-2:] == ["id_copies_no_longer_needed", "id_copy_deleted"]
+    run_scheduled_work(worker.engine, worker.bot, utcnow())  # nothing more to do
+    assert _events(worker)[-2:] == ["id_copies_no_longer_needed", "id_copy_deleted"]
+
+
+def _events(worker: Worker) -> list[str]:
+    with transaction(worker.engine) as session:
+        query = select(CaseEvent.kind).order_by(col(CaseEvent.id))
+        return list(session.exec(query).all())
+
+
+def test_a_confirmation_does_not_close_a_case_a_follow_up_asked_more_of(tmp_path: Path) -> None:
+    """Anna objects to marketing; before the confirmation leaves, she asks for her data
+    too. The confirmation answers only the objection: the case stays open for the DPO's
+    reading, instead of closing with the access request unanswered."""
+    worker = maildir_worker(tmp_path)
+    objection = request_mail(
+        sender=ANNA,
+        language="en",
+        subject="Stop marketing",
+        body="I object to direct marketing. Do not send me any newsletters or promotions.",
+    )
+    deliver(worker, objection)
+    reference = _case(worker).reference
+    more = request_mail(
+        sender=ANNA,
+        language="en",
+        subject=f"Re: [{reference}]",
+        body="Please also send me a copy of all the personal data you hold about me.",
+    )
+    deliver(worker, more)
+    assert _case(worker).needs_triage
+    send_queued(worker.engine)  # the objection's confirmation leaves
+    case = _case(worker)
+    assert case.status != CaseStatus.CLOSED and case.needs_triage
+    _decide(worker, ["objection", "access"])
+    assert _case(worker).status == CaseStatus.AWAITING_IDENTITY  # the access request goes on
+    with transaction(worker.engine) as session:
+        kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
+    assert kinds == ["objection_done", "id_request"]
