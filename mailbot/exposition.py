@@ -39,7 +39,7 @@ from mailbot.cases.deadlines import BRUSSELS
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus, WorkerState
 from mailbot.cases.timeliness import due_for
 from mailbot.cases.verification import ID_COPY_KINDS
-from mailbot.handling.decide import why_id_copies_kept
+from mailbot.handling.id_copies import why_id_copies_kept
 from mailbot.store.models import Attachment, Disposition, InboundMessage
 
 ACKNOWLEDGEMENT_BUCKETS: Final = (60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 86400.0, 3 * 86400.0)

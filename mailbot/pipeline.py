@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from sqlmodel import Session, col, select
 
 from classifiers import Classification, Classifier
-from mailbot.cases.models import Case, CaseStatus, OutboundMessage
+from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.config import Settings
 from mailbot.database import reading_only
 from mailbot.handling.disposition import (
@@ -119,13 +119,29 @@ def gather(
     if mail.sender is None:
         return Surroundings(copy, copy_case)
     clues = thread_clues(mail, handling.settings.reference_prefix)
+    case = _find_case(session, clues, mail.sender)
     return Surroundings(
         earlier_copy=copy,
         copy_case=copy_case,
-        case=_find_case(session, clues, mail.sender),
+        case=case,
         foreign_reference=_names_foreign_case(session, clues, mail.sender),
         sender_known=handling.sender_known(session, mail.sender),
+        pending_closures=_pending_closures(session, case) if case is not None else (),
     )
+
+
+def _pending_closures(session: Session, case: Case) -> tuple[int, ...]:
+    """The case's "not identified" letters awaiting approval: a card arriving now still
+    counts (`handling.decide.late_identity`)."""
+    if case.status != CaseStatus.AWAITING_APPROVAL or case.identity_verified is not None:
+        return ()  # the only state the clock's closure leaves a case in: no query
+    found = session.exec(
+        select(OutboundMessage.id)
+        .where(OutboundMessage.case_id == case.id)
+        .where(OutboundMessage.kind == "not_identified")
+        .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
+    ).all()
+    return tuple(draft_id for draft_id in found if draft_id is not None)
 
 
 # Rows sharing a Message-ID looked at: a copy is one of the first few.

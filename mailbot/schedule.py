@@ -25,7 +25,7 @@ from mailbot.cases.retention import purge_caseless_mails, purge_closed_cases
 from mailbot.cases.verification import ID_COPY_KINDS
 from mailbot.config import Settings
 from mailbot.database import transaction
-from mailbot.handling.decide import keeps_id_copies
+from mailbot.handling.id_copies import keeps_id_copies
 from mailbot.handling.plan import DiscardIdCopies, Note, Step
 from mailbot.handling.record import apply_steps
 from mailbot.mail.compose import new_message_id

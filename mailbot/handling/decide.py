@@ -20,6 +20,7 @@ from classifiers.quoting import new_text
 from mailbot.cases.models import Case, CaseStatus
 from mailbot.cases.verification import VERIFYING_KINDS
 from mailbot.config import Settings
+from mailbot.handling.id_copies import awaits_review, keeps_id_copies, settle_id_copies
 from mailbot.handling.plan import (
     DiscardIdCopies,
     Draft,
@@ -27,6 +28,7 @@ from mailbot.handling.plan import (
     IdReceived,
     Note,
     RecordIdentityCheck,
+    RejectDraft,
     RequestIdentity,
     SetDoubt,
     Step,
@@ -165,9 +167,14 @@ def request_with_identity(
 
 
 def continue_case(
-    case: Case, reading: Classification, findings: Sequence[Finding], received_at: datetime
+    case: Case,
+    reading: Classification,
+    findings: Sequence[Finding],
+    received_at: datetime,
+    pending_closures: Sequence[int] = (),
 ) -> list[Step]:
-    """A follow-up joined `case` (it reached the inbox at `received_at`)."""
+    """A follow-up joined `case` (it reached the inbox at `received_at`).
+    `pending_closures`: the case's "not identified" letters awaiting approval."""
     kind = strongest_kind(f.kind for f in findings)
     steps: list[Step] = [
         Note("follow_up_read", {"reading": reading.primary, "id_document": kind}),
@@ -176,6 +183,9 @@ def continue_case(
     review = keeps_id_copies(case, flagged=any(isinstance(s, FlagForTriage) for s in steps))
     if case.status == CaseStatus.AWAITING_IDENTITY and case.identity_verified is None:
         identity, review = identity_in_follow_up(case, findings, received_at)
+        steps += identity
+    elif pending_closures and case.identity_verified is None:
+        identity, review = late_identity(case, findings, received_at, pending_closures)
         steps += identity
     return steps + settle_id_copies(review)
 
@@ -215,6 +225,31 @@ def identity_in_follow_up(
     return [*steps, Note("identity_needs_review", {"kind": kind})], True
 
 
+def late_identity(
+    case: Case, findings: Sequence[Finding], received_at: datetime, closures: Sequence[int]
+) -> tuple[list[Step], bool]:
+    """An ID copy that came after the clock drafted the "not identified" closure, before
+    the DPO approved it: the requester did answer, so it counts as if on time. Verified,
+    the closure is rejected and the answer prepared; otherwise the DPO looks at it (and
+    `verify_by_eye` rejects the closure if it proves the identity)."""
+    kind = strongest_kind(f.kind for f in findings)
+    if kind not in VERIFYING_KINDS:
+        return [], awaits_review(case)
+    steps: list[Step] = [IdReceived(received_at)]
+    verified = verify_with_attached_copy(surest_kind(findings), case.doubt_reason)
+    if not verified:
+        return [*steps, Note("identity_needs_review", {"kind": kind})], True
+    rejected = [RejectDraft(draft, "ID copy arrived", "bot") for draft in closures]
+    return [
+        *steps,
+        *verified,
+        *rejected,
+        Transition(CaseStatus.IN_PROGRESS, "identity verified"),
+        Draft("id_received"),
+        *prepare_answer(case.label_list),
+    ], False
+
+
 def verify_with_attached_copy(kind: str, doubt_reason: str | None) -> list[Step]:
     """An ID copy the check read as such settles the doubts an ID can settle; a mandate
     (third party) or another reply address need the DPO's eye. Empty: not verified."""
@@ -232,47 +267,3 @@ def prepare_answer(labels: Sequence[str]) -> list[Step]:
         Draft(template, ANSWER_FILL_INS),
         Transition(CaseStatus.AWAITING_APPROVAL, f"{template} drafted"),
     ]
-
-
-def awaits_review(case: Case) -> bool:
-    """A document waits for the DPO's eye (`mailbot cases verify`): keep it until then."""
-    return (
-        case.status == CaseStatus.AWAITING_IDENTITY
-        and case.identity_verified is None
-        and case.id_received_at is not None
-    )
-
-
-def awaits_reading(case: Case, flagged: bool = False) -> bool:
-    """The DPO is to decide what the case asks (`mailbot cases decide`), and with it
-    whether an ID copy must be looked at: keep the copies until then. `flagged`: a
-    follow-up flags it now. Only an open case not yet answered can have its reading
-    decided (`handling.review.decide_reading`)."""
-    return (
-        (case.needs_triage or flagged)
-        and case.status in (CaseStatus.NEW, CaseStatus.IN_PROGRESS)
-        and case.identity_verified is None
-    )
-
-
-def keeps_id_copies(case: Case, flagged: bool = False) -> bool:
-    """Whether the case's ID copies are still needed: the DPO's eye or the DPO's reading
-    waits for them. Otherwise their check is over (LEGAL.md §2.5) and they go."""
-    return awaits_review(case) or awaits_reading(case, flagged)
-
-
-def why_id_copies_kept(case: Case | None) -> str:
-    """What a case's ID copy waits for, for the figures and the alerts (no personal
-    data): "identity_check", "reading", or "nothing" (the next round deletes it)."""
-    if case is not None and awaits_review(case):
-        return "identity_check"
-    if case is not None and awaits_reading(case):
-        return "reading"
-    return "nothing"
-
-
-def settle_id_copies(review_pending: bool) -> list[Step]:
-    """After the bot handled a mail of the case: every ID copy goes, unless the DPO still
-    has to look at it. (Documents the check did not read as an ID stay sealed: a quote
-    or a photo of the works may be what a request is about.)"""
-    return [] if review_pending else [DiscardIdCopies()]

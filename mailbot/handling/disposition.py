@@ -18,12 +18,8 @@ from classifiers import Classification, with_attached
 from mailbot.cases.deadlines import deadlines_for, receipt_date
 from mailbot.cases.models import Case
 from mailbot.config import Settings
-from mailbot.handling.decide import (
-    continue_case,
-    keeps_id_copies,
-    respond_to_new_case,
-    settle_id_copies,
-)
+from mailbot.handling.decide import continue_case, respond_to_new_case
+from mailbot.handling.id_copies import keeps_id_copies, settle_id_copies
 from mailbot.handling.plan import MailPlan, NewCase
 from mailbot.mail.parse import ParsedMail
 from mailbot.replies.render import without_controls
@@ -79,14 +75,16 @@ class MailReading:
 class Surroundings:
     """What the database says about the mail: an earlier copy of it (the same mail: same
     Message-ID, sender, subject and text; and that copy's case), the sender's open case
-    it continues, whether it quotes another person's case reference, whether the
-    sender's address belongs to an account."""
+    it continues (and that case's "not identified" letters awaiting approval), whether
+    it quotes another person's case reference, whether the sender's address belongs to
+    an account."""
 
     earlier_copy: InboundMessage | None = None
     copy_case: Case | None = None
     case: Case | None = None
     foreign_reference: bool = False
     sender_known: bool = False
+    pending_closures: tuple[int, ...] = ()
 
 
 def normalised_message_id(mail: ParsedMail) -> str | None:
@@ -166,7 +164,13 @@ def decide_mail(
         )
     if around.case is not None:
         reading_now = reading.classified(classify)
-        steps = continue_case(around.case, reading_now, reading.findings, inbound.received_at)
+        steps = continue_case(
+            around.case,
+            reading_now,
+            reading.findings,
+            inbound.received_at,
+            around.pending_closures,
+        )
         return replace(
             read,
             disposition=Disposition.FOLLOW_UP,

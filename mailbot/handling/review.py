@@ -13,12 +13,8 @@ from classifiers import LABELS
 from mailbot.cases.models import Case, CaseStatus
 from mailbot.cases.refused import Refused
 from mailbot.config import Settings
-from mailbot.handling.decide import (
-    prepare_answer,
-    request_with_identity,
-    rights_of,
-    settle_id_copies,
-)
+from mailbot.handling.decide import prepare_answer, request_with_identity, rights_of
+from mailbot.handling.id_copies import settle_id_copies
 from mailbot.handling.plan import (
     DiscardIdCopies,
     Draft,

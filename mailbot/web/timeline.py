@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.cases.models import Case, CaseEvent, OutboundMessage
 from mailbot.cases.verification import ID_COPY_KINDS
-from mailbot.handling.decide import awaits_review
+from mailbot.handling.id_copies import awaits_review
 from mailbot.sealing import Sealer
 from mailbot.store.models import Attachment, InboundMessage
 from mailbot.store.reading import StoredMail, read_stored

@@ -7,6 +7,7 @@ each kept card waits for, so an alert can say what to do."""
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -126,7 +127,7 @@ def test_a_case_closed_while_its_card_waited_for_the_dpo_has_it_deleted_next_rou
     tmp_path: Path,
 ) -> None:
     worker = maildir_worker(tmp_path)
-    deliver(worker, request_mail(sender=ANNA, language="en"))  # access; ID asked
+    deliver(worker, request_mail(sender=ANNA, language="en"))  # erasure, unknown address: ID asked
     send_queued(worker.engine)
     reference = _case(worker).reference
     reply = request_mail(
@@ -195,3 +196,42 @@ def test_a_confirmation_does_not_close_a_case_a_follow_up_asked_more_of(tmp_path
     with transaction(worker.engine) as session:
         kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
     assert kinds == ["objection_done", "id_request"]
+
+
+@pytest.mark.parametrize("card", [ANNAS_CARD, OTHER_NAME], ids=["her card", "another name"])
+def test_a_card_that_comes_after_the_not_identified_closure_was_drafted_still_counts(
+    tmp_path: Path, card: bytes
+) -> None:
+    """Three weeks without an ID: the clock drafts the "not identified" closure for the
+    DPO. Anna's card arrives before the DPO approves it: she did answer, so her card is
+    checked as if on time instead of deleted unread while the refusal goes out."""
+    worker = maildir_worker(tmp_path)
+    deliver(worker, request_mail(sender=ANNA, language="en"))  # erasure, unknown address: ID asked
+    send_queued(worker.engine)
+    asked = _case(worker).id_requested_at
+    assert asked is not None
+    run_scheduled_work(worker.engine, worker.bot, asked + timedelta(days=22))
+    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
+    reply = request_mail(
+        sender=ANNA,
+        language="en",
+        subject=f"Re: [{_case(worker).reference}]",
+        body="Sorry for the delay, here is my card.",
+        attachments=[("card.jpg", "image/jpeg", card)],
+    )
+    deliver(worker, reply)
+    if card is OTHER_NAME:  # the DPO looks at it, and can still let the closure go
+        assert _cards(worker) == [("eid_front", True)]
+        assert _waiting_for(worker) == {"identity_check": 1}
+        run_scheduled_work(worker.engine, worker.bot, utcnow())
+        assert _cards(worker) == [("eid_front", True)]
+        with acting(worker.engine) as session:
+            reference = _case(worker).reference
+            verify_identity(session, reference, True, "Dana", worker.bot.handling, utcnow())
+    case = _case(worker)
+    assert case.identity_verified is True and case.status == CaseStatus.AWAITING_APPROVAL
+    assert _cards(worker) == [("eid_front", False)]
+    with transaction(worker.engine) as session:
+        letters = {row.kind: row.status for row in session.exec(select(OutboundMessage)).all()}
+    assert letters["not_identified"] == "rejected"
+    assert letters["erasure_done"] == "awaiting_approval"

@@ -34,7 +34,7 @@ from mailbot.actions.cases import (
 )
 from mailbot.cases.explainer import explain_deadline
 from mailbot.cases.models import Case, CaseStatus, OutboundStatus
-from mailbot.handling.decide import awaits_review
+from mailbot.handling.id_copies import awaits_review
 from mailbot.mail.parse import MalformedMail, parse_mail
 from mailbot.replies.approval import approval_problems
 from mailbot.store.models import Attachment, InboundMessage

@@ -228,6 +228,25 @@ def test_a_card_for_a_third_party_case_waits_for_the_dpo() -> None:
     assert steps[1:] == [IdReceived(ARRIVED), Note("identity_needs_review", {"kind": "eid_front"})]
 
 
+def test_a_card_after_the_closure_was_drafted_verifies_and_rejects_the_closure() -> None:
+    # The clock drafted "not identified" (draft 9); the DPO has not approved it yet.
+    closing = case("access", status=S.AWAITING_APPROVAL, doubt_reason="unknown_address")
+    steps = continue_case(closing, reading("other"), [FRONT], ARRIVED, pending_closures=(9,))
+    assert steps[1:5] == [
+        IdReceived(ARRIVED),
+        RecordIdentityCheck(True, "id-copy:eid_front"),
+        DiscardIdCopies(every_document=True),
+        RejectDraft(9, "ID copy arrived", "bot"),
+    ]
+    assert drafts(steps) == ["id_received", "access_answer"]
+    unsure = [Finding("eid_front", False, None)]
+    steps = continue_case(closing, reading("other"), unsure, ARRIVED, pending_closures=(9,))
+    assert steps[1:] == [IdReceived(ARRIVED), Note("identity_needs_review", {"kind": "eid_front"})]
+    # Once the DPO approved the closure, the card changes nothing and goes.
+    steps = continue_case(closing, reading("other"), [FRONT], ARRIVED)
+    assert steps[1:] == [DiscardIdCopies()]
+
+
 def test_a_reminder_keeps_the_document_the_dpo_still_has_to_see() -> None:
     waiting = awaiting(id_received_at=NOW)
     assert continue_case(waiting, reading("other"), [], ARRIVED)[1:] == []
