@@ -27,12 +27,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func
+from sqlalchemy import select as columns_of  # sqlmodel's select types four at most
 from sqlmodel import Session, col, select
 
 from mailbot.cases.deadlines import BRUSSELS
@@ -158,17 +159,37 @@ def _acknowledgements(session: Session) -> Iterator[Metric]:
 ID_COPIES_WAIT_FOR: Final = ("identity_check", "reading", "nothing")
 
 
+class _Holder(NamedTuple):
+    """The columns of the case holding a copy that decide what it waits for."""
+
+    status: str
+    needs_triage: bool
+    identity_verified: bool | None
+    id_received_at: datetime | None
+
+
 def _id_copies(session: Session, now: datetime) -> Iterator[Metric]:
-    held = session.exec(
-        select(InboundMessage.received_at, Case)
+    held = session.execute(
+        columns_of(
+            col(InboundMessage.received_at),
+            col(Case.status),
+            col(Case.needs_triage),
+            col(Case.identity_verified),
+            col(Case.id_received_at),
+        )
         .join(Attachment, col(Attachment.inbound_id) == col(InboundMessage.id))
         .outerjoin(Case, col(Case.id) == col(InboundMessage.case_id))
         .where(col(Attachment.purged_at).is_(None))
         .where(col(Attachment.kind).in_(ID_COPY_KINDS))
     ).all()
-    received: dict[str, list[datetime]] = {why: [] for why in ID_COPIES_WAIT_FOR}
-    for at, case in held:
-        received[why_id_copies_kept(case)].append(at)
+    waiting_since: dict[str, list[datetime]] = {why: [] for why in ID_COPIES_WAIT_FOR}
+    for received_at, *columns in held:
+        holder = _Holder(*columns) if columns[0] is not None else None
+        why = why_id_copies_kept(holder)
+        # Under the DPO's check since it was found to need one (IdReceived), not since
+        # the mail came: a copy that waited for the reading first is not late for it.
+        since = holder.id_received_at if holder and why == "identity_check" else None
+        waiting_since[why].append(since or received_at)
     count = GaugeMetricFamily(
         "mailbot_id_copies_held", "ID copies kept, by what they wait for", labels=["waiting_for"]
     )
@@ -177,7 +198,7 @@ def _id_copies(session: Session, now: datetime) -> Iterator[Metric]:
         "Age of the oldest ID copy kept, by what it waits for (0: none)",
         labels=["waiting_for"],
     )
-    for why, times in received.items():
+    for why, times in waiting_since.items():
         count.add_metric([why], len(times))
         oldest.add_metric([why], _age(now, min(times) if times else None))
     yield count

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, or_
+from sqlalchemy import ColumnElement, Engine, and_, not_, or_
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -117,6 +117,20 @@ def run_scheduled_work(engine: Engine, bot: Bot, now: datetime) -> None:
         log.info("past retention: purged %d closed case(s), %d other mail(s)", len(purged), erased)
 
 
+def done_with_id_copies() -> ColumnElement[bool]:
+    """The cases `keeps_id_copies` lets go of, in SQL (a test holds the two equal): the
+    round reads only those, not every case rightly keeping a copy."""
+    review = and_(
+        col(Case.status).in_([CaseStatus.AWAITING_IDENTITY, CaseStatus.AWAITING_APPROVAL]),
+        col(Case.id_received_at).is_not(None),
+    )
+    reading = and_(
+        col(Case.needs_triage).is_(True),
+        col(Case.status).in_([CaseStatus.NEW, CaseStatus.IN_PROGRESS]),
+    )
+    return not_(and_(col(Case.identity_verified).is_(None), or_(review, reading)))
+
+
 def settle_id_copies_done_with(engine: Engine, bot: Bot, now: datetime) -> None:
     """Delete the ID copies of cases that no longer wait for them (LEGAL.md §2.5). Each
     mail's handling and each of the DPO's decisions settles them as it goes; a case can
@@ -124,11 +138,12 @@ def settle_id_copies_done_with(engine: Engine, bot: Bot, now: datetime) -> None:
     DPO's eye or reading), and this catches every such case, one transaction each."""
     with transaction(engine) as session:
         holding = session.exec(
-            select(InboundMessage.case_id)
+            select(Case.id)
+            .join(InboundMessage, col(InboundMessage.case_id) == col(Case.id))
             .join(Attachment, col(Attachment.inbound_id) == col(InboundMessage.id))
             .where(col(Attachment.purged_at).is_(None))
             .where(col(Attachment.kind).in_(ID_COPY_KINDS))
-            .where(col(InboundMessage.case_id).is_not(None))
+            .where(done_with_id_copies())
             .distinct()
         ).all()
     for case_id in holding:
@@ -136,13 +151,16 @@ def settle_id_copies_done_with(engine: Engine, bot: Bot, now: datetime) -> None:
             with transaction(engine) as session:
                 case = session.get_one(Case, case_id)
                 if keeps_id_copies(case):
-                    continue
+                    continue  # moved on since the selection
                 acted_on(case)  # decided from its status: a case moved on meanwhile refuses
                 why = {"status": str(case.status), "identity_verified": case.identity_verified}
                 steps: list[Step] = [Note("id_copies_no_longer_needed", why), DiscardIdCopies()]
                 apply_steps(session, case, steps, bot.handling, now)
         except StaleDataError:
             log.info("case %s changed as its ID copies were settled; next round", case_id)
+        except Exception as exc:  # one case's damaged mail must not stop sending and purging
+            kind = type(exc).__name__
+            log.error("ID copies of case %s not deleted (%s); next round", case_id, kind)
 
 
 def _do(session: Session, case: Case, work: str, bot: Bot, now: datetime) -> None:

@@ -18,7 +18,7 @@ from mailbot.handling.record import Handling, apply_steps
 from mailbot.handling.review import decide_reading, verify_by_eye
 from mailbot.mail.parse import MalformedMail, ParsedMail, parse_mail
 from mailbot.replies.catalogue import TAKES_EFFECT_AT_ONCE
-from mailbot.replies.drafts import letters_of
+from mailbot.replies.drafts import letters_of, sent_letters_of
 from mailbot.store.models import Attachment, InboundMessage
 from mailbot.store.sealed import stored_raw
 from mailbot.triage.id_evidence import IdCheck
@@ -61,9 +61,9 @@ def decide_case(
     checks = _checks(session, first) if first is not None else {}
     known = handling.sender_known(session, case.requester)
     bot_labels = case.labels.split()
-    letters = letters_of(session, case)
+    letters, sent = letters_of(session, case), sent_letters_of(session, case)
     steps = decide_reading(
-        case, labels, name, mail, findings, known, handling.settings, now, letters
+        case, labels, name, mail, findings, known, handling.settings, now, letters, sent
     )
     apply_steps(session, case, steps, handling, now)
     record_correction(session, case, bot_labels, labels, name, mail, checks, now)

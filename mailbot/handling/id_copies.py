@@ -7,11 +7,28 @@ the worker's round deletes any a case moved past without either (`mailbot.schedu
 
 from __future__ import annotations
 
-from mailbot.cases.models import Case, CaseStatus
+from datetime import datetime
+from typing import Protocol
+
+from mailbot.cases.models import CaseStatus
 from mailbot.handling.plan import DiscardIdCopies, Step
 
 
-def awaits_review(case: Case) -> bool:
+class CaseState(Protocol):
+    """What of a case these rules read: a Case row, or just these columns of it (the
+    figures read no more, so no name is unsealed for them)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def needs_triage(self) -> bool: ...
+    @property
+    def identity_verified(self) -> bool | None: ...
+    @property
+    def id_received_at(self) -> datetime | None: ...
+
+
+def awaits_review(case: CaseState) -> bool:
     """A document waits for the DPO's eye (`mailbot cases verify`): keep it until then.
     Awaiting approval: the card came after the clock drafted the "not identified"
     closure, which the DPO's check rejects (`handling.decide.late_identity`)."""
@@ -22,7 +39,7 @@ def awaits_review(case: Case) -> bool:
     )
 
 
-def awaits_reading(case: Case, flagged: bool = False) -> bool:
+def awaits_reading(case: CaseState, flagged: bool = False) -> bool:
     """The DPO is to decide what the case asks (`mailbot cases decide`), and with it
     whether an ID copy must be looked at: keep the copies until then. `flagged`: a
     follow-up flags it now. Only an open case not yet answered can have its reading
@@ -34,13 +51,13 @@ def awaits_reading(case: Case, flagged: bool = False) -> bool:
     )
 
 
-def keeps_id_copies(case: Case, flagged: bool = False) -> bool:
+def keeps_id_copies(case: CaseState, flagged: bool = False) -> bool:
     """Whether the case's ID copies are still needed: the DPO's eye or the DPO's reading
     waits for them. Otherwise their check is over (LEGAL.md §2.5) and they go."""
     return awaits_review(case) or awaits_reading(case, flagged)
 
 
-def why_id_copies_kept(case: Case | None) -> str:
+def why_id_copies_kept(case: CaseState | None) -> str:
     """What a case's ID copy waits for, for the figures and the alerts (no personal
     data): "identity_check", "reading", or "nothing" (the next round deletes it)."""
     if case is not None and awaits_review(case):

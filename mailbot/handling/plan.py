@@ -115,6 +115,15 @@ class SetExtensionReason:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class CloseAnswered:
+    """The case's answer went out already (a confirmation sent before the DPO's reading
+    said it was the whole answer): it closes now, as that letter's sending would have."""
+
+    why: str
+    actor: str
+
+
 Step = (
     Suppress
     | Transition
@@ -129,6 +138,7 @@ Step = (
     | SetReading
     | RejectDraft
     | SetExtensionReason
+    | CloseAnswered
 )
 
 

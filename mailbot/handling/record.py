@@ -18,11 +18,12 @@ from mailbot.accounts import AccountDirectory, account_key
 from mailbot.cases.audit import append_event
 from mailbot.cases.lifecycle import (
     acted_on,
+    close,
     record_identity_check,
     request_identity,
     transition,
 )
-from mailbot.cases.models import Case, OutboundMessage
+from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage
 from mailbot.cases.reference import next_reference
 from mailbot.cases.suppression import suppress
 from mailbot.cases.verification import ID_COPY_KINDS, discard_id_copies
@@ -30,6 +31,7 @@ from mailbot.config import Settings
 from mailbot.database import reading_only
 from mailbot.handling.disposition import MailReading, opened
 from mailbot.handling.plan import (
+    CloseAnswered,
     DiscardIdCopies,
     Draft,
     FlagForTriage,
@@ -239,4 +241,7 @@ def apply_steps(
                 reject(session, session.get_one(OutboundMessage, draft_id), actor, why)
             case SetExtensionReason(reason=reason):
                 case.extension_reason = reason
+            case CloseAnswered(why=why, actor=actor):
+                transition(session, case, CaseStatus.ANSWERED, actor, why)
+                close(session, case, CaseOutcome.ANSWERED, actor, now, why)
         session.add(case)

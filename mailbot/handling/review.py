@@ -16,6 +16,7 @@ from mailbot.config import Settings
 from mailbot.handling.decide import prepare_answer, request_with_identity, rights_of
 from mailbot.handling.id_copies import settle_id_copies
 from mailbot.handling.plan import (
+    CloseAnswered,
     DiscardIdCopies,
     Draft,
     Note,
@@ -41,13 +42,15 @@ def decide_reading(
     settings: Settings,
     now: datetime,
     letters: Collection[str] = (),
+    sent: Collection[str] = (),
 ) -> list[Step]:
     """The DPO names what a triaged case asks; it then goes on as a new one would have:
     marketing stops at once, the identity policy runs on the original mail, an ID
     request or the draft answer follows; a misdirected mail gets the redirect.
-    `letters`: the kinds of the case's letters not rejected; a confirmation among them
-    is not drafted again beside other rights (a case flagged by a follow-up confirmed
-    its first rights already)."""
+    `letters`: the kinds of the case's letters not rejected, `sent`: those sent. A
+    confirmation among them is not drafted again (a case flagged by a follow-up
+    confirmed its first rights already); when the confirmations sent are the whole
+    answer, the case closes. An identity verified already is not asked for again."""
     unknown = [label for label in labels if label not in LABELS]
     if not labels or unknown:
         raise Refused(f"not labels of the vocabulary: {unknown or 'none given'}")
@@ -61,12 +64,10 @@ def decide_reading(
     ]
     rights = rights_of(labels)
     immediate = [right for right in rights if right in TAKES_EFFECT_AT_ONCE]
-    whole_answer = len(immediate) == len(rights)
+    confirmations = [TAKES_EFFECT_AT_ONCE[right] for right in immediate]
     for right in immediate:
         steps.append(Suppress(right))
-        # Not twice, unless the confirmation is the whole answer: its sending is what
-        # closes the case (replies.outcomes), an earlier one's did not.
-        if whole_answer or TAKES_EFFECT_AT_ONCE[right] not in letters:
+        if TAKES_EFFECT_AT_ONCE[right] not in letters:  # never twice
             steps.append(Draft(TAKES_EFFECT_AT_ONCE[right]))
     review = False
     if labels[0] == "not_a_request":
@@ -74,6 +75,8 @@ def decide_reading(
             Draft("redirect", {"service_contact": settings.service_contact}),
             Transition(CaseStatus.AWAITING_APPROVAL, "redirect drafted", actor),
         ]
+    elif len(immediate) < len(rights) and case.identity_verified:
+        steps += prepare_answer(labels)
     elif len(immediate) < len(rights):
         if first_mail is None:
             raise Refused(f"{case.reference} has no mail to read")
@@ -83,6 +86,9 @@ def decide_reading(
         steps += identity
     elif rights:
         steps.append(Transition(CaseStatus.IN_PROGRESS, "takes effect at once", actor))
+        # A confirmation still to go closes the case when sent (replies.outcomes).
+        if all(letter in sent for letter in confirmations):
+            steps.append(CloseAnswered("confirmed already", actor))
     return steps + settle_id_copies(review)
 
 

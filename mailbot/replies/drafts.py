@@ -167,6 +167,16 @@ def letters_of(session: Session, case: Case) -> frozenset[str]:
     return frozenset(kinds.all())
 
 
+def sent_letters_of(session: Session, case: Case) -> frozenset[str]:
+    """The kinds of the case's letters sent."""
+    kinds = session.exec(
+        select(OutboundMessage.kind)
+        .where(OutboundMessage.case_id == case.id)
+        .where(OutboundMessage.status == OutboundStatus.SENT)
+    )
+    return frozenset(kinds.all())
+
+
 def mail_thread(
     inbound_id: int | None, message_id: str | None, references: tuple[str, ...], subject: str
 ) -> Thread:

@@ -79,6 +79,18 @@ def pending_id_copies(session: Session, case: Case) -> list[IdCopy]:
     return [IdCopy(a.id or 0, a.kind, a.sniffed_type, a.size) for a in rows]
 
 
+def holds_id_copy(session: Session, case: Case) -> bool:
+    """Whether an ID copy of the case is still kept (for a check or a reading)."""
+    held = session.exec(
+        select(Attachment.id)
+        .join(InboundMessage, col(Attachment.inbound_id) == col(InboundMessage.id))
+        .where(InboundMessage.case_id == case.id)
+        .where(col(Attachment.purged_at).is_(None))
+        .where(col(Attachment.kind).in_(ID_COPY_KINDS))
+    ).first()
+    return held is not None
+
+
 def _details(data: str) -> str:
     """An event's facts as `name: value` pairs on one line."""
     try:

@@ -250,35 +250,6 @@ def test_the_dpo_settles_a_triaged_case_and_the_bot_goes_on(tmp_path: Path) -> N
     assert "reading_decided" in _events(worker, case)
 
 
-def test_a_case_flagged_by_a_follow_up_is_not_confirmed_twice_for_its_objection(
-    tmp_path: Path,
-) -> None:
-    """Anna objected to marketing (confirmed), then asks for her data in the thread: the
-    new right waits for the DPO's reading, which names both rights; the objection is
-    not confirmed a second time."""
-    from mailbot.actions import acting
-    from mailbot.actions.cases import decide_case
-
-    worker = _worker(tmp_path)
-    objection = request_mail(
-        sender=ANNA,
-        language="en",
-        subject="Stop marketing",
-        body="I object to direct marketing. Do not send me any newsletters or promotions.",
-    )
-    _deliver(worker, objection)
-    (case,) = _cases(worker)
-    _reply(worker, case, "en", "Please also send me a copy of all the personal data you hold.")
-    (case,) = _cases(worker)
-    assert case.needs_triage
-    with acting(worker.engine) as session:
-        rights = ["objection", "access"]
-        decide_case(session, case.reference, rights, "Dana", worker.bot.handling, utcnow())
-    with transaction(worker.engine) as session:
-        kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
-    assert kinds.count("objection_done") == 1
-
-
 @needs_ocr
 @pytest.mark.parametrize("verified", [True, False])
 def test_the_dpos_verdict_deletes_the_copy_and_moves_the_case_on(

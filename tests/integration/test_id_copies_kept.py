@@ -72,6 +72,27 @@ def _waiting_for(worker: Worker) -> dict[str, float]:
     }
 
 
+def _asked_for_an_id(tmp_path: Path) -> Worker:
+    """Anna asks for erasure from an address no account has: an ID copy is asked for,
+    and the acknowledgement asking it has left."""
+    worker = maildir_worker(tmp_path)
+    deliver(worker, request_mail(sender=ANNA, language="en"))
+    send_queued(worker.engine)
+    assert _case(worker).status == CaseStatus.AWAITING_IDENTITY
+    return worker
+
+
+def _card_in_the_thread(worker: Worker, card: bytes, text: str) -> None:
+    reply = request_mail(
+        sender=ANNA,
+        language="en",
+        subject=f"Re: [{_case(worker).reference}]",
+        body=text,
+        attachments=[("card.jpg", "image/jpeg", card)],
+    )
+    deliver(worker, reply)
+
+
 def _decide(worker: Worker, rights: list[str]) -> None:
     with acting(worker.engine) as session:
         decide_case(session, _case(worker).reference, rights, "Dana", worker.bot.handling, utcnow())
@@ -126,18 +147,9 @@ def test_a_marketing_reading_needs_no_card_and_deletes_it(tmp_path: Path) -> Non
 def test_a_case_closed_while_its_card_waited_for_the_dpo_has_it_deleted_next_round(
     tmp_path: Path,
 ) -> None:
-    worker = maildir_worker(tmp_path)
-    deliver(worker, request_mail(sender=ANNA, language="en"))  # erasure, unknown address: ID asked
-    send_queued(worker.engine)
+    worker = _asked_for_an_id(tmp_path)
     reference = _case(worker).reference
-    reply = request_mail(
-        sender=ANNA,
-        language="en",
-        subject=f"Re: [{reference}]",
-        body="Here is my card.",
-        attachments=[("card.jpg", "image/jpeg", OTHER_NAME)],
-    )
-    deliver(worker, reply)
+    _card_in_the_thread(worker, OTHER_NAME, "Here is my card.")
     assert _case(worker).status == CaseStatus.AWAITING_IDENTITY
     assert _cards(worker) == [("eid_front", True)]  # for the DPO's eye
     # The DPO refuses instead (say, the request repeats one answered last week).
@@ -167,37 +179,6 @@ def _events(worker: Worker) -> list[str]:
         return list(session.exec(query).all())
 
 
-def test_a_confirmation_does_not_close_a_case_a_follow_up_asked_more_of(tmp_path: Path) -> None:
-    """Anna objects to marketing; before the confirmation leaves, she asks for her data
-    too. The confirmation answers only the objection: the case stays open for the DPO's
-    reading, instead of closing with the access request unanswered."""
-    worker = maildir_worker(tmp_path)
-    objection = request_mail(
-        sender=ANNA,
-        language="en",
-        subject="Stop marketing",
-        body="I object to direct marketing. Do not send me any newsletters or promotions.",
-    )
-    deliver(worker, objection)
-    reference = _case(worker).reference
-    more = request_mail(
-        sender=ANNA,
-        language="en",
-        subject=f"Re: [{reference}]",
-        body="Please also send me a copy of all the personal data you hold about me.",
-    )
-    deliver(worker, more)
-    assert _case(worker).needs_triage
-    send_queued(worker.engine)  # the objection's confirmation leaves
-    case = _case(worker)
-    assert case.status != CaseStatus.CLOSED and case.needs_triage
-    _decide(worker, ["objection", "access"])
-    assert _case(worker).status == CaseStatus.AWAITING_IDENTITY  # the access request goes on
-    with transaction(worker.engine) as session:
-        kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
-    assert kinds == ["objection_done", "id_request"]
-
-
 @pytest.mark.parametrize("card", [ANNAS_CARD, OTHER_NAME], ids=["her card", "another name"])
 def test_a_card_that_comes_after_the_not_identified_closure_was_drafted_still_counts(
     tmp_path: Path, card: bytes
@@ -205,21 +186,12 @@ def test_a_card_that_comes_after_the_not_identified_closure_was_drafted_still_co
     """Three weeks without an ID: the clock drafts the "not identified" closure for the
     DPO. Anna's card arrives before the DPO approves it: she did answer, so her card is
     checked as if on time instead of deleted unread while the refusal goes out."""
-    worker = maildir_worker(tmp_path)
-    deliver(worker, request_mail(sender=ANNA, language="en"))  # erasure, unknown address: ID asked
-    send_queued(worker.engine)
+    worker = _asked_for_an_id(tmp_path)
     asked = _case(worker).id_requested_at
     assert asked is not None
     run_scheduled_work(worker.engine, worker.bot, asked + timedelta(days=22))
     assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
-    reply = request_mail(
-        sender=ANNA,
-        language="en",
-        subject=f"Re: [{_case(worker).reference}]",
-        body="Sorry for the delay, here is my card.",
-        attachments=[("card.jpg", "image/jpeg", card)],
-    )
-    deliver(worker, reply)
+    _card_in_the_thread(worker, card, "Sorry for the delay, here is my card.")
     if card is OTHER_NAME:  # the DPO looks at it, and can still let the closure go
         assert _cards(worker) == [("eid_front", True)]
         assert _waiting_for(worker) == {"identity_check": 1}

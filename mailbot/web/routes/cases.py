@@ -34,7 +34,7 @@ from mailbot.actions.cases import (
 )
 from mailbot.cases.explainer import explain_deadline
 from mailbot.cases.models import Case, CaseStatus, OutboundStatus
-from mailbot.handling.id_copies import awaits_review
+from mailbot.handling.id_copies import awaits_reading, awaits_review
 from mailbot.mail.parse import MalformedMail, parse_mail
 from mailbot.replies.approval import approval_problems
 from mailbot.store.models import Attachment, InboundMessage
@@ -43,7 +43,7 @@ from mailbot.triage.id_images import UnreadableDocument, decoded_pages
 from mailbot.web.auth import Staff, dpo_only, form_of, text_field, web
 from mailbot.web.pages import after_action, render
 from mailbot.web.routes.queue import days_left_band
-from mailbot.web.timeline import case_timeline, pending_id_copies
+from mailbot.web.timeline import case_timeline, holds_id_copy, pending_id_copies
 
 router = APIRouter()
 DpoForm = Annotated[tuple[Staff, FormData], Depends(form_of(dpo_only))]
@@ -59,6 +59,8 @@ def case_page(
         case = _found(session, reference)
         timeline = case_timeline(session, case, context.handling.sealer)
         copies = pending_id_copies(session, case)
+        awaiting_reading = awaits_reading(case) and case.identity_verified is None
+        card_for_reading = awaiting_reading and holds_id_copy(session, case)
         unauthenticated = failed_authentication(session, case)
     explanation = explain_deadline(case, now, context.settings.target_days)
     drafts = [
@@ -81,6 +83,8 @@ def case_page(
         is_open=case.status != CaseStatus.CLOSED,
         identity_pending=case.identity_verified is None
         and (case.id_requested_at is not None or awaits_review(case)),
+        awaiting_reading=awaiting_reading,
+        card_for_reading=card_for_reading,
     )
 
 

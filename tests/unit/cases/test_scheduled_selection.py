@@ -16,7 +16,8 @@ from sqlmodel import select
 from mailbot.cases.deadlines import receipt_date
 from mailbot.cases.models import Case, CaseStatus
 from mailbot.database import migrate, open_engine, transaction
-from mailbot.schedule import Timing, due_work, may_be_due
+from mailbot.handling.id_copies import keeps_id_copies
+from mailbot.schedule import Timing, done_with_id_copies, due_work, may_be_due
 from mailbot.sealing import load_sealer
 from mailbot.store.models import bind_sealer
 from tests.casefactory import new_case
@@ -119,3 +120,43 @@ def test_a_case_far_from_its_deadlines_and_waiting_for_nothing_is_not_read(
         session.flush()
         selected = set(session.exec(select(Case.id).where(may_be_due(now, TIMING))).all())
         assert selected == {near.id, asked.id}
+
+
+holders = st.fixed_dictionaries(
+    {
+        "status": st.sampled_from(list(CaseStatus)),
+        "needs_triage": st.booleans(),
+        "identity_verified": st.sampled_from([None, True, False]),
+        "id_received": st.booleans(),
+    }
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(holders, min_size=1, max_size=12))
+def test_the_cases_whose_id_copies_go_are_exactly_those_the_rule_lets_go(
+    engine: Engine, drawn: list[dict[str, object]]
+) -> None:
+    # Not one more or fewer: a copy the rule lets go but left out is never deleted; a case
+    # read needlessly costs a transaction at every round.
+    with transaction(engine) as session:
+        for case in session.exec(select(Case)).all():
+            session.delete(case)
+    with transaction(engine) as session:
+        made = [
+            new_case(
+                RECEIVED,
+                number,
+                status=fields["status"],
+                needs_triage=fields["needs_triage"],
+                identity_verified=fields["identity_verified"],
+                id_received_at=RECEIVED if fields["id_received"] else None,
+            )
+            for number, fields in enumerate(drawn, 1)
+        ]
+        session.add_all(made)
+        session.flush()
+        selected = set(session.exec(select(Case.id).where(done_with_id_copies())).all())
+        assert selected == {case.id for case in made if not keeps_id_copies(case)}

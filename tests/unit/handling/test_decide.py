@@ -18,6 +18,7 @@ from mailbot.cases.refused import Refused
 from mailbot.config import Settings
 from mailbot.handling.decide import ANSWER_FILL_INS, respond_to_new_case
 from mailbot.handling.plan import (
+    CloseAnswered,
     DiscardIdCopies,
     Draft,
     IdReceived,
@@ -242,9 +243,13 @@ def triaged(labels: str = "other", **fields: Any) -> Case:
 
 
 def decide(
-    on: Case, labels: list[str], known: bool = False, letters: Collection[str] = ()
+    on: Case,
+    labels: list[str],
+    known: bool = False,
+    letters: Collection[str] = (),
+    sent: Collection[str] = (),
 ) -> list[Step]:
-    return decide_reading(on, labels, DPO, mail(), [], known, Settings(), NOW, letters)
+    return decide_reading(on, labels, DPO, mail(), [], known, Settings(), NOW, letters, sent)
 
 
 @pytest.mark.parametrize(
@@ -302,10 +307,23 @@ def test_a_flagged_case_is_not_confirmed_twice_for_the_same_objection() -> None:
     assert Suppress("objection") in steps and Draft("objection_done") in steps
 
 
-def test_a_confirmation_that_is_the_whole_answer_is_drafted_even_if_sent_before() -> None:
+def test_a_confirmation_that_is_the_whole_answer_is_never_sent_twice() -> None:
     """Read as objection only after a follow-up's objection was confirmed (while the
-    case still held another right, so that letter did not close it): the confirmation
-    is drafted again, as its sending is what closes the case."""
+    case still held another right, so that letter did not close it): the case closes,
+    as the letter's sending would have, without a second letter. Still queued, the
+    letter closes it when it goes."""
     waiting = triaged("other access", status=S.IN_PROGRESS)
-    steps = decide(waiting, ["objection"], letters={"acknowledgement", "objection_done"})
-    assert Draft("objection_done") in steps
+    letters = {"acknowledgement", "objection_done"}
+    steps = decide(waiting, ["objection"], letters=letters, sent=letters)
+    assert not of(steps, Draft)
+    assert of(steps, CloseAnswered) == [CloseAnswered("confirmed already", DPO)]
+    steps = decide(waiting, ["objection"], letters=letters, sent={"acknowledgement"})
+    assert not of(steps, Draft) and not of(steps, CloseAnswered)
+
+
+def test_an_identity_verified_already_is_not_asked_for_again() -> None:
+    # Verified by the card sent with the first request; a follow-up then asked more.
+    verified = triaged("erasure", status=S.IN_PROGRESS, identity_verified=True)
+    steps = decide(verified, ["erasure", "access"])
+    assert not of(steps, RequestIdentity)
+    assert of(steps, Draft) == [Draft("erasure_done", ANSWER_FILL_INS)]

@@ -6,6 +6,7 @@ signed-in person's name."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 from mailbot.cases.models import Case, CaseStatus, Suppression
 from mailbot.web.context import WebContext
 from mailbot.worker import Worker
+from tests.idcards.render import render_sample
 from tests.mailfactory import PNG_1PX, request_mail
 from tests.unit.web.conftest import (
     PEOPLE,
@@ -265,3 +267,23 @@ def test_marketing_is_stopped_under_the_dpos_name(context: WebContext, worker: W
     listing = dpo.get("/suppression").text
     assert "anna.peeters@example.org" in listing and case.reference in listing
     refused_to_others(context, "GET", "/suppression", secret="anna.peeters")
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_a_triaged_case_says_its_card_waits_for_the_reading(
+    context: WebContext, worker: Worker
+) -> None:
+    card = render_sample(6, "eid_front", "clean", "jpeg", holder=("Claes", "Pieter")).data
+    mail = request_mail(
+        sender=ANNA,
+        language="nl",
+        subject="Vraag",
+        body=VAGUE,
+        attachments=[("kaart.jpg", "image/jpeg", card)],
+    )
+    case = delivered(worker, mail)
+    assert case.needs_triage
+    page = page_of(signed_in_as(context, "dpo"), case)
+    assert "decided with the reading: the ID copy sent is kept until then" in page
+    assert "no check needed" not in page
+    assert f"/cases/{case.reference}/verify" not in page  # the reading comes first

@@ -1,0 +1,118 @@
+"""A case a follow-up asked more of (flagged for the DPO's reading) after its first
+rights were answered in part: the reading goes on from what was done already, never
+twice, never dropping what the follow-up asked. Through the worker's real stages on a
+Maildir and SQLite."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from mailbot.actions import acting
+from mailbot.actions.drafts import reject_draft
+from mailbot.cases.models import CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.database import transaction
+from mailbot.worker import Worker
+from tests.integration.test_id_copies_kept import ANNA, ANNAS_CARD, _case, _decide
+from tests.maildir_worker import deliver, maildir_worker, send_queued
+from tests.mailfactory import request_mail
+
+
+def _asks_for_her_data_too(worker: Worker) -> None:
+    """Anna writes in her case's thread: a right it did not ask, for the DPO's reading."""
+    more = request_mail(
+        sender=ANNA,
+        language="en",
+        subject=f"Re: [{_case(worker).reference}]",
+        body="Please also send me a copy of all the personal data you hold about me.",
+    )
+    deliver(worker, more)
+    assert _case(worker).needs_triage
+
+
+def _letters(worker: Worker) -> list[tuple[str, str]]:
+    with transaction(worker.engine) as session:
+        rows = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
+        return [(row.kind, str(row.status)) for row in rows]
+
+
+def _objection_then_access(worker: Worker) -> None:
+    """Anna objects to marketing, then asks in the thread for her data too."""
+    objection = request_mail(
+        sender=ANNA,
+        language="en",
+        subject="Stop marketing",
+        body="I object to direct marketing. Do not send me any newsletters or promotions.",
+    )
+    deliver(worker, objection)
+    _asks_for_her_data_too(worker)
+
+
+def test_a_confirmation_does_not_close_a_case_a_follow_up_asked_more_of(tmp_path: Path) -> None:
+    """Anna objects to marketing; before the confirmation leaves, she asks for her data
+    too. The confirmation answers only the objection: the case stays open for the DPO's
+    reading, instead of closing with the access request unanswered."""
+    worker = maildir_worker(tmp_path)
+    _objection_then_access(worker)
+    send_queued(worker.engine)  # the objection's confirmation leaves
+    case = _case(worker)
+    assert case.status != CaseStatus.CLOSED and case.needs_triage
+    _decide(worker, ["objection", "access"])
+    assert _case(worker).status == CaseStatus.AWAITING_IDENTITY  # the access request goes on
+    with transaction(worker.engine) as session:
+        kinds = [row.kind for row in session.exec(select(OutboundMessage)).all()]
+    assert kinds == ["objection_done", "id_request"]
+
+
+def test_a_reading_of_objection_only_closes_the_case_its_confirmation_answered(
+    tmp_path: Path,
+) -> None:
+    """The follow-up was misread: the DPO reads the case as the objection only. Its
+    confirmation left already: the case closes without a second letter."""
+    worker = maildir_worker(tmp_path)
+    _objection_then_access(worker)
+    send_queued(worker.engine)
+    _decide(worker, ["objection"])
+    send_queued(worker.engine)
+    assert [kind for kind, _ in _letters(worker)].count("objection_done") == 1
+    case = _case(worker)
+    assert case.status == CaseStatus.CLOSED and case.outcome == "answered"
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_a_requester_verified_already_is_not_asked_for_an_id_again(tmp_path: Path) -> None:
+    worker = maildir_worker(tmp_path)
+    erasure = request_mail(  # an unknown address, with her own card: verified at once
+        sender=ANNA, language="en", attachments=[("card.jpg", "image/jpeg", ANNAS_CARD)]
+    )
+    deliver(worker, erasure)
+    case = _case(worker)
+    assert case.identity_verified is True and case.status == CaseStatus.AWAITING_APPROVAL
+    _asks_for_her_data_too(worker)
+    with transaction(worker.engine) as session:
+        query = select(OutboundMessage.id).where(
+            OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL
+        )
+        draft_id = session.exec(query).one()
+    with acting(worker.engine) as session:  # the answer no longer fits: the DPO rejects it
+        reject_draft(session, draft_id, "Dana", "the follow-up asks more")
+    _decide(worker, ["erasure", "access"])
+    assert "id_request" not in [kind for kind, _ in _letters(worker)]
+    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL  # the answer, drafted again
+
+
+def test_a_case_flagged_by_a_follow_up_is_not_confirmed_twice_for_its_objection(
+    tmp_path: Path,
+) -> None:
+    """Read as both rights before the objection's confirmation left: it is not drafted
+    a second time, and its sending no longer closes the case (the access request goes
+    on)."""
+    worker = maildir_worker(tmp_path)
+    _objection_then_access(worker)
+    _decide(worker, ["objection", "access"])
+    send_queued(worker.engine)
+    assert [kind for kind, _ in _letters(worker)] == ["objection_done", "id_request"]
+    assert _case(worker).status == CaseStatus.AWAITING_IDENTITY
