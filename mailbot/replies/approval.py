@@ -65,6 +65,11 @@ def approve(session: Session, draft: OutboundMessage, approver: str, today: date
     acted_on(case)  # approved on this reading of the case (mailbot.actions.acting)
     if case.status == CaseStatus.CLOSED:
         raise ApprovalRefused(f"draft {draft.id}: case {case.reference} is closed")
+    if draft.kind == "not_identified" and _card_awaits_check(case):
+        raise ApprovalRefused(
+            f"draft {draft.id}: an ID copy came after this letter was drafted; record its"
+            f" check first (the identity check on case {case.reference})"
+        )
     if draft.kind == "extension_notice" and not can_extend(
         today, case.legal_due, case.extension_reason or ""
     ):
@@ -85,6 +90,12 @@ def approve(session: Session, draft: OutboundMessage, approver: str, today: date
         approver,
         {"outbound_id": draft.id, "kind": draft.kind},
     )
+
+
+def _card_awaits_check(case: Case) -> bool:
+    """An ID copy was received and nobody has recorded its check: refusing the requester
+    for want of one would ignore it (handling.decide.late_identity)."""
+    return case.identity_verified is None and case.id_received_at is not None
 
 
 def reject(session: Session, draft: OutboundMessage, approver: str, why: str) -> None:

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import col, select
 
-from mailbot.actions import acting
+from mailbot.actions import Refused, acting
 from mailbot.actions.cases import decide_case, draft_refusal, verify_identity
 from mailbot.actions.drafts import approve_draft
 from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage
@@ -173,6 +173,11 @@ def test_a_case_closed_while_its_card_waited_for_the_dpo_has_it_deleted_next_rou
     assert _events(worker)[-2:] == ["id_copies_no_longer_needed", "id_copy_deleted"]
 
 
+def _letters(worker: Worker) -> list[OutboundMessage]:
+    with transaction(worker.engine) as session:
+        return list(session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))))
+
+
 def _events(worker: Worker) -> list[str]:
     with transaction(worker.engine) as session:
         query = select(CaseEvent.kind).order_by(col(CaseEvent.id))
@@ -197,13 +202,17 @@ def test_a_card_that_comes_after_the_not_identified_closure_was_drafted_still_co
         assert _waiting_for(worker) == {"identity_check": 1}
         run_scheduled_work(worker.engine, worker.bot, utcnow())
         assert _cards(worker) == [("eid_front", True)]
+        closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
+        assert closure is not None
+        late = "an ID copy came after this letter was drafted"
+        with pytest.raises(Refused, match=late), acting(worker.engine) as session:
+            approve_draft(session, closure, "Dana", utcnow())
         with acting(worker.engine) as session:
             reference = _case(worker).reference
             verify_identity(session, reference, True, "Dana", worker.bot.handling, utcnow())
     case = _case(worker)
     assert case.identity_verified is True and case.status == CaseStatus.AWAITING_APPROVAL
     assert _cards(worker) == [("eid_front", False)]
-    with transaction(worker.engine) as session:
-        letters = {row.kind: row.status for row in session.exec(select(OutboundMessage)).all()}
+    letters = {row.kind: row.status for row in _letters(worker)}
     assert letters["not_identified"] == "rejected"
     assert letters["erasure_done"] == "awaiting_approval"
