@@ -41,7 +41,7 @@ def list_drafts(
         if not every:
             query = query.where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
         for draft, case in session.exec(query.order_by(col(OutboundMessage.id))).all():
-            problems = approval_problems(draft)
+            problems = approval_problems(draft, case)
             row = {
                 "id": draft.id,
                 "case": case.reference,
@@ -69,7 +69,7 @@ def show(draft_id: DraftId, config: ConfigOption = None) -> None:
         # must not drive the terminal.
         typer.echo(displayable(f"To: {draft.to_address}\nSubject: {draft.subject}\n"))
         typer.echo(displayable(draft.body))
-        for problem in approval_problems(draft):
+        for problem in approval_problems(draft, session.get_one(Case, draft.case_id)):
             typer.echo(displayable(f"! {problem}"), err=True)
 
 

@@ -228,26 +228,14 @@ def identity_in_follow_up(
 def late_identity(
     case: Case, findings: Sequence[Finding], received_at: datetime, closures: Sequence[int]
 ) -> tuple[list[Step], bool]:
-    """An ID copy that came after the clock drafted the "not identified" closure, before
-    the DPO approved it: the requester did answer, so it counts as if on time. Verified,
-    the closure is rejected and the answer prepared; otherwise the DPO looks at it (and
-    `verify_by_eye` rejects the closure if it proves the identity)."""
-    kind = strongest_kind(f.kind for f in findings)
-    if kind not in VERIFYING_KINDS:
-        return [], awaits_review(case)
-    steps: list[Step] = [IdReceived(received_at)]
-    verified = verify_with_attached_copy(surest_kind(findings), case.doubt_reason)
-    if not verified:
-        return [*steps, Note("identity_needs_review", {"kind": kind})], True
-    rejected = [RejectDraft(draft, "ID copy arrived", "bot") for draft in closures]
-    return [
-        *steps,
-        *verified,
-        *rejected,
-        Transition(CaseStatus.IN_PROGRESS, "identity verified"),
-        Draft("id_received"),
-        *prepare_answer(case.label_list),
-    ], False
+    """A document that came after the clock drafted the "not identified" closure, before
+    the DPO approved it: the requester did answer, so it counts as if on time (a card
+    back alone gets the front asked for, a doubtful one waits for the DPO's eye, and
+    the closure cannot be approved until then). Verified, the closure is rejected."""
+    steps, review = identity_in_follow_up(case, findings, received_at)
+    if not any(isinstance(step, RecordIdentityCheck) for step in steps):
+        return steps, review
+    return [*(RejectDraft(draft, "ID copy arrived", "bot") for draft in closures), *steps], review
 
 
 def verify_with_attached_copy(kind: str, doubt_reason: str | None) -> list[Step]:

@@ -30,10 +30,12 @@ class CaseState(Protocol):
 
 def awaits_review(case: CaseState) -> bool:
     """A document waits for the DPO's eye (`mailbot cases verify`): keep it until then.
-    Awaiting approval: the card came after the clock drafted the "not identified"
-    closure, which the DPO's check rejects (`handling.decide.late_identity`)."""
+    Received (IdReceived) and not yet checked, in a case not yet answered: mostly one
+    awaiting identity; awaiting approval when the card came after the clock drafted the
+    "not identified" closure (`handling.decide.late_identity`); in progress when the DPO
+    then rejected that closure instead of checking the card."""
     return (
-        case.status in (CaseStatus.AWAITING_IDENTITY, CaseStatus.AWAITING_APPROVAL)
+        case.status not in (CaseStatus.ANSWERED, CaseStatus.CLOSED)
         and case.identity_verified is None
         and case.id_received_at is not None
     )

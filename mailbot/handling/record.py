@@ -52,6 +52,7 @@ from mailbot.handling.plan import (
 from mailbot.mail.parse import ParsedMail
 from mailbot.replies.approval import reject
 from mailbot.replies.drafts import Letterhead, Thread, draft_reply, mail_thread
+from mailbot.replies.outcomes import retire_waiting_drafts
 from mailbot.sealing import Sealer
 from mailbot.store.models import Attachment, Disposition, InboundMessage, KnownAccount
 from mailbot.store.sealed import erase_mail
@@ -244,4 +245,5 @@ def apply_steps(
             case CloseAnswered(why=why, actor=actor):
                 transition(session, case, CaseStatus.ANSWERED, actor, why)
                 close(session, case, CaseOutcome.ANSWERED, actor, now, why)
+                retire_waiting_drafts(session, case)
         session.add(case)

@@ -76,7 +76,8 @@ def decide_reading(
             Transition(CaseStatus.AWAITING_APPROVAL, "redirect drafted", actor),
         ]
     elif len(immediate) < len(rights) and case.identity_verified:
-        steps += prepare_answer(labels)
+        why = f"identity verified already ({case.identity_method})"
+        steps += [Note("identity_policy", {"why": why}), *prepare_answer(labels)]
     elif len(immediate) < len(rights):
         if first_mail is None:
             raise Refused(f"{case.reference} has no mail to read")

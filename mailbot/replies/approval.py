@@ -36,12 +36,17 @@ class ApprovalRefused(Refused):
     """The draft cannot be approved (or changed) as it is; the message says why."""
 
 
-def approval_problems(draft: OutboundMessage) -> list[str]:
-    """Why `draft` cannot go out yet; empty when it can."""
+def approval_problems(draft: OutboundMessage, case: Case) -> list[str]:
+    """Why `draft` of `case` cannot go out yet; empty when it can."""
     problems = [f"fill in: {text or '...'}" for text in unfilled(draft.body)]
     spec = CATALOGUE.get(draft.kind)
     if spec is not None and spec.closes_with_remedies:
         problems += missing_remedies(draft.body, draft.language)
+    if draft.kind == "not_identified" and _card_awaits_check(case):
+        problems.append(
+            "an ID copy came after this letter was drafted: record its check first (the"
+            " identity check on the case), which rejects this letter if it proves who they are"
+        )
     return problems
 
 
@@ -58,18 +63,13 @@ def missing_remedies(body: str, language: str) -> list[str]:
 
 def approve(session: Session, draft: OutboundMessage, approver: str, today: date) -> None:
     _pending(draft)
-    problems = approval_problems(draft)
+    case = session.get_one(Case, draft.case_id)
+    problems = approval_problems(draft, case)
     if problems:
         raise ApprovalRefused(f"draft {draft.id} cannot be approved: " + "; ".join(problems))
-    case = session.get_one(Case, draft.case_id)
     acted_on(case)  # approved on this reading of the case (mailbot.actions.acting)
     if case.status == CaseStatus.CLOSED:
         raise ApprovalRefused(f"draft {draft.id}: case {case.reference} is closed")
-    if draft.kind == "not_identified" and _card_awaits_check(case):
-        raise ApprovalRefused(
-            f"draft {draft.id}: an ID copy came after this letter was drafted; record its"
-            f" check first (the identity check on case {case.reference})"
-        )
     if draft.kind == "extension_notice" and not can_extend(
         today, case.legal_due, case.extension_reason or ""
     ):

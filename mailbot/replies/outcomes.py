@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from classifiers import RIGHTS
 from mailbot.cases.audit import append_event
@@ -57,7 +57,7 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
     if outcome == CaseOutcome.ANSWERED:
         transition(session, case, CaseStatus.ANSWERED, "bot", f"{kind} sent")
     close(session, case, outcome, "bot", at, f"{kind} sent")
-    _retire_other_drafts(session, case, reply)
+    retire_waiting_drafts(session, case)
 
 
 def _confirmed_whole(case: Case) -> bool:
@@ -119,13 +119,12 @@ def _extended(session: Session, case: Case, reply: OutboundMessage, at: datetime
         append_event(session, case.id, "extension_notice_late", "bot", {"why": str(refused)})
 
 
-def _retire_other_drafts(session: Session, case: Case, sent: OutboundMessage) -> None:
+def retire_waiting_drafts(session: Session, case: Case) -> None:
     """A closed case answers nothing more: drafts still waiting would contradict it."""
     waiting = session.exec(
         select(OutboundMessage)
         .where(OutboundMessage.case_id == case.id)
         .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
-        .where(col(OutboundMessage.id) != sent.id)
     ).all()
     for draft in waiting:
         draft.status = OutboundStatus.REJECTED

@@ -12,9 +12,11 @@ import pytest
 from sqlmodel import col, select
 
 from mailbot.actions import acting
+from mailbot.actions.cases import draft_extension
 from mailbot.actions.drafts import reject_draft
 from mailbot.cases.models import CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.database import transaction
+from mailbot.store.models import utcnow
 from mailbot.worker import Worker
 from tests.integration.test_id_copies_kept import ANNA, ANNAS_CARD, _case, _decide
 from tests.maildir_worker import deliver, maildir_worker, send_queued
@@ -80,6 +82,20 @@ def test_a_reading_of_objection_only_closes_the_case_its_confirmation_answered(
     assert [kind for kind, _ in _letters(worker)].count("objection_done") == 1
     case = _case(worker)
     assert case.status == CaseStatus.CLOSED and case.outcome == "answered"
+
+
+def test_closing_on_a_reading_retires_the_drafts_left_waiting(tmp_path: Path) -> None:
+    # As when the closing letter is sent: a draft left waiting on a closed case could
+    # never be approved, and would stay on the DPO's list.
+    worker = maildir_worker(tmp_path)
+    _objection_then_access(worker)
+    send_queued(worker.engine)
+    with acting(worker.engine) as session:
+        reference = _case(worker).reference
+        draft_extension(session, reference, "Six systems", "Dana", worker.bot.handling, utcnow())
+    _decide(worker, ["objection"])
+    assert _case(worker).status == CaseStatus.CLOSED
+    assert ("extension_notice", "rejected") in _letters(worker)
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")

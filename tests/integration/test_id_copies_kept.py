@@ -17,10 +17,11 @@ from sqlmodel import col, select
 
 from mailbot.actions import Refused, acting
 from mailbot.actions.cases import decide_case, draft_refusal, verify_identity
-from mailbot.actions.drafts import approve_draft
+from mailbot.actions.drafts import approve_draft, reject_draft
 from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage
 from mailbot.database import transaction
 from mailbot.exposition import BotCollector
+from mailbot.replies.approval import approval_problems
 from mailbot.schedule import run_scheduled_work
 from mailbot.store.models import Attachment, utcnow
 from mailbot.worker import Worker
@@ -34,6 +35,7 @@ ANNA = "Anna Peeters <anna.peeters@example.org>"
 ANNAS_CARD = render_sample(3, "eid_front", "clean", "jpeg", holder=("Peeters", "Anna")).data
 # A card showing another name: the check cannot settle it, the DPO must look.
 OTHER_NAME = render_sample(6, "eid_front", "clean", "jpeg", holder=("Claes", "Pieter")).data
+BACK = render_sample(4, "eid_back", "clean", "jpeg").data
 
 
 def _vague_mail_with(card: bytes) -> bytes:
@@ -173,6 +175,13 @@ def test_a_case_closed_while_its_card_waited_for_the_dpo_has_it_deleted_next_rou
     assert _events(worker)[-2:] == ["id_copies_no_longer_needed", "id_copy_deleted"]
 
 
+def _problems(worker: Worker, draft_id: int) -> list[str]:
+    """What the draft page and `drafts show` list as blocking the draft's approval."""
+    with transaction(worker.engine) as session:
+        draft = session.get_one(OutboundMessage, draft_id)
+        return approval_problems(draft, session.get_one(Case, draft.case_id))
+
+
 def _letters(worker: Worker) -> list[OutboundMessage]:
     with transaction(worker.engine) as session:
         return list(session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))))
@@ -191,11 +200,7 @@ def test_a_card_that_comes_after_the_not_identified_closure_was_drafted_still_co
     """Three weeks without an ID: the clock drafts the "not identified" closure for the
     DPO. Anna's card arrives before the DPO approves it: she did answer, so her card is
     checked as if on time instead of deleted unread while the refusal goes out."""
-    worker = _asked_for_an_id(tmp_path)
-    asked = _case(worker).id_requested_at
-    assert asked is not None
-    run_scheduled_work(worker.engine, worker.bot, asked + timedelta(days=22))
-    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
+    worker = _closure_drafted(tmp_path)
     _card_in_the_thread(worker, card, "Sorry for the delay, here is my card.")
     if card is OTHER_NAME:  # the DPO looks at it, and can still let the closure go
         assert _cards(worker) == [("eid_front", True)]
@@ -205,6 +210,7 @@ def test_a_card_that_comes_after_the_not_identified_closure_was_drafted_still_co
         closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
         assert closure is not None
         late = "an ID copy came after this letter was drafted"
+        assert any(late in problem for problem in _problems(worker, closure))  # said at once
         with pytest.raises(Refused, match=late), acting(worker.engine) as session:
             approve_draft(session, closure, "Dana", utcnow())
         with acting(worker.engine) as session:
@@ -216,3 +222,39 @@ def test_a_card_that_comes_after_the_not_identified_closure_was_drafted_still_co
     letters = {row.kind: row.status for row in _letters(worker)}
     assert letters["not_identified"] == "rejected"
     assert letters["erasure_done"] == "awaiting_approval"
+
+
+def _closure_drafted(tmp_path: Path) -> Worker:
+    """Three weeks on without a card, the clock drafted the "not identified" closure."""
+    worker = _asked_for_an_id(tmp_path)
+    asked = _case(worker).id_requested_at
+    assert asked is not None
+    run_scheduled_work(worker.engine, worker.bot, asked + timedelta(days=22))
+    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
+    return worker
+
+
+def test_a_late_card_back_gets_the_front_asked_for_as_on_time(tmp_path: Path) -> None:
+    worker = _closure_drafted(tmp_path)
+    _card_in_the_thread(worker, BACK, "Sorry for the delay, here is my card.")
+    assert [row.kind for row in _letters(worker)][-1] == "id_request"
+    assert _cards(worker) == [("eid_back", False)]  # the back alone is never looked at
+
+
+def test_rejecting_the_closure_instead_of_checking_the_late_card_keeps_the_card(
+    tmp_path: Path,
+) -> None:
+    worker = _closure_drafted(tmp_path)
+    _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
+    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
+    assert closure is not None
+    with acting(worker.engine) as session:  # "she answered": the DPO drops the closure
+        reject_draft(session, closure, "Dana", "she answered")
+    run_scheduled_work(worker.engine, worker.bot, utcnow())
+    assert _cards(worker) == [("eid_front", True)]  # still for the check nobody recorded
+    assert _waiting_for(worker) == {"identity_check": 1}
+    with acting(worker.engine) as session:
+        reference = _case(worker).reference
+        verify_identity(session, reference, True, "Dana", worker.bot.handling, utcnow())
+    assert _cards(worker) == [("eid_front", False)]
+    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL  # the answer, drafted

@@ -64,7 +64,7 @@ def case_page(
         unauthenticated = failed_authentication(session, case)
     explanation = explain_deadline(case, now, context.settings.target_days)
     drafts = [
-        (entry.reply, approval_problems(entry.reply))
+        (entry.reply, approval_problems(entry.reply, case))
         for entry in timeline
         if entry.reply is not None and entry.reply.status == OutboundStatus.AWAITING_APPROVAL
     ]

@@ -124,7 +124,7 @@ def _editor(
         unauthenticated=unauthenticated,
         text=mine if mine is not None else draft.body,
         base=text_digest(draft.body),
-        problems=approval_problems(draft),
+        problems=approval_problems(draft, case),
         diff=changes(draft.drafted_body, draft.body) if draft.drafted_body else [],
         refusal=refusal,
         editable=draft.status == OutboundStatus.AWAITING_APPROVAL,

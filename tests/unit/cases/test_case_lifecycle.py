@@ -249,7 +249,7 @@ def test_a_refusal_without_remedies_or_with_fill_ins_is_not_approved(engine: Eng
     with transaction(engine) as session:
         case = _case(session, status=CaseStatus.AWAITING_APPROVAL)
         bare = _draft(session, case, "refusal", "We refuse because [[ reasons ]].\n")
-        assert len(approval_problems(bare)) == 3
+        assert len(approval_problems(bare, case)) == 3
         with pytest.raises(ApprovalRefused, match="judicial remedy"):
             approve(session, bare, "Dana", date(2026, 3, 20))
         assert edit(session, bare, "We refuse: manifestly excessive.\n" + REMEDIES, "Dana")

@@ -233,15 +233,21 @@ def test_a_card_after_the_closure_was_drafted_verifies_and_rejects_the_closure()
     closing = case("access", status=S.AWAITING_APPROVAL, doubt_reason="unknown_address")
     steps = continue_case(closing, reading("other"), [FRONT], ARRIVED, pending_closures=(9,))
     assert steps[1:5] == [
+        RejectDraft(9, "ID copy arrived", "bot"),
         IdReceived(ARRIVED),
         RecordIdentityCheck(True, "id-copy:eid_front"),
         DiscardIdCopies(every_document=True),
-        RejectDraft(9, "ID copy arrived", "bot"),
     ]
     assert drafts(steps) == ["id_received", "access_answer"]
+    # Anything else as if on time, the closure left for the DPO: a doubtful card waits
+    # for their eye, the back alone gets the front asked for.
     unsure = [Finding("eid_front", False, None)]
     steps = continue_case(closing, reading("other"), unsure, ARRIVED, pending_closures=(9,))
     assert steps[1:] == [IdReceived(ARRIVED), Note("identity_needs_review", {"kind": "eid_front"})]
+    back = [Finding("eid_back", True, None)]
+    steps = continue_case(closing, reading("other"), back, ARRIVED, pending_closures=(9,))
+    front_please = Draft("id_request", {"doubt_reason": "unknown_address"})
+    assert steps[1:] == [front_please, DiscardIdCopies()]
     # Once the DPO approved the closure, the card changes nothing and goes.
     steps = continue_case(closing, reading("other"), [FRONT], ARRIVED)
     assert steps[1:] == [DiscardIdCopies()]
