@@ -69,7 +69,8 @@ class RequestIdentity:
 
 @dataclass(frozen=True, slots=True)
 class IdReceived:
-    """A document arrived: the paused clock resumes from `at`."""
+    """A document arrived: the paused clock resumes from `at`, or from an earlier one's
+    arrival (a second card while the first waits for the DPO stops no clock again)."""
 
     at: datetime
 

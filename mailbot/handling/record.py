@@ -228,7 +228,7 @@ def apply_steps(
             case RequestIdentity(doubt_reason=reason, pause_allowed=pause):
                 request_identity(session, case, reason, now, pause)
             case IdReceived(at=at):
-                case.id_received_at = at
+                case.id_received_at = case.id_received_at or at
             case RecordIdentityCheck(verified=verified, method=method, actor=actor):
                 record_identity_check(session, case, verified, method, actor, now)
             case DiscardIdCopies(every_document=every, actor=actor):

@@ -258,3 +258,17 @@ def test_rejecting_the_closure_instead_of_checking_the_late_card_keeps_the_card(
         verify_identity(session, reference, True, "Dana", worker.bot.handling, utcnow())
     assert _cards(worker) == [("eid_front", False)]
     assert _case(worker).status == CaseStatus.AWAITING_APPROVAL  # the answer, drafted
+
+
+def test_a_second_card_while_the_first_waits_for_the_dpo_leaves_the_clock_as_it_was(
+    tmp_path: Path,
+) -> None:
+    # The paused clock resumed when the first card came; a second one, sent while the
+    # DPO had not looked yet, must not pause it again until its own arrival.
+    worker = _asked_for_an_id(tmp_path)
+    _card_in_the_thread(worker, OTHER_NAME, "Here is my card.")
+    first = _case(worker).id_received_at
+    assert first is not None
+    _card_in_the_thread(worker, OTHER_NAME, "Did you get my card? Here it is again.")
+    assert _case(worker).id_received_at == first
+    assert _cards(worker) == [("eid_front", True), ("eid_front", True)]  # both for the DPO
