@@ -165,6 +165,7 @@ class _Holder(NamedTuple):
     status: str
     needs_triage: bool
     identity_verified: bool | None
+    id_copy_in_review: bool
     id_received_at: datetime | None
 
 
@@ -175,6 +176,7 @@ def _id_copies(session: Session, now: datetime) -> Iterator[Metric]:
             col(Case.status),
             col(Case.needs_triage),
             col(Case.identity_verified),
+            col(Case.id_copy_in_review),
             col(Case.id_received_at),
         )
         .join(Attachment, col(Attachment.inbound_id) == col(InboundMessage.id))

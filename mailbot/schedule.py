@@ -121,8 +121,8 @@ def done_with_id_copies() -> ColumnElement[bool]:
     """The cases `keeps_id_copies` lets go of, in SQL (a test holds the two equal): the
     round reads only those, not every case rightly keeping a copy."""
     review = and_(
+        col(Case.id_copy_in_review).is_(True),
         col(Case.status).not_in([CaseStatus.ANSWERED, CaseStatus.CLOSED]),
-        col(Case.id_received_at).is_not(None),
     )
     reading = and_(
         col(Case.needs_triage).is_(True),

@@ -84,6 +84,7 @@ def _case(number: int, rng: random.Random, span_days: int) -> dict[str, Any]:
         "legal_due": due.legal_due, "target_due": due.target_due,
         "extended_due": due.extended_due, "rule_version": due.rule_version,
         "id_document": "none", "clock_paused": False, "late_extension_notice": False,
+        "id_copy_in_review": False,
         "refusals_sent": 0, "refusals_with_remedies": 0,
         "created_at": received, "updated_at": received,
     }  # fmt: skip

@@ -97,6 +97,7 @@ def record_identity_check(
     if case.identity_verified is not None:
         raise IllegalTransition(f"{case.reference}: identity was already checked")
     case.identity_verified = verified
+    case.id_copy_in_review = False
     case.identity_method = method
     case.identity_checked_by = actor
     case.identity_checked_at = now
@@ -151,6 +152,7 @@ def close(
     transition(session, case, S.CLOSED, actor, why or outcome.value)
     case.outcome = outcome
     case.closed_at = now
+    case.id_copy_in_review = False  # its copies go at the worker's next round
     # Recorded now, by the rule `mailbot report` applies, so figures over a million
     # cases are sums in SQL (mailbot.figures).
     case.closed_on_time, case.closed_by_target = closed_in_time(case)

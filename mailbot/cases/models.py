@@ -133,6 +133,9 @@ class Case(SQLModel, table=True):
     id_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     id_received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     identity_verified: bool | None = None  # None: not checked (or not needed)
+    # A document received waits for the DPO's eye (`mailbot cases verify`): kept sealed
+    # until the check is recorded, the check proves unneeded or the case closes.
+    id_copy_in_review: bool = False
     identity_method: str | None = Field(default=None, max_length=60)
     identity_checked_by: str | None = Field(default=None, max_length=200)
     identity_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

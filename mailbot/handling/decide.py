@@ -25,6 +25,7 @@ from mailbot.handling.plan import (
     DiscardIdCopies,
     Draft,
     FlagForTriage,
+    HoldForCheck,
     IdReceived,
     Note,
     RecordIdentityCheck,
@@ -159,7 +160,7 @@ def request_with_identity(
         steps += [
             Transition(CaseStatus.AWAITING_IDENTITY, "ID copy to review"),
             IdReceived(now),
-            Note("identity_needs_review", {"kind": kind}),
+            HoldForCheck(kind),
         ]
     else:
         steps += prepare_answer(labels)
@@ -187,7 +188,24 @@ def continue_case(
     elif pending_closures and case.identity_verified is None:
         identity, review = late_identity(case, findings, received_at, pending_closures)
         steps += identity
+    elif still_owes_an_id(case):
+        identity, review = identity_in_follow_up(case, findings, received_at)
+        steps += identity
     return steps + settle_id_copies(review)
+
+
+def still_owes_an_id(case: Case) -> bool:
+    """An ID copy was asked for and never checked, and the case went on without waiting
+    for it (the DPO rejected the clock's "not identified" closure): a card arriving now
+    is checked as one asked for. Not while the DPO reads a triaged case (the reading
+    decides what the case needs), nor once it asks nothing an identity is needed for."""
+    return (
+        case.status == CaseStatus.IN_PROGRESS
+        and case.id_requested_at is not None
+        and case.identity_verified is None
+        and not case.needs_triage
+        and any(right not in TAKES_EFFECT_AT_ONCE for right in rights_of(case.label_list))
+    )
 
 
 def rights_in_follow_up(labels: Sequence[str], reading: Classification) -> list[Step]:
@@ -222,7 +240,7 @@ def identity_in_follow_up(
     verified = verify_with_attached_copy(surest_kind(findings), case.doubt_reason)
     if verified:
         return [*steps, *verified, Draft("id_received"), *prepare_answer(case.label_list)], False
-    return [*steps, Note("identity_needs_review", {"kind": kind})], True
+    return [*steps, HoldForCheck(kind)], True
 
 
 def late_identity(

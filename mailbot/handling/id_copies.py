@@ -7,7 +7,6 @@ the worker's round deletes any a case moved past without either (`mailbot.schedu
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Protocol
 
 from mailbot.cases.models import CaseStatus
@@ -25,19 +24,17 @@ class CaseState(Protocol):
     @property
     def identity_verified(self) -> bool | None: ...
     @property
-    def id_received_at(self) -> datetime | None: ...
+    def id_copy_in_review(self) -> bool: ...
 
 
 def awaits_review(case: CaseState) -> bool:
     """A document waits for the DPO's eye (`mailbot cases verify`): keep it until then.
-    Received (IdReceived) and not yet checked, in a case not yet answered: mostly one
-    awaiting identity; awaiting approval when the card came after the clock drafted the
-    "not identified" closure (`handling.decide.late_identity`); in progress when the DPO
-    then rejected that closure instead of checking the card."""
+    Set when the bot holds one for the check (HoldForCheck); ended by the check, by a
+    decision that settles the copies without one, or by the case's end."""
     return (
-        case.status not in (CaseStatus.ANSWERED, CaseStatus.CLOSED)
+        case.id_copy_in_review
         and case.identity_verified is None
-        and case.id_received_at is not None
+        and case.status not in (CaseStatus.ANSWERED, CaseStatus.CLOSED)
     )
 
 

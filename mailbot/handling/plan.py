@@ -93,6 +93,14 @@ class DiscardIdCopies:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldForCheck:
+    """A document (of `kind`) the bot could not settle waits for the DPO's eye: it stays
+    sealed until the check (`mailbot.handling.id_copies.awaits_review`)."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
 class FlagForTriage:
     """The case asks more than it did: it goes on the DPO's list."""
 
@@ -135,6 +143,7 @@ Step = (
     | IdReceived
     | RecordIdentityCheck
     | DiscardIdCopies
+    | HoldForCheck
     | FlagForTriage
     | SetReading
     | RejectDraft

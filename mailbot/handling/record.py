@@ -35,6 +35,7 @@ from mailbot.handling.plan import (
     DiscardIdCopies,
     Draft,
     FlagForTriage,
+    HoldForCheck,
     IdReceived,
     MailPlan,
     NewCase,
@@ -228,12 +229,18 @@ def apply_steps(
             case RequestIdentity(doubt_reason=reason, pause_allowed=pause):
                 request_identity(session, case, reason, now, pause)
             case IdReceived(at=at):
-                case.id_received_at = case.id_received_at or at
+                # The earliest arrival, whichever mail was handled first (a retried one).
+                earlier = case.id_received_at
+                case.id_received_at = min(earlier, at) if earlier else at
+            case HoldForCheck(kind=kind):
+                case.id_copy_in_review = True
+                append_event(session, case.id, "identity_needs_review", "bot", {"kind": kind})
             case RecordIdentityCheck(verified=verified, method=method, actor=actor):
                 record_identity_check(session, case, verified, method, actor, now)
             case DiscardIdCopies(every_document=every, actor=actor):
                 kinds = None if every else ID_COPY_KINDS
                 discard_id_copies(session, case, handling.sealer, now, actor, kinds)
+                case.id_copy_in_review = False  # settled: no copy waits for a check now
             case FlagForTriage():
                 case.needs_triage = True
             case SetReading(labels=labels):

@@ -21,6 +21,8 @@ from mailbot.actions.drafts import approve_draft, reject_draft
 from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage
 from mailbot.database import transaction
 from mailbot.exposition import BotCollector
+from mailbot.handling.plan import IdReceived, Step
+from mailbot.handling.record import apply_steps
 from mailbot.replies.approval import approval_problems
 from mailbot.schedule import run_scheduled_work
 from mailbot.store.models import Attachment, utcnow
@@ -272,3 +274,55 @@ def test_a_second_card_while_the_first_waits_for_the_dpo_leaves_the_clock_as_it_
     _card_in_the_thread(worker, OTHER_NAME, "Did you get my card? Here it is again.")
     assert _case(worker).id_received_at == first
     assert _cards(worker) == [("eid_front", True), ("eid_front", True)]  # both for the DPO
+
+
+def test_a_card_sent_after_the_dpo_rejected_the_closure_is_checked(tmp_path: Path) -> None:
+    # "She phoned: the card is coming." The case goes on without the closure; the card,
+    # when it comes, is checked as the one asked for, not deleted unread.
+    worker = _closure_drafted(tmp_path)
+    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
+    assert closure is not None
+    with acting(worker.engine) as session:
+        reject_draft(session, closure, "Dana", "she will send it")
+    _card_in_the_thread(worker, ANNAS_CARD, "Here is my card.")
+    case = _case(worker)
+    assert case.identity_verified is True and case.status == CaseStatus.AWAITING_APPROVAL
+    assert _cards(worker) == [("eid_front", False)]
+
+
+def test_a_reading_that_needs_no_check_ends_the_wait_for_one(tmp_path: Path) -> None:
+    # A late card waits for the DPO, who rejects the closure; a follow-up then asks
+    # more, and the DPO reads the whole case as no request after all.
+    worker = _closure_drafted(tmp_path)
+    _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
+    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
+    assert closure is not None
+    with acting(worker.engine) as session:
+        reject_draft(session, closure, "Dana", "she answered")
+    more = request_mail(
+        sender=ANNA,
+        language="en",
+        subject=f"Re: [{_case(worker).reference}]",
+        body="Please also send me a copy of all the personal data you hold about me.",
+    )
+    deliver(worker, more)
+    assert _case(worker).needs_triage
+    _decide(worker, ["other"])  # the DPO reads it as no request after all
+    assert _cards(worker) == [("eid_front", False)]
+    assert _waiting_for(worker) == {}
+    _card_in_the_thread(worker, ANNAS_CARD, "Here it is again.")
+    assert _cards(worker) == [("eid_front", False), ("eid_front", False)]  # nobody needs it
+
+
+def test_a_card_handled_late_but_received_first_resumes_the_clock_at_its_arrival(
+    tmp_path: Path,
+) -> None:
+    # Mail A (a card) was quarantined and retried after mail B (another card) was
+    # handled: the clock resumes from A's arrival, the earlier.
+    worker = _asked_for_an_id(tmp_path)
+    first, second = utcnow() + timedelta(days=3), utcnow() + timedelta(days=7)
+    with transaction(worker.engine) as session:
+        case = session.get_one(Case, _case(worker).id)
+        steps: list[Step] = [IdReceived(second), IdReceived(first)]
+        apply_steps(session, case, steps, worker.bot.handling, second)
+    assert _case(worker).id_received_at == first

@@ -127,7 +127,7 @@ holders = st.fixed_dictionaries(
         "status": st.sampled_from(list(CaseStatus)),
         "needs_triage": st.booleans(),
         "identity_verified": st.sampled_from([None, True, False]),
-        "id_received": st.booleans(),
+        "in_review": st.booleans(),
     }
 )
 
@@ -152,7 +152,7 @@ def test_the_cases_whose_id_copies_go_are_exactly_those_the_rule_lets_go(
                 status=fields["status"],
                 needs_triage=fields["needs_triage"],
                 identity_verified=fields["identity_verified"],
-                id_received_at=RECEIVED if fields["id_received"] else None,
+                id_copy_in_review=fields["in_review"],
             )
             for number, fields in enumerate(drawn, 1)
         ]

@@ -21,6 +21,7 @@ from mailbot.handling.plan import (
     CloseAnswered,
     DiscardIdCopies,
     Draft,
+    HoldForCheck,
     IdReceived,
     Note,
     RecordIdentityCheck,
@@ -170,7 +171,7 @@ def test_a_mandate_or_another_reply_address_waits_for_the_dpos_eye(
     assert not of(steps, DiscardIdCopies)  # the document stays, sealed, for the DPO
     assert of(steps, Draft) == [ack(None)]
     assert statuses(steps) == [S.AWAITING_IDENTITY]
-    assert steps[-2:] == [IdReceived(NOW), Note("identity_needs_review", {"kind": "eid_front"})]
+    assert steps[-2:] == [IdReceived(NOW), HoldForCheck("eid_front")]
 
 
 @pytest.mark.parametrize(
@@ -185,7 +186,7 @@ def test_a_document_the_check_could_not_settle_goes_to_the_dpo(finding: Finding)
     steps = new_case("access", findings=(finding,))
     assert not of(steps, RecordIdentityCheck) and not of(steps, DiscardIdCopies)
     assert statuses(steps) == [S.AWAITING_IDENTITY]
-    assert Note("identity_needs_review", {"kind": finding.kind}) in steps
+    assert HoldForCheck(finding.kind) in steps
 
 
 def test_only_the_card_back_gets_the_front_asked_for() -> None:

@@ -22,6 +22,7 @@ from mailbot.handling.plan import (
     DiscardIdCopies,
     Draft,
     FlagForTriage,
+    HoldForCheck,
     IdReceived,
     MailPlan,
     Note,
@@ -144,7 +145,10 @@ def test_the_id_copy_in_a_copy_goes_the_way_of_the_first(
 ) -> None:
     first = inbound(id=7, disposition=D.FOLLOW_UP, case_id=3)
     first_case = case(
-        id=3, status=S.AWAITING_IDENTITY, id_received_at=NOW if under_review else None
+        id=3,
+        status=S.AWAITING_IDENTITY,
+        id_received_at=NOW if under_review else None,
+        id_copy_in_review=under_review,
     )
     around = Surroundings(earlier_copy=first, copy_case=first_case)
     result = plan(ann(attachments=CARD, checks=SURE_FRONT), around)
@@ -225,7 +229,7 @@ def test_a_follow_up_with_the_card_front_verifies_and_resumes_the_clock_at_its_a
 
 def test_a_card_for_a_third_party_case_waits_for_the_dpo() -> None:
     steps = continue_case(awaiting("third_party"), reading("other"), [FRONT], ARRIVED)
-    assert steps[1:] == [IdReceived(ARRIVED), Note("identity_needs_review", {"kind": "eid_front"})]
+    assert steps[1:] == [IdReceived(ARRIVED), HoldForCheck("eid_front")]
 
 
 def test_a_card_after_the_closure_was_drafted_verifies_and_rejects_the_closure() -> None:
@@ -243,7 +247,7 @@ def test_a_card_after_the_closure_was_drafted_verifies_and_rejects_the_closure()
     # for their eye, the back alone gets the front asked for.
     unsure = [Finding("eid_front", False, None)]
     steps = continue_case(closing, reading("other"), unsure, ARRIVED, pending_closures=(9,))
-    assert steps[1:] == [IdReceived(ARRIVED), Note("identity_needs_review", {"kind": "eid_front"})]
+    assert steps[1:] == [IdReceived(ARRIVED), HoldForCheck("eid_front")]
     back = [Finding("eid_back", True, None)]
     steps = continue_case(closing, reading("other"), back, ARRIVED, pending_closures=(9,))
     front_please = Draft("id_request", {"doubt_reason": "unknown_address"})
@@ -254,7 +258,7 @@ def test_a_card_after_the_closure_was_drafted_verifies_and_rejects_the_closure()
 
 
 def test_a_reminder_keeps_the_document_the_dpo_still_has_to_see() -> None:
-    waiting = awaiting(id_received_at=NOW)
+    waiting = awaiting(id_received_at=NOW, id_copy_in_review=True)
     assert continue_case(waiting, reading("other"), [], ARRIVED)[1:] == []
     assert continue_case(case(), reading("other"), [], ARRIVED)[1:] == [DiscardIdCopies()]
 
