@@ -120,28 +120,36 @@ def gather(
         return Surroundings(copy, copy_case)
     clues = thread_clues(mail, handling.settings.reference_prefix)
     case = _find_case(session, clues, mail.sender)
+    pending, approved = _closures(session, case) if case is not None else ((), False)
     return Surroundings(
         earlier_copy=copy,
         copy_case=copy_case,
         case=case,
         foreign_reference=_names_foreign_case(session, clues, mail.sender),
         sender_known=handling.sender_known(session, mail.sender),
-        pending_closures=_pending_closures(session, case) if case is not None else (),
+        pending_closures=pending,
+        closure_approved=approved,
     )
 
 
-def _pending_closures(session: Session, case: Case) -> tuple[int, ...]:
-    """The case's "not identified" letters awaiting approval: a card arriving now still
-    counts (`handling.decide.late_identity`)."""
+def _closures(session: Session, case: Case) -> tuple[tuple[int, ...], bool]:
+    """The case's "not identified" letters awaiting approval (a card arriving now still
+    counts: `handling.decide.late_identity`), and whether one was approved (then it
+    does not: the requester is being told)."""
     if case.status != CaseStatus.AWAITING_APPROVAL or case.identity_verified is not None:
-        return ()  # the only state the clock's closure leaves a case in: no query
+        return (), False  # the only state the clock's closure leaves a case in: no query
     found = session.exec(
-        select(OutboundMessage.id)
+        select(OutboundMessage.id, OutboundMessage.status)
         .where(OutboundMessage.case_id == case.id)
         .where(OutboundMessage.kind == "not_identified")
-        .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
+        .where(OutboundMessage.status != OutboundStatus.REJECTED)
     ).all()
-    return tuple(draft_id for draft_id in found if draft_id is not None)
+    pending = tuple(
+        draft_id
+        for draft_id, status in found
+        if draft_id is not None and status == OutboundStatus.AWAITING_APPROVAL
+    )
+    return pending, len(pending) < len(found)
 
 
 # Rows sharing a Message-ID looked at: a copy is one of the first few.

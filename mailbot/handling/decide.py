@@ -173,22 +173,25 @@ def continue_case(
     findings: Sequence[Finding],
     received_at: datetime,
     pending_closures: Sequence[int] = (),
+    closure_approved: bool = False,
 ) -> list[Step]:
     """A follow-up joined `case` (it reached the inbox at `received_at`).
-    `pending_closures`: the case's "not identified" letters awaiting approval."""
+    `pending_closures`: the case's "not identified" letters awaiting approval;
+    `closure_approved`: one was approved (queued or sent)."""
     kind = strongest_kind(f.kind for f in findings)
     steps: list[Step] = [
         Note("follow_up_read", {"reading": reading.primary, "id_document": kind}),
         *rights_in_follow_up(case.label_list, reading),
     ]
-    review = keeps_id_copies(case, flagged=any(isinstance(s, FlagForTriage) for s in steps))
+    flagged = any(isinstance(step, FlagForTriage) for step in steps)
+    review = keeps_id_copies(case, flagged=flagged)
     if case.status == CaseStatus.AWAITING_IDENTITY and case.identity_verified is None:
         identity, review = identity_in_follow_up(case, findings, received_at)
         steps += identity
     elif pending_closures and case.identity_verified is None:
         identity, review = late_identity(case, findings, received_at, pending_closures)
         steps += identity
-    elif still_owes_an_id(case):
+    elif still_owes_an_id(case) and not flagged and not closure_approved:
         identity, review = identity_in_follow_up(case, findings, received_at)
         steps += identity
     return steps + settle_id_copies(review)
@@ -196,13 +199,15 @@ def continue_case(
 
 def still_owes_an_id(case: Case) -> bool:
     """An ID copy was asked for and never checked, and the case went on without waiting
-    for it (the DPO rejected the clock's "not identified" closure): a card arriving now
-    is checked as one asked for. Not while the DPO reads a triaged case (the reading
-    decides what the case needs), nor once it asks nothing an identity is needed for."""
+    for it (the DPO rejected the clock's "not identified" closure; another draft may
+    still wait): a card arriving now is checked as one asked for. Not while the DPO
+    reads a triaged case (the reading decides what the case needs), nor once nothing
+    casts doubt or the case asks nothing an identity is needed for."""
     return (
-        case.status == CaseStatus.IN_PROGRESS
+        case.status in (CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_APPROVAL)
         and case.id_requested_at is not None
         and case.identity_verified is None
+        and case.doubt_reason is not None
         and not case.needs_triage
         and any(right not in TAKES_EFFECT_AT_ONCE for right in rights_of(case.label_list))
     )

@@ -75,7 +75,8 @@ class MailReading:
 class Surroundings:
     """What the database says about the mail: an earlier copy of it (the same mail: same
     Message-ID, sender, subject and text; and that copy's case), the sender's open case
-    it continues (and that case's "not identified" letters awaiting approval), whether
+    it continues (and that case's "not identified" letters, awaiting approval or
+    approved), whether
     it quotes another person's case reference, whether the sender's address belongs to
     an account."""
 
@@ -85,6 +86,7 @@ class Surroundings:
     foreign_reference: bool = False
     sender_known: bool = False
     pending_closures: tuple[int, ...] = ()
+    closure_approved: bool = False
 
 
 def normalised_message_id(mail: ParsedMail) -> str | None:
@@ -170,6 +172,7 @@ def decide_mail(
             reading.findings,
             inbound.received_at,
             around.pending_closures,
+            around.closure_approved,
         )
         return replace(
             read,

@@ -6,6 +6,7 @@ each kept card waits for, so an alert can say what to do."""
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -13,10 +14,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from mailbot.actions import Refused, acting
-from mailbot.actions.cases import decide_case, draft_refusal, verify_identity
+from mailbot.actions.cases import decide_case, draft_extension, draft_refusal, verify_identity
 from mailbot.actions.drafts import approve_draft, reject_draft
 from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage
 from mailbot.database import transaction
@@ -326,3 +328,41 @@ def test_a_card_handled_late_but_received_first_resumes_the_clock_at_its_arrival
         steps: list[Step] = [IdReceived(second), IdReceived(first)]
         apply_steps(session, case, steps, worker.bot.handling, second)
     assert _case(worker).id_received_at == first
+
+
+def test_a_card_after_the_closure_was_rejected_while_an_extension_waits_is_checked(
+    tmp_path: Path,
+) -> None:
+    # The extension notice still waits for approval, so rejecting the closure leaves the
+    # case awaiting approval: the card is still the one asked for.
+    worker = _closure_drafted(tmp_path)
+    with acting(worker.engine) as session:
+        reference = _case(worker).reference
+        draft_extension(session, reference, "Many systems", "Dana", worker.bot.handling, utcnow())
+    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
+    assert closure is not None
+    with acting(worker.engine) as session:
+        reject_draft(session, closure, "Dana", "she will send it")
+    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
+    _card_in_the_thread(worker, OTHER_NAME, "Here is my card.")
+    assert _cards(worker) == [("eid_front", True)]
+    assert _waiting_for(worker) == {"identity_check": 1}
+
+
+def test_an_upgrade_marks_the_cards_that_waited_for_the_dpo_before_it(tmp_path: Path) -> None:
+    """Revision 0014 reads the old rule: a card received, unchecked, in a case not yet
+    answered, still held. The worker's next round must not delete it."""
+    worker = _closure_drafted(tmp_path)
+    _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
+    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
+    assert closure is not None
+    with acting(worker.engine) as session:
+        reject_draft(session, closure, "Dana", "she answered")
+    assert _case(worker).status == CaseStatus.IN_PROGRESS
+    revision = importlib.import_module("mailbot.migrations.versions.0014_id_copy_in_review")
+    with worker.engine.begin() as connection:  # as it stood before the column existed
+        connection.execute(text("UPDATE privacy_case SET id_copy_in_review = FALSE"))
+        connection.execute(text(revision.FILL_FROM_THE_OLD_RULE))
+    assert _case(worker).id_copy_in_review
+    run_scheduled_work(worker.engine, worker.bot, utcnow())
+    assert _cards(worker) == [("eid_front", True)]

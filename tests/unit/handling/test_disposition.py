@@ -257,6 +257,24 @@ def test_a_card_after_the_closure_was_drafted_verifies_and_rejects_the_closure()
     assert steps[1:] == [DiscardIdCopies()]
 
 
+def test_a_card_after_the_closure_was_rejected_is_the_one_asked_for() -> None:
+    rejected = case(
+        "erasure", status=S.IN_PROGRESS, doubt_reason="unknown_address", id_requested_at=NOW
+    )
+    steps = continue_case(rejected, reading("other"), [FRONT], ARRIVED)
+    assert RecordIdentityCheck(True, "id-copy:eid_front") in steps
+    # Not when the same mail asks more: the DPO's reading decides what the case needs.
+    steps = continue_case(rejected, reading("access"), [FRONT], ARRIVED)
+    assert FlagForTriage() in steps
+    assert not of(steps, RecordIdentityCheck) and not of(steps, DiscardIdCopies)
+    # Nor once the closure was approved: the requester is being told.
+    closing = case(
+        "erasure", status=S.AWAITING_APPROVAL, doubt_reason="unknown_address", id_requested_at=NOW
+    )
+    steps = continue_case(closing, reading("other"), [FRONT], ARRIVED, closure_approved=True)
+    assert steps[1:] == [DiscardIdCopies()]
+
+
 def test_a_reminder_keeps_the_document_the_dpo_still_has_to_see() -> None:
     waiting = awaiting(id_received_at=NOW, id_copy_in_review=True)
     assert continue_case(waiting, reading("other"), [], ARRIVED)[1:] == []
