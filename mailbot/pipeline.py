@@ -134,8 +134,9 @@ def gather(
 
 def _closures(session: Session, case: Case) -> tuple[tuple[int, ...], bool]:
     """The case's "not identified" letters awaiting approval (a card arriving now still
-    counts: `handling.decide.late_identity`), and whether one was approved (then it
-    does not: the requester is being told)."""
+    counts: `handling.decide.late_identity`), and whether one was approved and not
+    failed (then it does not: the requester is being told; a failed one stays failed,
+    `actions.outbox.requeue_failed`)."""
     if case.status != CaseStatus.AWAITING_APPROVAL or case.identity_verified is not None:
         return (), False  # the only state the clock's closure leaves a case in: no query
     found = session.exec(
@@ -149,7 +150,8 @@ def _closures(session: Session, case: Case) -> tuple[tuple[int, ...], bool]:
         for draft_id, status in found
         if draft_id is not None and status == OutboundStatus.AWAITING_APPROVAL
     )
-    return pending, len(pending) < len(found)
+    on_its_way = (OutboundStatus.QUEUED, OutboundStatus.SENT)
+    return pending, any(status in on_its_way for _, status in found)
 
 
 # Rows sharing a Message-ID looked at: a copy is one of the first few.

@@ -73,6 +73,8 @@ def requeue_failed(
             raise Refused(f"reply {reply_id} is {reply.status}: only a failed reply is re-queued")
         if _case_closed(session, reply):
             raise Refused(f"reply {reply_id} belongs to a closed case: it stays failed")
+        if _identity_came_since(session, reply):
+            raise Refused(f"reply {reply_id}: an ID copy came since; it stays failed")
         _requeue(session, reply, name, now)
         return Done(f"reply {reply_id} is queued again: the worker sends it on its next round")
     failed = session.exec(
@@ -82,14 +84,14 @@ def requeue_failed(
     ).all()
     requeued = kept = 0
     for reply in failed:
-        if _case_closed(session, reply):
+        if _case_closed(session, reply) or _identity_came_since(session, reply):
             kept += 1
             continue
         _requeue(session, reply, name, now)
         requeued += 1
     if not failed:
         return Done("no failed reply to re-queue")
-    closed = f"; {kept} of closed cases stay failed" if kept else ""
+    closed = f"; {kept} of closed cases (or answered by an ID copy) stay failed" if kept else ""
     return Done(f"{requeued} failed repl(ies) queued again{closed}")
 
 
@@ -99,6 +101,15 @@ def _case_closed(session: Session, reply: OutboundMessage) -> bool:
     case = session.get_one(Case, reply.case_id)
     acted_on(case)
     return case.status == CaseStatus.CLOSED
+
+
+def _identity_came_since(session: Session, reply: OutboundMessage) -> bool:
+    """A "not identified" letter whose case got an ID copy after it failed: verified,
+    or waiting for the DPO's check. Sent now, it would refuse a requester who answered."""
+    if reply.kind != "not_identified":
+        return False
+    case = session.get_one(Case, reply.case_id)
+    return case.identity_verified is True or case.id_copy_in_review
 
 
 def _requeue(session: Session, reply: OutboundMessage, name: str, now: datetime) -> None:

@@ -191,10 +191,25 @@ def continue_case(
     elif pending_closures and case.identity_verified is None:
         identity, review = late_identity(case, findings, received_at, pending_closures)
         steps += identity
-    elif still_owes_an_id(case) and not flagged and not closure_approved:
-        identity, review = identity_in_follow_up(case, findings, received_at)
+    elif still_owes_an_id(case) and not closure_approved:
+        if flagged:  # the reading comes first; the card waits for it, or for the DPO's eye
+            identity, review = held_unread(findings, received_at, review)
+        else:
+            identity, review = identity_in_follow_up(case, findings, received_at)
         steps += identity
     return steps + settle_id_copies(review)
+
+
+def held_unread(
+    findings: Sequence[Finding], received_at: datetime, review: bool
+) -> tuple[list[Step], bool]:
+    """A card that came with a new request the DPO must read first: it is not checked
+    yet, but its arrival resumes the clock, and it waits for the DPO's check (which the
+    reading, or `cases verify` once the reading is decided, settles)."""
+    kind = strongest_kind(f.kind for f in findings)
+    if kind not in REVIEWABLE:
+        return [], review
+    return [IdReceived(received_at), HoldForCheck(kind)], True
 
 
 def still_owes_an_id(case: Case) -> bool:

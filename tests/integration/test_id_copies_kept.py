@@ -6,7 +6,6 @@ each kept card waits for, so an alert can say what to do."""
 
 from __future__ import annotations
 
-import importlib
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -14,12 +13,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import text
 from sqlmodel import col, select
 
-from mailbot.actions import Refused, acting
-from mailbot.actions.cases import decide_case, draft_extension, draft_refusal, verify_identity
-from mailbot.actions.drafts import approve_draft, reject_draft
+from mailbot.actions import acting
+from mailbot.actions.cases import decide_case, draft_refusal, verify_identity
+from mailbot.actions.drafts import approve_draft
 from mailbot.cases.models import Case, CaseEvent, CaseStatus, OutboundMessage
 from mailbot.database import transaction
 from mailbot.exposition import BotCollector
@@ -197,73 +195,6 @@ def _events(worker: Worker) -> list[str]:
         return list(session.exec(query).all())
 
 
-@pytest.mark.parametrize("card", [ANNAS_CARD, OTHER_NAME], ids=["her card", "another name"])
-def test_a_card_that_comes_after_the_not_identified_closure_was_drafted_still_counts(
-    tmp_path: Path, card: bytes
-) -> None:
-    """Three weeks without an ID: the clock drafts the "not identified" closure for the
-    DPO. Anna's card arrives before the DPO approves it: she did answer, so her card is
-    checked as if on time instead of deleted unread while the refusal goes out."""
-    worker = _closure_drafted(tmp_path)
-    _card_in_the_thread(worker, card, "Sorry for the delay, here is my card.")
-    if card is OTHER_NAME:  # the DPO looks at it, and can still let the closure go
-        assert _cards(worker) == [("eid_front", True)]
-        assert _waiting_for(worker) == {"identity_check": 1}
-        run_scheduled_work(worker.engine, worker.bot, utcnow())
-        assert _cards(worker) == [("eid_front", True)]
-        closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-        assert closure is not None
-        late = "an ID copy came after this letter was drafted"
-        assert any(late in problem for problem in _problems(worker, closure))  # said at once
-        with pytest.raises(Refused, match=late), acting(worker.engine) as session:
-            approve_draft(session, closure, "Dana", utcnow())
-        with acting(worker.engine) as session:
-            reference = _case(worker).reference
-            verify_identity(session, reference, True, "Dana", worker.bot.handling, utcnow())
-    case = _case(worker)
-    assert case.identity_verified is True and case.status == CaseStatus.AWAITING_APPROVAL
-    assert _cards(worker) == [("eid_front", False)]
-    letters = {row.kind: row.status for row in _letters(worker)}
-    assert letters["not_identified"] == "rejected"
-    assert letters["erasure_done"] == "awaiting_approval"
-
-
-def _closure_drafted(tmp_path: Path) -> Worker:
-    """Three weeks on without a card, the clock drafted the "not identified" closure."""
-    worker = _asked_for_an_id(tmp_path)
-    asked = _case(worker).id_requested_at
-    assert asked is not None
-    run_scheduled_work(worker.engine, worker.bot, asked + timedelta(days=22))
-    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
-    return worker
-
-
-def test_a_late_card_back_gets_the_front_asked_for_as_on_time(tmp_path: Path) -> None:
-    worker = _closure_drafted(tmp_path)
-    _card_in_the_thread(worker, BACK, "Sorry for the delay, here is my card.")
-    assert [row.kind for row in _letters(worker)][-1] == "id_request"
-    assert _cards(worker) == [("eid_back", False)]  # the back alone is never looked at
-
-
-def test_rejecting_the_closure_instead_of_checking_the_late_card_keeps_the_card(
-    tmp_path: Path,
-) -> None:
-    worker = _closure_drafted(tmp_path)
-    _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
-    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-    assert closure is not None
-    with acting(worker.engine) as session:  # "she answered": the DPO drops the closure
-        reject_draft(session, closure, "Dana", "she answered")
-    run_scheduled_work(worker.engine, worker.bot, utcnow())
-    assert _cards(worker) == [("eid_front", True)]  # still for the check nobody recorded
-    assert _waiting_for(worker) == {"identity_check": 1}
-    with acting(worker.engine) as session:
-        reference = _case(worker).reference
-        verify_identity(session, reference, True, "Dana", worker.bot.handling, utcnow())
-    assert _cards(worker) == [("eid_front", False)]
-    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL  # the answer, drafted
-
-
 def test_a_second_card_while_the_first_waits_for_the_dpo_leaves_the_clock_as_it_was(
     tmp_path: Path,
 ) -> None:
@@ -278,44 +209,6 @@ def test_a_second_card_while_the_first_waits_for_the_dpo_leaves_the_clock_as_it_
     assert _cards(worker) == [("eid_front", True), ("eid_front", True)]  # both for the DPO
 
 
-def test_a_card_sent_after_the_dpo_rejected_the_closure_is_checked(tmp_path: Path) -> None:
-    # "She phoned: the card is coming." The case goes on without the closure; the card,
-    # when it comes, is checked as the one asked for, not deleted unread.
-    worker = _closure_drafted(tmp_path)
-    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-    assert closure is not None
-    with acting(worker.engine) as session:
-        reject_draft(session, closure, "Dana", "she will send it")
-    _card_in_the_thread(worker, ANNAS_CARD, "Here is my card.")
-    case = _case(worker)
-    assert case.identity_verified is True and case.status == CaseStatus.AWAITING_APPROVAL
-    assert _cards(worker) == [("eid_front", False)]
-
-
-def test_a_reading_that_needs_no_check_ends_the_wait_for_one(tmp_path: Path) -> None:
-    # A late card waits for the DPO, who rejects the closure; a follow-up then asks
-    # more, and the DPO reads the whole case as no request after all.
-    worker = _closure_drafted(tmp_path)
-    _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
-    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-    assert closure is not None
-    with acting(worker.engine) as session:
-        reject_draft(session, closure, "Dana", "she answered")
-    more = request_mail(
-        sender=ANNA,
-        language="en",
-        subject=f"Re: [{_case(worker).reference}]",
-        body="Please also send me a copy of all the personal data you hold about me.",
-    )
-    deliver(worker, more)
-    assert _case(worker).needs_triage
-    _decide(worker, ["other"])  # the DPO reads it as no request after all
-    assert _cards(worker) == [("eid_front", False)]
-    assert _waiting_for(worker) == {}
-    _card_in_the_thread(worker, ANNAS_CARD, "Here it is again.")
-    assert _cards(worker) == [("eid_front", False), ("eid_front", False)]  # nobody needs it
-
-
 def test_a_card_handled_late_but_received_first_resumes_the_clock_at_its_arrival(
     tmp_path: Path,
 ) -> None:
@@ -328,41 +221,3 @@ def test_a_card_handled_late_but_received_first_resumes_the_clock_at_its_arrival
         steps: list[Step] = [IdReceived(second), IdReceived(first)]
         apply_steps(session, case, steps, worker.bot.handling, second)
     assert _case(worker).id_received_at == first
-
-
-def test_a_card_after_the_closure_was_rejected_while_an_extension_waits_is_checked(
-    tmp_path: Path,
-) -> None:
-    # The extension notice still waits for approval, so rejecting the closure leaves the
-    # case awaiting approval: the card is still the one asked for.
-    worker = _closure_drafted(tmp_path)
-    with acting(worker.engine) as session:
-        reference = _case(worker).reference
-        draft_extension(session, reference, "Many systems", "Dana", worker.bot.handling, utcnow())
-    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-    assert closure is not None
-    with acting(worker.engine) as session:
-        reject_draft(session, closure, "Dana", "she will send it")
-    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
-    _card_in_the_thread(worker, OTHER_NAME, "Here is my card.")
-    assert _cards(worker) == [("eid_front", True)]
-    assert _waiting_for(worker) == {"identity_check": 1}
-
-
-def test_an_upgrade_marks_the_cards_that_waited_for_the_dpo_before_it(tmp_path: Path) -> None:
-    """Revision 0014 reads the old rule: a card received, unchecked, in a case not yet
-    answered, still held. The worker's next round must not delete it."""
-    worker = _closure_drafted(tmp_path)
-    _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
-    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-    assert closure is not None
-    with acting(worker.engine) as session:
-        reject_draft(session, closure, "Dana", "she answered")
-    assert _case(worker).status == CaseStatus.IN_PROGRESS
-    revision = importlib.import_module("mailbot.migrations.versions.0014_id_copy_in_review")
-    with worker.engine.begin() as connection:  # as it stood before the column existed
-        connection.execute(text("UPDATE privacy_case SET id_copy_in_review = FALSE"))
-        connection.execute(text(revision.FILL_FROM_THE_OLD_RULE))
-    assert _case(worker).id_copy_in_review
-    run_scheduled_work(worker.engine, worker.bot, utcnow())
-    assert _cards(worker) == [("eid_front", True)]
