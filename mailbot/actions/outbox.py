@@ -82,16 +82,20 @@ def requeue_failed(
         .where(OutboundMessage.status == OutboundStatus.FAILED)
         .order_by(col(OutboundMessage.id))
     ).all()
-    requeued = kept = 0
+    requeued = kept = answered = 0
     for reply in failed:
-        if _case_closed(session, reply) or _identity_came_since(session, reply):
+        if _case_closed(session, reply):
             kept += 1
-            continue
-        _requeue(session, reply, name, now)
-        requeued += 1
+        elif _identity_came_since(session, reply):
+            answered += 1
+        else:
+            _requeue(session, reply, name, now)
+            requeued += 1
     if not failed:
         return Done("no failed reply to re-queue")
-    closed = f"; {kept} of closed cases (or answered by an ID copy) stay failed" if kept else ""
+    closed = f"; {kept} of closed cases stay failed" if kept else ""
+    if answered:
+        closed += f'; {answered} "not identified" letter(s) stay failed: an ID copy came since'
     return Done(f"{requeued} failed repl(ies) queued again{closed}")
 
 
