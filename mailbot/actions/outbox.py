@@ -108,12 +108,13 @@ def _case_closed(session: Session, reply: OutboundMessage) -> bool:
 
 
 def _identity_came_since(session: Session, reply: OutboundMessage) -> bool:
-    """A "not identified" letter whose case got an ID copy after it failed: verified,
-    or waiting for the DPO's check. Sent now, it would refuse a requester who answered."""
+    """A "not identified" letter whose case got an ID copy, or a recorded check, after
+    it was drafted (the clock drafts it only while none has come). Sent now, it would
+    refuse a requester who answered, or repeat the letter a check drafted afresh."""
     if reply.kind != "not_identified":
         return False
     case = session.get_one(Case, reply.case_id)
-    return case.identity_verified is True or case.id_copy_in_review
+    return case.identity_verified is not None or case.id_received_at is not None
 
 
 def _requeue(session: Session, reply: OutboundMessage, name: str, now: datetime) -> None:

@@ -59,10 +59,11 @@ def keeps_id_copies(case: CaseState, flagged: bool = False) -> bool:
 def why_id_copies_kept(case: CaseState | None) -> str:
     """What a case's ID copy waits for, for the figures and the alerts (no personal
     data): "identity_check", "reading", or "nothing" (the next round deletes it)."""
-    if case is not None and awaits_review(case):
-        return "identity_check"
+    # The reading first: until it is decided, the DPO's check is refused (verify_by_eye).
     if case is not None and awaits_reading(case):
         return "reading"
+    if case is not None and awaits_review(case):
+        return "identity_check"
     return "nothing"
 
 

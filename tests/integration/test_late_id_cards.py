@@ -212,6 +212,7 @@ def test_a_card_kept_for_the_reading_resumes_the_clock_at_its_arrival(tmp_path: 
         reject_draft(session, _closure(worker), "Dana", "she will send it")
     _card_asking_more(worker)
     assert _cards(worker) == [("eid_front", True)]  # the reading comes first
+    assert _waiting_for(worker) == {"reading": 1}  # the check is refused until then
     with transaction(worker.engine) as session:
         arrived = max(mail.received_at for mail in session.exec(select(InboundMessage)).all())
     assert _case(worker).id_received_at == arrived
@@ -246,3 +247,20 @@ def test_a_card_after_the_approved_closure_failed_to_leave_is_checked(tmp_path: 
     with acting(worker.engine) as session:
         requeue_failed(session, "Dana", utcnow())
     assert next(row.status for row in _letters(worker) if row.id == closure) == "failed"
+
+
+def test_a_failed_closure_stays_failed_once_a_check_drafted_another(tmp_path: Path) -> None:
+    worker = _closure_drafted(tmp_path)
+    closure = _closure(worker)
+    with acting(worker.engine) as session:
+        approve_draft(session, closure, "Dana", utcnow())
+    with transaction(worker.engine) as session:
+        session.get_one(OutboundMessage, closure).status = OutboundStatus.FAILED
+    _card_in_the_thread(worker, OTHER_NAME, "Here is my card.")
+    with acting(worker.engine) as session:  # not her card: a new refusal is drafted
+        reference = _case(worker).reference
+        verify_identity(session, reference, False, "Dana", worker.bot.handling, utcnow())
+    with acting(worker.engine) as session:
+        requeue_failed(session, "Dana", utcnow())
+    closures = [row.status for row in _letters(worker) if row.kind == "not_identified"]
+    assert closures == ["failed", "awaiting_approval"]  # one refusal, not two
