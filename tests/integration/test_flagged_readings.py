@@ -18,21 +18,15 @@ from mailbot.cases.models import CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.database import transaction
 from mailbot.store.models import utcnow
 from mailbot.worker import Worker
-from tests.integration.test_id_copies_kept import ANNA, ANNAS_CARD, _case, _decide
+from tests.integration.test_id_copies_kept import (
+    ANNA,
+    ANNAS_CARD,
+    _asks_for_her_data_too,
+    _case,
+    _decide,
+)
 from tests.maildir_worker import deliver, maildir_worker, send_queued
 from tests.mailfactory import request_mail
-
-
-def _asks_for_her_data_too(worker: Worker) -> None:
-    """Anna writes in her case's thread: a right it did not ask, for the DPO's reading."""
-    more = request_mail(
-        sender=ANNA,
-        language="en",
-        subject=f"Re: [{_case(worker).reference}]",
-        body="Please also send me a copy of all the personal data you hold about me.",
-    )
-    deliver(worker, more)
-    assert _case(worker).needs_triage
 
 
 def _letters(worker: Worker) -> list[tuple[str, str]]:

@@ -86,15 +86,28 @@ def _asked_for_an_id(tmp_path: Path) -> Worker:
     return worker
 
 
-def _card_in_the_thread(worker: Worker, card: bytes, text: str) -> None:
+def _in_the_thread(worker: Worker, text: str, card: bytes | None = None) -> None:
+    """Anna writes in her case's thread, with a card or without."""
     reply = request_mail(
         sender=ANNA,
         language="en",
         subject=f"Re: [{_case(worker).reference}]",
         body=text,
-        attachments=[("card.jpg", "image/jpeg", card)],
+        attachments=[("card.jpg", "image/jpeg", card)] if card else None,
     )
     deliver(worker, reply)
+
+
+def _card_in_the_thread(worker: Worker, card: bytes, text: str) -> None:
+    _in_the_thread(worker, text, card)
+
+
+def _asks_for_her_data_too(worker: Worker, card: bytes | None = None) -> None:
+    """A right the case did not ask, for the DPO's reading (with her card, or not)."""
+    _in_the_thread(
+        worker, "Please also send me a copy of all the personal data you hold about me.", card
+    )
+    assert _case(worker).needs_triage
 
 
 def _decide(worker: Worker, rights: list[str]) -> None:

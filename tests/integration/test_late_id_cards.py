@@ -25,11 +25,11 @@ from mailbot.schedule import run_scheduled_work
 from mailbot.store.models import InboundMessage, utcnow
 from mailbot.worker import Worker
 from tests.integration.test_id_copies_kept import (
-    ANNA,
     ANNAS_CARD,
     BACK,
     OTHER_NAME,
     _asked_for_an_id,
+    _asks_for_her_data_too,
     _card_in_the_thread,
     _cards,
     _case,
@@ -38,8 +38,6 @@ from tests.integration.test_id_copies_kept import (
     _problems,
     _waiting_for,
 )
-from tests.maildir_worker import deliver
-from tests.mailfactory import request_mail
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
 
@@ -97,8 +95,7 @@ def test_rejecting_the_closure_instead_of_checking_the_late_card_keeps_the_card(
 ) -> None:
     worker = _closure_drafted(tmp_path)
     _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
-    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-    assert closure is not None
+    closure = _closure(worker)
     with acting(worker.engine) as session:  # "she answered": the DPO drops the closure
         reject_draft(session, closure, "Dana", "she answered")
     run_scheduled_work(worker.engine, worker.bot, utcnow())
@@ -115,8 +112,7 @@ def test_a_card_sent_after_the_dpo_rejected_the_closure_is_checked(tmp_path: Pat
     # "She phoned: the card is coming." The case goes on without the closure; the card,
     # when it comes, is checked as the one asked for, not deleted unread.
     worker = _closure_drafted(tmp_path)
-    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-    assert closure is not None
+    closure = _closure(worker)
     with acting(worker.engine) as session:
         reject_draft(session, closure, "Dana", "she will send it")
     _card_in_the_thread(worker, ANNAS_CARD, "Here is my card.")
@@ -130,18 +126,10 @@ def test_a_reading_that_needs_no_check_ends_the_wait_for_one(tmp_path: Path) -> 
     # more, and the DPO reads the whole case as no request after all.
     worker = _closure_drafted(tmp_path)
     _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
-    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-    assert closure is not None
+    closure = _closure(worker)
     with acting(worker.engine) as session:
         reject_draft(session, closure, "Dana", "she answered")
-    more = request_mail(
-        sender=ANNA,
-        language="en",
-        subject=f"Re: [{_case(worker).reference}]",
-        body="Please also send me a copy of all the personal data you hold about me.",
-    )
-    deliver(worker, more)
-    assert _case(worker).needs_triage
+    _asks_for_her_data_too(worker)
     _decide(worker, ["other"])  # the DPO reads it as no request after all
     assert _cards(worker) == [("eid_front", False)]
     assert _waiting_for(worker) == {}
@@ -158,8 +146,7 @@ def test_a_card_after_the_closure_was_rejected_while_an_extension_waits_is_check
     with acting(worker.engine) as session:
         reference = _case(worker).reference
         draft_extension(session, reference, "Many systems", "Dana", worker.bot.handling, utcnow())
-    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-    assert closure is not None
+    closure = _closure(worker)
     with acting(worker.engine) as session:
         reject_draft(session, closure, "Dana", "she will send it")
     assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
@@ -173,8 +160,7 @@ def test_an_upgrade_marks_the_cards_that_waited_for_the_dpo_before_it(tmp_path: 
     answered, still held. The worker's next round must not delete it."""
     worker = _closure_drafted(tmp_path)
     _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
-    closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
-    assert closure is not None
+    closure = _closure(worker)
     with acting(worker.engine) as session:
         reject_draft(session, closure, "Dana", "she answered")
     assert _case(worker).status == CaseStatus.IN_PROGRESS
@@ -188,6 +174,7 @@ def test_an_upgrade_marks_the_cards_that_waited_for_the_dpo_before_it(tmp_path: 
 
 
 def _closure(worker: Worker) -> int:
+    """The "not identified" letter the clock drafted."""
     closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
     assert closure is not None
     return closure
@@ -195,15 +182,7 @@ def _closure(worker: Worker) -> int:
 
 def _card_asking_more(worker: Worker) -> None:
     """Her card, in a mail that also asks for a right the case did not."""
-    mail = request_mail(
-        sender=ANNA,
-        language="en",
-        subject=f"Re: [{_case(worker).reference}]",
-        body="Here is my card. Please also send me a copy of all the personal data you hold.",
-        attachments=[("card.jpg", "image/jpeg", ANNAS_CARD)],
-    )
-    deliver(worker, mail)
-    assert _case(worker).needs_triage
+    _asks_for_her_data_too(worker, ANNAS_CARD)
 
 
 def test_a_card_kept_for_the_reading_resumes_the_clock_at_its_arrival(tmp_path: Path) -> None:
