@@ -192,7 +192,7 @@ def continue_case(
         identity, review = late_identity(case, findings, received_at, pending_closures)
         steps += identity
     elif still_owes_an_id(case) and not closure_approved:
-        if flagged:  # the reading comes first; the card waits for it, or for the DPO's eye
+        if flagged or case.needs_triage:  # the reading first; the card waits for it
             identity, review = held_unread(findings, received_at, review)
         else:
             identity, review = identity_in_follow_up(case, findings, received_at)
@@ -215,15 +215,14 @@ def held_unread(
 def still_owes_an_id(case: Case) -> bool:
     """An ID copy was asked for and never checked, and the case went on without waiting
     for it (the DPO rejected the clock's "not identified" closure; another draft may
-    still wait): a card arriving now is checked as one asked for. Not while the DPO
-    reads a triaged case (the reading decides what the case needs), nor once nothing
-    casts doubt or the case asks nothing an identity is needed for."""
+    still wait): a card arriving now counts as one asked for (checked at once, or held
+    until the DPO's reading of a triaged case). Not once nothing casts doubt or the
+    case asks nothing an identity is needed for."""
     return (
         case.status in (CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_APPROVAL)
         and case.id_requested_at is not None
         and case.identity_verified is None
         and case.doubt_reason is not None
-        and not case.needs_triage
         and any(right not in TAKES_EFFECT_AT_ONCE for right in rights_of(case.label_list))
     )
 

@@ -243,3 +243,26 @@ def test_a_failed_closure_stays_failed_once_a_check_drafted_another(tmp_path: Pa
         requeue_failed(session, "Dana", utcnow())
     closures = [row.status for row in _letters(worker) if row.kind == "not_identified"]
     assert closures == ["failed", "awaiting_approval"]  # one refusal, not two
+
+
+@pytest.mark.parametrize("extension_waits", [False, True], ids=["in progress", "awaiting"])
+def test_a_card_after_an_earlier_follow_up_flagged_the_case_is_held_with_its_arrival(
+    tmp_path: Path, extension_waits: bool
+) -> None:
+    """As when the card comes in the very mail that asks more: the reading comes first,
+    the card waits for it (or for the DPO's eye) and its arrival resumes the clock."""
+    worker = _closure_drafted(tmp_path)
+    if extension_waits:  # rejecting the closure then leaves the case awaiting approval
+        with acting(worker.engine) as session:
+            reference = _case(worker).reference
+            draft_extension(
+                session, reference, "Many systems", "Dana", worker.bot.handling, utcnow()
+            )
+    with acting(worker.engine) as session:
+        reject_draft(session, _closure(worker), "Dana", "she will send it")
+    _asks_for_her_data_too(worker)
+    _card_in_the_thread(worker, ANNAS_CARD, "Here is my card.")
+    assert _cards(worker) == [("eid_front", True)]
+    with transaction(worker.engine) as session:
+        arrived = max(mail.received_at for mail in session.exec(select(InboundMessage)).all())
+    assert _case(worker).id_received_at == arrived
