@@ -109,12 +109,13 @@ def _case_closed(session: Session, reply: OutboundMessage) -> bool:
 
 def _identity_came_since(session: Session, reply: OutboundMessage) -> bool:
     """A "not identified" letter whose case got an ID copy, or a recorded check, after
-    it was drafted (the clock drafts it only while none has come). Sent now, it would
-    refuse a requester who answered, or repeat the letter a check drafted afresh."""
+    it was drafted. Sent now, it would refuse a requester who answered, or repeat the
+    letter the check drafted afresh; the letter a check drafted itself still goes."""
     if reply.kind != "not_identified":
         return False
     case = session.get_one(Case, reply.case_id)
-    return case.identity_verified is not None or case.id_received_at is not None
+    since = [at for at in (case.id_received_at, case.identity_checked_at) if at is not None]
+    return any(at > reply.created_at for at in since)
 
 
 def _requeue(session: Session, reply: OutboundMessage, name: str, now: datetime) -> None:

@@ -76,9 +76,8 @@ class Surroundings:
     """What the database says about the mail: an earlier copy of it (the same mail: same
     Message-ID, sender, subject and text; and that copy's case), the sender's open case
     it continues (and that case's "not identified" letters, awaiting approval or
-    approved), whether
-    it quotes another person's case reference, whether the sender's address belongs to
-    an account."""
+    approved), whether it quotes another person's case reference, whether the sender's
+    address belongs to an account."""
 
     earlier_copy: InboundMessage | None = None
     copy_case: Case | None = None

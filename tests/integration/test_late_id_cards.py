@@ -243,6 +243,17 @@ def test_a_failed_closure_stays_failed_once_a_check_drafted_another(tmp_path: Pa
         requeue_failed(session, "Dana", utcnow())
     closures = [row.status for row in _letters(worker) if row.kind == "not_identified"]
     assert closures == ["failed", "awaiting_approval"]  # one refusal, not two
+    # The refusal the check drafted is the one that goes, even if it fails in turn.
+    fresh = next(row.id for row in _letters(worker) if row.status == "awaiting_approval")
+    assert fresh is not None
+    with acting(worker.engine) as session:
+        approve_draft(session, fresh, "Dana", utcnow())
+    with transaction(worker.engine) as session:
+        session.get_one(OutboundMessage, fresh).status = OutboundStatus.FAILED
+    with acting(worker.engine) as session:
+        requeue_failed(session, "Dana", utcnow(), fresh)
+    closures = [row.status for row in _letters(worker) if row.kind == "not_identified"]
+    assert closures == ["failed", "queued"]
 
 
 @pytest.mark.parametrize("extension_waits", [False, True], ids=["in progress", "awaiting"])
