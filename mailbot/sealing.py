@@ -119,7 +119,8 @@ class RotatingSealer(Sealer):
     """During a key rotation (`mailbot rekey`): seals and searches with the new key,
     opens what either key sealed, so the old key still opens what is not re-sealed yet."""
 
-    def __init__(self, new: Sealer, old: Sealer) -> None:  # noqa: super-init-not-called
+    def __init__(self, new: Sealer, old: Sealer) -> None:
+        # Takes over the new key's ready state instead of deriving it again.
         self.__dict__.update(new.__dict__)
         self.old = old
 
