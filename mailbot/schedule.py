@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, not_, or_
+from sqlalchemy import ColumnElement, Engine, and_, func, not_, or_
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -25,6 +25,7 @@ from mailbot.cases.retention import purge_caseless_mails, purge_closed_cases
 from mailbot.cases.verification import ID_COPY_KINDS
 from mailbot.config import Settings
 from mailbot.database import transaction
+from mailbot.handling.decide import still_owes_an_id
 from mailbot.handling.id_copies import keeps_id_copies
 from mailbot.handling.plan import DiscardIdCopies, Note, Step
 from mailbot.handling.record import apply_steps
@@ -50,16 +51,14 @@ class Timing:
 def due_work(case: Case, now: datetime, timing: Timing, drafted: frozenset[str]) -> list[str]:
     """What the clock asks of `case` now: id_reminder, not_identified, dpo_warning."""
     work = []
-    waiting = (
-        case.status == CaseStatus.AWAITING_IDENTITY
-        and case.id_requested_at is not None
-        and case.id_received_at is None  # a copy under the DPO's review is not missing
-    )
-    if waiting and case.id_requested_at is not None:
-        waited = now - case.id_requested_at
-        if case.id_reminded_at is None and waited >= timedelta(days=timing.id_reminder_days):
+    waiting_since = waits_for_id_since(case)
+    if waiting_since is not None and case.id_requested_at is not None:
+        reminder_due = now - case.id_requested_at >= timedelta(days=timing.id_reminder_days)
+        asking = case.status == CaseStatus.AWAITING_IDENTITY  # reminded once, while asking
+        if asking and case.id_reminded_at is None and reminder_due:
             work.append("id_reminder")
-        if waited >= timedelta(days=timing.id_close_days) and "not_identified" not in drafted:
+        closure_due = now - waiting_since >= timedelta(days=timing.id_close_days)
+        if closure_due and "not_identified" not in drafted:
             work.append("not_identified")
     open_case = case.status not in (CaseStatus.CLOSED, CaseStatus.ANSWERED)
     warn_from = current_due(case) - timedelta(days=timing.dpo_warning_days)
@@ -70,12 +69,25 @@ def due_work(case: Case, now: datetime, timing: Timing, drafted: frozenset[str])
     return work
 
 
+def waits_for_id_since(case: Case) -> datetime | None:
+    """Since when the clock counts the wait for an ID copy that ends in the "not
+    identified" closure: the request, or the DPO's last rejection of that closure (they
+    chose to wait longer: handling.decide.still_owes_an_id). None: no copy is awaited;
+    one under the DPO's review is not missing."""
+    if case.id_requested_at is None or case.id_received_at is not None:
+        return None
+    if case.status == CaseStatus.AWAITING_IDENTITY or still_owes_an_id(case):
+        return case.id_wait_renewed_at or case.id_requested_at
+    return None
+
+
 def may_be_due(now: datetime, timing: Timing) -> ColumnElement[bool]:
     """Which open cases `due_work` could find work in now: every one it would (a test
     holds it to that), and few besides. The rest cannot have any, and reading every
     open case at every round cost a backlog's rounds seconds each."""
     horizon = receipt_date(now) + timedelta(days=timing.dpo_warning_days)
     asked_before = now - timedelta(days=min(timing.id_reminder_days, timing.id_close_days))
+    close_before = now - timedelta(days=timing.id_close_days)
     return and_(
         col(Case.status).not_in([CaseStatus.CLOSED, CaseStatus.ANSWERED]),
         or_(
@@ -85,6 +97,14 @@ def may_be_due(now: datetime, timing: Timing) -> ColumnElement[bool]:
             and_(
                 col(Case.status) == CaseStatus.AWAITING_IDENTITY,
                 col(Case.id_requested_at) <= asked_before,
+            ),
+            # Still owed after the DPO rejected the closure to wait longer.
+            and_(
+                col(Case.status).in_([CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_APPROVAL]),
+                col(Case.id_received_at).is_(None),
+                col(Case.identity_verified).is_(None),
+                func.coalesce(col(Case.id_wait_renewed_at), col(Case.id_requested_at))
+                <= close_before,
             ),
         ),
     )
@@ -178,7 +198,8 @@ def _do(session: Session, case: Case, work: str, bot: Bot, now: datetime) -> Non
         case.id_reminded_at = now
     elif work == "not_identified":
         draft_reply(session, case, "not_identified", {}, letterhead)
-        transition(session, case, CaseStatus.AWAITING_APPROVAL, "bot", "no ID copy arrived")
+        if case.status != CaseStatus.AWAITING_APPROVAL:  # another letter may wait already
+            transition(session, case, CaseStatus.AWAITING_APPROVAL, "bot", "no ID copy arrived")
     elif work == "dpo_warning":
         case.dpo_warned_at = now
         append_event(session, case.id, "dpo_warned", "bot", {"due": current_due(case).isoformat()})

@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from mailbot.actions import Done, NotFound, Refused, who
+from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import receipt_date
-from mailbot.cases.models import OutboundMessage
+from mailbot.cases.models import Case, OutboundMessage
 from mailbot.replies import approval
 
 
@@ -42,10 +43,26 @@ def approve_draft(session: Session, draft_id: int, actor: str, now: datetime) ->
     return Done(f"draft {draft_id} approved by {name}; it goes out with the next round", draft_id)
 
 
-def reject_draft(session: Session, draft_id: int, actor: str, why: str) -> Done:
-    """The draft never goes out; the reason lands in the audit trail."""
+def reject_draft(session: Session, draft_id: int, actor: str, why: str, now: datetime) -> Done:
+    """The draft never goes out; the reason lands in the audit trail. Rejecting the
+    "not identified" closure of a case whose ID copy has not come is waiting longer for
+    it: the clock drafts the closure again a full wait after now (mailbot.schedule)."""
     name, draft = who(actor), find_draft(session, draft_id)
     if not why.strip():
         raise Refused("say why the draft must not go out (--why): the audit trail keeps it")
     approval.reject(session, draft, name, why.strip())
+    case = session.get_one(Case, draft.case_id)
+    if draft.kind == "not_identified" and waits_for_its_copy(case):
+        case.id_wait_renewed_at = now
+        session.add(case)
+        append_event(session, draft.case_id, "id_wait_renewed", name, {"outbound_id": draft_id})
     return Done(f"draft {draft_id} rejected", draft_id)
+
+
+def waits_for_its_copy(case: Case) -> bool:
+    """An ID copy was asked for, none came and nobody checked an identity otherwise."""
+    return (
+        case.id_requested_at is not None
+        and case.id_received_at is None
+        and case.identity_verified is None
+    )

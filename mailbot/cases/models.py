@@ -141,6 +141,9 @@ class Case(SQLModel, table=True):
     identity_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     clock_paused: bool = False  # waiting for the ID pauses the clock (LEGAL.md §1.7)
     id_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The DPO rejected the "not identified" closure to wait longer for the copy: the
+    # clock drafts it again `id_close_days` after this, not never (mailbot.schedule).
+    id_wait_renewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     extension_reason: str | None = Field(default=None, sa_type=Text)
     extension_notified_on: date | None = None
     dpo_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -96,7 +96,7 @@ def reject_draft(
     config: ConfigOption = None,
 ) -> None:
     """Never send the draft."""
-    act(config, lambda session, _: drafts.reject_draft(session, draft_id, actor, why))
+    act(config, lambda session, _: drafts.reject_draft(session, draft_id, actor, why, utcnow()))
 
 
 def _draft(session: Session, draft_id: int) -> OutboundMessage:

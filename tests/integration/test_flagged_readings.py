@@ -108,7 +108,7 @@ def test_a_requester_verified_already_is_not_asked_for_an_id_again(tmp_path: Pat
         )
         draft_id = session.exec(query).one()
     with acting(worker.engine) as session:  # the answer no longer fits: the DPO rejects it
-        reject_draft(session, draft_id, "Dana", "the follow-up asks more")
+        reject_draft(session, draft_id, "Dana", "the follow-up asks more", utcnow())
     _decide(worker, ["erasure", "access"])
     assert "id_request" not in [kind for kind, _ in _letters(worker)]
     assert _case(worker).status == CaseStatus.AWAITING_APPROVAL  # the answer, drafted again

@@ -97,7 +97,7 @@ def test_rejecting_the_closure_instead_of_checking_the_late_card_keeps_the_card(
     _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
     closure = _closure(worker)
     with acting(worker.engine) as session:  # "she answered": the DPO drops the closure
-        reject_draft(session, closure, "Dana", "she answered")
+        reject_draft(session, closure, "Dana", "she answered", utcnow())
     run_scheduled_work(worker.engine, worker.bot, utcnow())
     assert _cards(worker) == [("eid_front", True)]  # still for the check nobody recorded
     assert _waiting_for(worker) == {"identity_check": 1}
@@ -108,13 +108,58 @@ def test_rejecting_the_closure_instead_of_checking_the_late_card_keeps_the_card(
     assert _case(worker).status == CaseStatus.AWAITING_APPROVAL  # the answer, drafted
 
 
+@pytest.mark.parametrize("extension_waits", [False, True], ids=["in progress", "awaiting"])
+def test_a_closure_rejected_to_wait_longer_is_drafted_again_when_no_card_comes(
+    tmp_path: Path, extension_waits: bool
+) -> None:
+    """ "She will send it": the DPO waits longer instead of closing. The clock stays
+    paused for her card, so it must not wait for ever: a full wait after the rejection,
+    still without a card, the closure is back on the DPO's list."""
+    worker = _closure_drafted(tmp_path)
+    asked = _case(worker).id_requested_at
+    assert asked is not None
+    rejected = asked + timedelta(days=22)
+    if extension_waits:  # the case then stays awaiting approval
+        with acting(worker.engine) as session:
+            reference = _case(worker).reference
+            draft_extension(
+                session, reference, "Many systems", "Dana", worker.bot.handling, rejected
+            )
+    with acting(worker.engine) as session:
+        reject_draft(session, _closure(worker), "Dana", "she will send it", rejected)
+    assert _case(worker).id_wait_renewed_at == rejected
+    run_scheduled_work(worker.engine, worker.bot, rejected + timedelta(days=20))
+    closures = [row.status for row in _letters(worker) if row.kind == "not_identified"]
+    assert closures == ["rejected"]
+    run_scheduled_work(worker.engine, worker.bot, rejected + timedelta(days=22))
+    closures = [row.status for row in _letters(worker) if row.kind == "not_identified"]
+    assert closures == ["rejected", "awaiting_approval"]
+    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
+    run_scheduled_work(worker.engine, worker.bot, rejected + timedelta(days=23))
+    assert len([row for row in _letters(worker) if row.kind == "not_identified"]) == 2
+
+
+def test_a_closure_rejected_after_a_late_card_came_is_not_drafted_again(tmp_path: Path) -> None:
+    # The card waits for the DPO's eye: nothing is missing, so nothing is counted.
+    worker = _closure_drafted(tmp_path)
+    _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
+    asked = _case(worker).id_requested_at
+    assert asked is not None
+    with acting(worker.engine) as session:
+        reject_draft(session, _closure(worker), "Dana", "she answered", utcnow())
+    assert _case(worker).id_wait_renewed_at is None
+    run_scheduled_work(worker.engine, worker.bot, asked + timedelta(days=60))
+    closures = [row.status for row in _letters(worker) if row.kind == "not_identified"]
+    assert closures == ["rejected"]
+
+
 def test_a_card_sent_after_the_dpo_rejected_the_closure_is_checked(tmp_path: Path) -> None:
     # "She phoned: the card is coming." The case goes on without the closure; the card,
     # when it comes, is checked as the one asked for, not deleted unread.
     worker = _closure_drafted(tmp_path)
     closure = _closure(worker)
     with acting(worker.engine) as session:
-        reject_draft(session, closure, "Dana", "she will send it")
+        reject_draft(session, closure, "Dana", "she will send it", utcnow())
     _card_in_the_thread(worker, ANNAS_CARD, "Here is my card.")
     case = _case(worker)
     assert case.identity_verified is True and case.status == CaseStatus.AWAITING_APPROVAL
@@ -128,7 +173,7 @@ def test_a_reading_that_needs_no_check_ends_the_wait_for_one(tmp_path: Path) -> 
     _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
     closure = _closure(worker)
     with acting(worker.engine) as session:
-        reject_draft(session, closure, "Dana", "she answered")
+        reject_draft(session, closure, "Dana", "she answered", utcnow())
     _asks_for_her_data_too(worker)
     _decide(worker, ["other"])  # the DPO reads it as no request after all
     assert _cards(worker) == [("eid_front", False)]
@@ -148,7 +193,7 @@ def test_a_card_after_the_closure_was_rejected_while_an_extension_waits_is_check
         draft_extension(session, reference, "Many systems", "Dana", worker.bot.handling, utcnow())
     closure = _closure(worker)
     with acting(worker.engine) as session:
-        reject_draft(session, closure, "Dana", "she will send it")
+        reject_draft(session, closure, "Dana", "she will send it", utcnow())
     assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
     _card_in_the_thread(worker, OTHER_NAME, "Here is my card.")
     assert _cards(worker) == [("eid_front", True)]
@@ -162,7 +207,7 @@ def test_an_upgrade_marks_the_cards_that_waited_for_the_dpo_before_it(tmp_path: 
     _card_in_the_thread(worker, OTHER_NAME, "Sorry for the delay, here is my card.")
     closure = _closure(worker)
     with acting(worker.engine) as session:
-        reject_draft(session, closure, "Dana", "she answered")
+        reject_draft(session, closure, "Dana", "she answered", utcnow())
     assert _case(worker).status == CaseStatus.IN_PROGRESS
     revision = importlib.import_module("mailbot.migrations.versions.0014_id_copy_in_review")
     with worker.engine.begin() as connection:  # as it stood before the column existed
@@ -188,7 +233,7 @@ def _card_asking_more(worker: Worker) -> None:
 def test_a_card_kept_for_the_reading_resumes_the_clock_at_its_arrival(tmp_path: Path) -> None:
     worker = _closure_drafted(tmp_path)
     with acting(worker.engine) as session:
-        reject_draft(session, _closure(worker), "Dana", "she will send it")
+        reject_draft(session, _closure(worker), "Dana", "she will send it", utcnow())
     _card_asking_more(worker)
     assert _cards(worker) == [("eid_front", True)]  # the reading comes first
     assert _waiting_for(worker) == {"reading": 1}  # the check is refused until then
@@ -206,7 +251,7 @@ def test_a_card_asking_more_while_an_extension_waits_waits_for_the_dpo(tmp_path:
         reference = _case(worker).reference
         draft_extension(session, reference, "Many systems", "Dana", worker.bot.handling, utcnow())
     with acting(worker.engine) as session:
-        reject_draft(session, _closure(worker), "Dana", "she will send it")
+        reject_draft(session, _closure(worker), "Dana", "she will send it", utcnow())
     _card_asking_more(worker)
     assert _cards(worker) == [("eid_front", True)]
     assert _waiting_for(worker) == {"identity_check": 1}
@@ -270,7 +315,7 @@ def test_a_card_after_an_earlier_follow_up_flagged_the_case_is_held_with_its_arr
                 session, reference, "Many systems", "Dana", worker.bot.handling, utcnow()
             )
     with acting(worker.engine) as session:
-        reject_draft(session, _closure(worker), "Dana", "she will send it")
+        reject_draft(session, _closure(worker), "Dana", "she will send it", utcnow())
     _asks_for_her_data_too(worker)
     _card_in_the_thread(worker, ANNAS_CARD, "Here is my card.")
     assert _cards(worker) == [("eid_front", True)]

@@ -94,10 +94,11 @@ def save(request: Request, draft_id: int, checked: DpoForm) -> Response:
 def reject(request: Request, draft_id: int, checked: DpoForm) -> Response:
     staff, form = checked
     why = text_field(form, "why", 2000)
+    context = web(request)
     return after_action(
         request,
         f"/drafts/{draft_id}",
-        lambda session: reject_draft(session, draft_id, staff.name, why),
+        lambda session: reject_draft(session, draft_id, staff.name, why, context.clock()),
         forward=lambda _: f"/cases/{_reference_of(request, draft_id)}",
     )
 

@@ -174,10 +174,10 @@ def test_a_decided_draft_is_not_decided_again(session: Session, handling: Handli
     case = _case(session)
     done = draft_refusal(session, case.reference, "Manifestly excessive", False, DPO, handling, NOW)
     assert done.draft_id is not None
-    reject_draft(session, done.draft_id, DPO, "wrong letter")
+    reject_draft(session, done.draft_id, DPO, "wrong letter", NOW)
     for again in (
         lambda: approve_draft(session, done.draft_id or 0, DPO, NOW),
-        lambda: reject_draft(session, done.draft_id or 0, DPO, "twice"),
+        lambda: reject_draft(session, done.draft_id or 0, DPO, "twice", NOW),
         lambda: edit_draft(session, done.draft_id or 0, "new text", DPO),
     ):
         with pytest.raises(Refused, match="is rejected, not awaiting approval"):
@@ -257,4 +257,4 @@ def test_a_rejection_needs_a_reason(session: Session, handling: Handling) -> Non
     assert done.draft_id is not None
     for why in ("", "   ", "\n"):
         with pytest.raises(Refused, match="say why"):
-            reject_draft(session, done.draft_id, DPO, why)
+            reject_draft(session, done.draft_id, DPO, why, NOW)

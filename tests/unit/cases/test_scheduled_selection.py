@@ -46,6 +46,9 @@ cases = st.fixed_dictionaries(
         "asked_days_ago": st.none() | st.integers(5, 23),  # the reminder's and closure's edges
         "reminded": st.booleans(),
         "id_received": st.booleans(),
+        # The DPO rejected the closure to wait longer (the closure's edge again).
+        "renewed_days_ago": st.none() | st.integers(18, 23),
+        "identity_verified": st.sampled_from([None, None, True, False]),
         "warned_days_ago": st.none() | st.integers(0, 40),
     }
 )
@@ -59,6 +62,10 @@ def _case(number: int, now: datetime, fields: dict[str, object]) -> Case:
 
     asked = fields["asked_days_ago"]
     warned = fields["warned_days_ago"]
+    # Only a closure drafted after the request can be rejected.
+    renewed = None if asked is None else fields["renewed_days_ago"]
+    if renewed is not None:
+        renewed = min(int(str(renewed)), int(str(asked)))
     return new_case(
         RECEIVED,
         number,
@@ -69,6 +76,8 @@ def _case(number: int, now: datetime, fields: dict[str, object]) -> Case:
         id_requested_at=None if asked is None else now - timedelta(days=int(str(asked))),
         id_reminded_at=now if fields["reminded"] else None,
         id_received_at=now if fields["id_received"] else None,
+        id_wait_renewed_at=None if renewed is None else now - timedelta(days=int(str(renewed))),
+        identity_verified=fields["identity_verified"],
         doubt_reason="unknown_address",
         dpo_warned_at=None if warned is None else now - timedelta(days=int(str(warned))),
     )
@@ -116,10 +125,22 @@ def test_a_case_far_from_its_deadlines_and_waiting_for_nothing_is_not_read(
             id_requested_at=now - timedelta(days=8),
             doubt_reason="unknown_address",
         )
-        session.add_all([quiet, near, asked])
+        # The DPO rejected the closure to wait longer: read again once that wait is over.
+        waited, waiting = (
+            new_case(
+                RECEIVED,
+                number,
+                status=CaseStatus.IN_PROGRESS,
+                id_requested_at=now - timedelta(days=40),
+                id_wait_renewed_at=now - timedelta(days=renewed),
+                doubt_reason="unknown_address",
+            )
+            for number, renewed in ((4, 22), (5, 10))
+        )
+        session.add_all([quiet, near, asked, waited, waiting])
         session.flush()
         selected = set(session.exec(select(Case.id).where(may_be_due(now, TIMING))).all())
-        assert selected == {near.id, asked.id}
+        assert selected == {near.id, asked.id, waited.id}
 
 
 holders = st.fixed_dictionaries(

@@ -197,7 +197,9 @@ def test_an_approval_as_a_colleague_rejects_the_draft_is_refused_and_the_rejecti
         session: Session, read: OutboundMessage, *args: Any
     ) -> None:
         with acting(context.engine) as colleague:
-            reject_draft(colleague, draft.id or 0, "Chris DPO", "We hold no data on her")
+            reject_draft(
+                colleague, draft.id or 0, "Chris DPO", "We hold no data on her", context.clock()
+            )
         real(session, read, *args)
 
     monkeypatch.setattr(approval, "approve", approved_as_a_colleague_rejects)
