@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -32,6 +33,8 @@ from mailbot.actions.cases import (
     suppress_marketing,
     verify_identity,
 )
+from mailbot.actions.drafts import waits_for_its_copy
+from mailbot.cases.deadlines import receipt_date
 from mailbot.cases.explainer import explain_deadline
 from mailbot.cases.models import Case, CaseStatus, OutboundStatus
 from mailbot.handling.id_copies import awaits_reading, awaits_review
@@ -85,7 +88,16 @@ def case_page(
         and (case.id_requested_at is not None or awaits_review(case)),
         awaiting_reading=awaiting_reading,
         card_for_reading=card_for_reading,
+        closure_again_on=_closure_again_on(case, context.settings.id_close_days),
     )
+
+
+def _closure_again_on(case: Case, close_days: int) -> date | None:
+    """The Brussels day the clock drafts the "not identified" closure again, when the
+    DPO rejected it to wait longer for a copy that has still not come."""
+    if case.id_wait_renewed_at is None or not waits_for_its_copy(case):
+        return None
+    return receipt_date(case.id_wait_renewed_at + timedelta(days=close_days))
 
 
 @router.post("/cases/{reference}/decide")

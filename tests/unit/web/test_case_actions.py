@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from mailbot.cases.deadlines import receipt_date
 from mailbot.cases.models import Case, CaseStatus, Suppression
+from mailbot.schedule import run_scheduled_work
 from mailbot.web.context import WebContext
 from mailbot.worker import Worker
 from tests.idcards.render import render_sample
@@ -287,3 +290,29 @@ def test_a_triaged_case_says_its_card_waits_for_the_reading(
     assert "decided with the reading: the ID copy sent is kept until then" in page
     assert "no check needed" not in page
     assert f"/cases/{case.reference}/verify" not in page  # the reading comes first
+
+
+def test_a_closure_rejected_to_wait_longer_says_when_it_comes_back(
+    context: WebContext, worker: Worker
+) -> None:
+    """The DPO rejects the "not identified" closure ("she will send it"): the case page
+    tells them when the clock drafts it again if the card still has not come."""
+    case = delivered(worker, request_mail(sender=ANNA))
+    replies_left(context)  # the ID request left: the wait starts
+    asked = case_named(context, case.reference).id_requested_at
+    assert asked is not None
+    run_scheduled_work(worker.engine, worker.bot, asked + timedelta(days=22))
+    (closure,) = [d for d in drafts_of(context, case.id) if d.kind == "not_identified"]
+    rejected = asked + timedelta(days=23)
+    context.clock = lambda: rejected
+    dpo = signed_in_as(context, "dpo")
+    csrf = csrf_of(dpo.get(f"/drafts/{closure.id}").text)
+    answer = dpo.post(
+        f"/drafts/{closure.id}/reject",
+        data={"csrf": csrf, "why": "She phoned: the card is coming"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    again = receipt_date(rejected + timedelta(days=context.settings.id_close_days))
+    assert f"closure is drafted again on {again.isoformat()}" in page_of(dpo, case)
+    assert [e.actor for e in events_of(context, case.id, "id_wait_renewed")] == [DANA]
