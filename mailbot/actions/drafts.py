@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from mailbot.actions import Done, NotFound, Refused, who
-from mailbot.cases.audit import append_event
 from mailbot.cases.deadlines import receipt_date
+from mailbot.cases.lifecycle import renew_id_wait
 from mailbot.cases.models import Case, OutboundMessage
 from mailbot.replies import approval
 
@@ -53,9 +53,7 @@ def reject_draft(session: Session, draft_id: int, actor: str, why: str, now: dat
     approval.reject(session, draft, name, why.strip())
     case = session.get_one(Case, draft.case_id)
     if draft.kind == "not_identified" and waits_for_its_copy(case):
-        case.id_wait_renewed_at = now
-        session.add(case)
-        append_event(session, draft.case_id, "id_wait_renewed", name, {"outbound_id": draft_id})
+        renew_id_wait(session, case, now, name, "closure rejected")
     return Done(f"draft {draft_id} rejected", draft_id)
 
 

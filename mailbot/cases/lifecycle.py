@@ -126,6 +126,13 @@ def record_identity_check(
         transition(session, case, S.IN_PROGRESS, actor, "identity verified")
 
 
+def renew_id_wait(session: Session, case: Case, at: datetime, actor: str, why: str) -> None:
+    """The "not identified" closure was rejected to wait longer for an ID copy: the
+    clock counts a full wait again from `at` (mailbot.schedule.waits_for_id_since)."""
+    case.id_wait_renewed_at = at
+    _record(session, case, "id_wait_renewed", actor, {"why": why})
+
+
 def extend(session: Session, case: Case, reason: str, today: date, actor: str) -> None:
     """Two more months (LEGAL.md §1.5): with a reason, told before the first deadline."""
     if case.outcome == CaseOutcome.REFUSED or case.status == S.CLOSED:

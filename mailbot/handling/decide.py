@@ -266,13 +266,19 @@ def late_identity(
     case: Case, findings: Sequence[Finding], received_at: datetime, closures: Sequence[int]
 ) -> tuple[list[Step], bool]:
     """A document that came after the clock drafted the "not identified" closure, before
-    the DPO approved it: the requester did answer, so it counts as if on time (a card
-    back alone gets the front asked for, a doubtful one waits for the DPO's eye, and
-    the closure cannot be approved until then). Verified, the closure is rejected."""
+    the DPO approved it: the requester did answer, so it counts as if on time (a
+    doubtful one waits for the DPO's eye, and the closure cannot be approved until
+    then). Verified, the closure is rejected; a card back alone gets the front asked
+    for, and the closure rejected with a full wait for that front."""
     steps, review = identity_in_follow_up(case, findings, received_at)
-    if not any(isinstance(step, RecordIdentityCheck) for step in steps):
-        return steps, review
-    return [*(RejectDraft(draft, "ID copy arrived", "bot") for draft in closures), *steps], review
+    if any(isinstance(step, RecordIdentityCheck) for step in steps):
+        rejected = [RejectDraft(draft, "ID copy arrived", "bot") for draft in closures]
+    elif any(isinstance(step, Draft) and step.template == "id_request" for step in steps):
+        why = "the back of the card came: the front is asked for"
+        rejected = [RejectDraft(draft, why, "bot", received_at) for draft in closures]
+    else:
+        rejected = []
+    return [*rejected, *steps], review
 
 
 def verify_with_attached_copy(kind: str, doubt_reason: str | None) -> list[Step]:

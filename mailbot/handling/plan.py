@@ -114,9 +114,13 @@ class SetReading:
 
 @dataclass(frozen=True, slots=True)
 class RejectDraft:
+    """`wait_again_from`: a "not identified" closure rejected because the requester did
+    answer, though not yet with what proves who they are: the wait starts again."""
+
     outbound_id: int
     why: str
     actor: str
+    wait_again_from: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

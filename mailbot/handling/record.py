@@ -20,6 +20,7 @@ from mailbot.cases.lifecycle import (
     acted_on,
     close,
     record_identity_check,
+    renew_id_wait,
     request_identity,
     transition,
 )
@@ -245,8 +246,10 @@ def apply_steps(
                 case.needs_triage = True
             case SetReading(labels=labels):
                 case.labels, case.primary, case.needs_triage = " ".join(labels), labels[0], False
-            case RejectDraft(outbound_id=draft_id, why=why, actor=actor):
+            case RejectDraft(outbound_id=draft_id, why=why, actor=actor, wait_again_from=at):
                 reject(session, session.get_one(OutboundMessage, draft_id), actor, why)
+                if at is not None:
+                    renew_id_wait(session, case, at, actor, why)
             case SetExtensionReason(reason=reason):
                 case.extension_reason = reason
             case CloseAnswered(why=why, actor=actor):

@@ -84,10 +84,22 @@ def _closure_drafted(tmp_path: Path) -> Worker:
 
 
 def test_a_late_card_back_gets_the_front_asked_for_as_on_time(tmp_path: Path) -> None:
+    """Asking her for the front while a letter closing the case for want of an ID waits
+    for approval would tell her two things at once: the closure goes, and the front gets
+    the full wait the clock gives any ID copy."""
     worker = _closure_drafted(tmp_path)
     _card_in_the_thread(worker, BACK, "Sorry for the delay, here is my card.")
     assert [row.kind for row in _letters(worker)][-1] == "id_request"
     assert _cards(worker) == [("eid_back", False)]  # the back alone is never looked at
+    closures = [row.status for row in _letters(worker) if row.kind == "not_identified"]
+    assert closures == ["rejected"]
+    case = _case(worker)
+    assert case.status == CaseStatus.IN_PROGRESS and case.id_wait_renewed_at is not None
+    run_scheduled_work(worker.engine, worker.bot, case.id_wait_renewed_at + timedelta(days=20))
+    assert len([row for row in _letters(worker) if row.kind == "not_identified"]) == 1
+    run_scheduled_work(worker.engine, worker.bot, case.id_wait_renewed_at + timedelta(days=22))
+    closures = [row.status for row in _letters(worker) if row.kind == "not_identified"]
+    assert closures == ["rejected", "awaiting_approval"]
 
 
 def test_rejecting_the_closure_instead_of_checking_the_late_card_keeps_the_card(

@@ -243,15 +243,16 @@ def test_a_card_after_the_closure_was_drafted_verifies_and_rejects_the_closure()
         DiscardIdCopies(every_document=True),
     ]
     assert drafts(steps) == ["id_received", "access_answer"]
-    # Anything else as if on time, the closure left for the DPO: a doubtful card waits
-    # for their eye, the back alone gets the front asked for.
+    # A doubtful card waits for the DPO's eye, the closure left to them.
     unsure = [Finding("eid_front", False, None)]
     steps = continue_case(closing, reading("other"), unsure, ARRIVED, pending_closures=(9,))
     assert steps[1:] == [IdReceived(ARRIVED), HoldForCheck("eid_front")]
+    # The back alone gets the front asked for, with a full wait from its arrival.
     back = [Finding("eid_back", True, None)]
     steps = continue_case(closing, reading("other"), back, ARRIVED, pending_closures=(9,))
     front_please = Draft("id_request", {"doubt_reason": "unknown_address"})
-    assert steps[1:] == [front_please, DiscardIdCopies()]
+    why = "the back of the card came: the front is asked for"
+    assert steps[1:] == [RejectDraft(9, why, "bot", ARRIVED), front_please, DiscardIdCopies()]
     # Once the DPO approved the closure, the card changes nothing and goes.
     steps = continue_case(closing, reading("other"), [FRONT], ARRIVED)
     assert steps[1:] == [DiscardIdCopies()]
