@@ -56,6 +56,12 @@ def decide_reading(
         raise Refused(f"not labels of the vocabulary: {unknown or 'none given'}")
     if not case.needs_triage:
         raise Refused(f"{case.reference} is not waiting for triage")
+    if case.status == CaseStatus.AWAITING_APPROVAL:
+        # The reading would draft the answer again beside the one waiting.
+        raise Refused(
+            f"{case.reference}: letters drafted before the follow-up wait for approval;"
+            " approve or reject them first (an answer sent then leaves the case open)"
+        )
     if case.status not in (CaseStatus.NEW, CaseStatus.IN_PROGRESS):
         raise Refused(f"{case.reference} is {case.status}: nothing to decide")
     steps: list[Step] = [

@@ -54,6 +54,9 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
     outcome = letter.closes if letter is not None else None
     if outcome is None or (letter and letter.confirms and not _confirmed_whole(case)):
         return
+    if outcome == CaseOutcome.ANSWERED and case.needs_triage:
+        _answered_in_part(session, case, reply)
+        return
     if outcome == CaseOutcome.ANSWERED:
         transition(session, case, CaseStatus.ANSWERED, "bot", f"{kind} sent")
     close(session, case, outcome, "bot", at, f"{kind} sent")
@@ -66,6 +69,21 @@ def _confirmed_whole(case: Case) -> bool:
     the labels do not say it yet)."""
     rights = {label for label in case.label_list if label in RIGHTS}
     return rights <= _IMMEDIATE_RIGHTS and not case.needs_triage
+
+
+def _answered_in_part(session: Session, case: Case, reply: OutboundMessage) -> None:
+    """An answer drafted before a follow-up asked more, which the DPO has still to read
+    (FlagForTriage): it answers what the case asked then, and the case stays open for
+    the rest instead of closing with the follow-up's request unanswered."""
+    assert case.id is not None
+    append_event(session, case.id, "answered_in_part", "bot", {"kind": reply.kind})
+    waiting = session.exec(
+        select(OutboundMessage.id)
+        .where(OutboundMessage.case_id == case.id)
+        .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
+    ).first()
+    if case.status == CaseStatus.AWAITING_APPROVAL and waiting is None:
+        transition(session, case, CaseStatus.IN_PROGRESS, "bot", f"{reply.kind} sent in part")
 
 
 def asks_for_identity(case: Case, reply: OutboundMessage) -> bool:

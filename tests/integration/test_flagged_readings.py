@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from mailbot.actions import acting
+from mailbot.actions import Refused, acting
 from mailbot.actions.cases import draft_extension
-from mailbot.actions.drafts import reject_draft
+from mailbot.actions.drafts import approve_draft, edit_draft, reject_draft
 from mailbot.cases.models import CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.database import transaction
+from mailbot.replies.catalogue import FILL_IN
 from mailbot.store.models import utcnow
 from mailbot.worker import Worker
 from tests.integration.test_id_copies_kept import (
@@ -126,3 +127,38 @@ def test_a_case_flagged_by_a_follow_up_is_not_confirmed_twice_for_its_objection(
     send_queued(worker.engine)
     assert [kind for kind, _ in _letters(worker)] == ["objection_done", "id_request"]
     assert _case(worker).status == CaseStatus.AWAITING_IDENTITY
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_an_answer_approved_before_the_reading_leaves_the_follow_ups_request_open(
+    tmp_path: Path,
+) -> None:
+    """Her erasure answer waits for approval when she asks for her data too. The DPO
+    approves the erasure answer first: it leaves, but the case must not close with the
+    access request unread; once read, the answer to both is drafted."""
+    worker = maildir_worker(tmp_path)
+    erasure = request_mail(
+        sender=ANNA, language="en", attachments=[("card.jpg", "image/jpeg", ANNAS_CARD)]
+    )
+    deliver(worker, erasure)
+    _asks_for_her_data_too(worker)
+    with pytest.raises(Refused, match="approve or reject them first"):
+        _decide(worker, ["erasure", "access"])
+    with transaction(worker.engine) as session:
+        query = select(OutboundMessage.id).where(
+            OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL
+        )
+        answer = session.exec(query).one()
+    with acting(worker.engine) as session:
+        body = session.get_one(OutboundMessage, answer).body
+        edit_draft(session, answer, FILL_IN.sub("your account and quote requests", body), "Dana")
+    with acting(worker.engine) as session:
+        approve_draft(session, answer, "Dana", utcnow())
+    send_queued(worker.engine)
+    case = _case(worker)
+    assert case.status == CaseStatus.IN_PROGRESS and case.needs_triage
+    _decide(worker, ["erasure", "access"])
+    case = _case(worker)
+    assert case.status == CaseStatus.AWAITING_APPROVAL and not case.needs_triage
+    waiting = [kind for kind, status in _letters(worker) if status == "awaiting_approval"]
+    assert len(waiting) == 1 and "id_request" not in [kind for kind, _ in _letters(worker)]

@@ -135,6 +135,9 @@ def test_only_a_triaged_case_is_decided_and_only_with_known_rights(
     with pytest.raises(Refused, match="vocabulary"):
         decide_case(session, case.reference, [], DPO, handling, NOW)
     case.status = CaseStatus.AWAITING_APPROVAL
+    with pytest.raises(Refused, match="approve or reject them first"):
+        decide_case(session, case.reference, ["erasure"], DPO, handling, NOW)
+    case.status = CaseStatus.CLOSED
     with pytest.raises(Refused, match="nothing to decide"):
         decide_case(session, case.reference, ["erasure"], DPO, handling, NOW)
     assert case.labels == "access" and _events(session) == []

@@ -260,7 +260,7 @@ def decide(
         (triaged(), [], "vocabulary"),
         (case(), ["erasure"], "not waiting for triage"),
         (triaged(status=S.CLOSED), ["access"], "nothing to decide"),
-        (triaged(status=S.AWAITING_APPROVAL), ["access"], "nothing to decide"),
+        (triaged(status=S.AWAITING_APPROVAL), ["access"], "approve or reject them first"),
     ],
 )
 def test_the_reading_is_decided_only_for_a_triaged_open_case_in_known_words(
