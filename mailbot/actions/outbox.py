@@ -34,12 +34,13 @@ class OutboxRow:
     last_error: str | None
     next_attempt_at: datetime
     created_at: datetime
+    stays_failed: str | None = None  # why this failed reply cannot be queued again
 
 
 def outbox_rows(session: Session, limit: int = 500) -> list[OutboxRow]:
     """Failed replies first, then queued ones, oldest first."""
     rows = session.exec(
-        select(OutboundMessage, Case.reference)
+        select(OutboundMessage, Case)
         .join(Case, col(Case.id) == col(OutboundMessage.case_id))
         .where(col(OutboundMessage.status).in_(WAITING))
         .order_by(col(OutboundMessage.status), col(OutboundMessage.id))
@@ -48,16 +49,32 @@ def outbox_rows(session: Session, limit: int = 500) -> list[OutboxRow]:
     return [
         OutboxRow(
             id=reply.id or 0,
-            reference=reference,
+            reference=case.reference,
             kind=reply.kind,
             status=reply.status,
             attempts=reply.attempts,
             last_error=reply.last_error,
             next_attempt_at=reply.next_attempt_at,
             created_at=reply.created_at,
+            stays_failed=why_it_stays_failed(reply, case),
         )
-        for reply, reference in rows
+        for reply, case in rows
     ]
+
+
+def why_it_stays_failed(reply: OutboundMessage, case: Case) -> str | None:
+    """Why a failed reply must not be queued again (None: it may). A closed case was
+    settled without it. A "not identified" letter whose case got an ID copy, or a
+    recorded check, after it was drafted would refuse a requester who answered, or
+    repeat the letter the check drafted afresh; the letter a check drafted still goes."""
+    if reply.status != OutboundStatus.FAILED:
+        return None
+    if case.status == CaseStatus.CLOSED:
+        return "its case is closed"
+    since = [at for at in (case.id_received_at, case.identity_checked_at) if at is not None]
+    if reply.kind == "not_identified" and any(at > reply.created_at for at in since):
+        return "an ID copy came since"
+    return None
 
 
 def requeue_failed(
@@ -108,14 +125,8 @@ def _case_closed(session: Session, reply: OutboundMessage) -> bool:
 
 
 def _identity_came_since(session: Session, reply: OutboundMessage) -> bool:
-    """A "not identified" letter whose case got an ID copy, or a recorded check, after
-    it was drafted. Sent now, it would refuse a requester who answered, or repeat the
-    letter the check drafted afresh; the letter a check drafted itself still goes."""
-    if reply.kind != "not_identified":
-        return False
     case = session.get_one(Case, reply.case_id)
-    since = [at for at in (case.id_received_at, case.identity_checked_at) if at is not None]
-    return any(at > reply.created_at for at in since)
+    return why_it_stays_failed(reply, case) == "an ID copy came since"
 
 
 def _requeue(session: Session, reply: OutboundMessage, name: str, now: datetime) -> None:

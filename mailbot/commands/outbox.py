@@ -33,12 +33,14 @@ def list_outbox(config: ConfigOption = None, json_output: JsonFlag = False) -> N
             "attempts": row.attempts,
             "last_error": row.last_error,
             "next_attempt_at": row.next_attempt_at.isoformat(),
+            "stays_failed": row.stays_failed,
         }
+        kept = f"  (stays failed: {row.stays_failed})" if row.stays_failed else ""
         emit(
             fields,
             json_output,
             f"{row.id:>6}  {row.status:<7} {row.reference}  {row.kind:<20} "
-            f"attempts {row.attempts}  {row.last_error or ''}",
+            f"attempts {row.attempts}  {row.last_error or ''}{kept}",
         )
 
 

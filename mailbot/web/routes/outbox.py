@@ -26,7 +26,7 @@ def outbox(request: Request, staff: Annotated[Staff, Depends(dpo_only)]) -> HTML
     with Session(web(request).engine) as session:
         rows = outbox_rows(session)
         sending = sending_state(session)
-    failed = sum(row.status == "failed" for row in rows)
+    failed = sum(row.status == "failed" and row.stays_failed is None for row in rows)
     return render(request, "outbox.html", staff, rows=rows, sending=sending, failed=failed)
 
 

@@ -79,7 +79,11 @@ def test_requeue_all_names_the_person_and_spares_closed_cases(session: Session) 
     assert session.get_one(OutboundMessage, closed).status == "failed"
     (event,) = session.exec(select(CaseEvent).where(CaseEvent.kind == "reply_requeued")).all()
     assert event.actor == "Dana DPO" and event.case_id == again.case_id
-    assert [row.status for row in outbox_rows(session)] == ["failed", "queued"]
+    rows = outbox_rows(session)
+    assert [(row.status, row.stays_failed) for row in rows] == [
+        ("failed", "its case is closed"),  # listed with why, so nobody tries in vain
+        ("queued", None),
+    ]
     assert requeue_failed(session, "Dana DPO", NOW).summary.startswith("0 failed")
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from mailbot.cases.models import OutboundMessage, OutboundStatus, SendingState
+from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus, SendingState
 from mailbot.database import transaction
 from mailbot.store.models import utcnow
 from mailbot.web.context import WebContext
@@ -105,3 +105,20 @@ def test_requeue_all_and_the_paused_banner(context: WebContext, worker: Worker) 
     answer = dpo.post("/outbox/requeue", data={"csrf": token_of(dpo, context)})
     assert "2 failed repl(ies) queued again" in answer.text
     assert {_reread(context, r.id).status for r in (first, second)} == {OutboundStatus.QUEUED}
+
+
+def test_a_reply_that_stays_failed_says_why_instead_of_offering_a_re_queue(
+    context: WebContext, worker: Worker
+) -> None:
+    # Its case closed meanwhile: the button would only be refused when pressed.
+    kept, other = _failed_reply(worker), _failed_reply(worker)
+    with transaction(context.engine) as session:
+        case = session.get_one(Case, kept.case_id)
+        case.status = CaseStatus.CLOSED
+        session.add(case)
+    page = signed_in_as(context, "dpo").get("/outbox").text
+    rows = {row.split("</td>", 1)[0]: row for row in page.split("<tr><td>")[1:]}
+    assert "stays failed: its case is closed" in rows[str(kept.id)]
+    assert f'action="/outbox/{kept.id}/requeue"' not in page
+    assert f'action="/outbox/{other.id}/requeue"' in page
+    assert "Re-queue all 1 failed" in page
