@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, or_
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Engine
+from sqlmodel import col, func, select
 
 from mailbot.cases.models import Case, CaseEvent, OutboundMessage, OutboundStatus, Suppression
 from mailbot.database import transaction
+from mailbot.figure_tables import stored_copies
 from mailbot.metrics import CaseFacts, StoredCopies
 from mailbot.replies.outbox import sending_state
-from mailbot.store.models import Attachment, Disposition, InboundMessage
-from mailbot.triage.id_evidence import IDENTITY_KINDS
+from mailbot.store.models import Disposition, InboundMessage
 
 
 def status_counts(engine: Engine) -> dict[str, Any]:
@@ -137,7 +137,7 @@ def load_facts(
                 .where(CaseEvent.kind == "extension_notice_late")
             ).all()
         )
-        copies = _stored_copies(session)
+        copies = stored_copies(session)
     return [
         CaseFacts(
             case=case,
@@ -148,25 +148,3 @@ def load_facts(
         )
         for case in cases
     ], copies
-
-
-def _stored_copies(session: Session) -> StoredCopies:
-    checked = select(Case.id).where(
-        or_(col(Case.identity_checked_at).is_not(None), col(Case.closed_at).is_not(None))
-    )
-    after_check = session.exec(
-        select(func.count())
-        .select_from(Attachment)
-        .join(InboundMessage, col(Attachment.inbound_id) == col(InboundMessage.id))
-        .where(col(InboundMessage.case_id).in_(checked))
-        .where(col(Attachment.kind).in_(IDENTITY_KINDS))
-        .where(col(Attachment.purged_at).is_(None))
-    ).one()
-    awaiting = session.exec(
-        select(func.count())
-        .select_from(InboundMessage)
-        .join(Attachment, col(Attachment.inbound_id) == col(InboundMessage.id))
-        .where(col(InboundMessage.remove_from_source).is_(True))
-        .where(col(Attachment.kind).in_(IDENTITY_KINDS))
-    ).one()
-    return StoredCopies(after_check=after_check, awaiting_removal_from_mailbox=awaiting)
