@@ -27,6 +27,7 @@ from tests.unit.web.conftest import (
     delivered,
     drafts_of,
     events_of,
+    insert_case,
     refused_to_others,
     replies_left,
     signed_in_as,
@@ -316,3 +317,16 @@ def test_a_closure_rejected_to_wait_longer_says_when_it_comes_back(
     again = receipt_date(rejected + timedelta(days=context.settings.id_close_days))
     assert f"closure is drafted again on {again.isoformat()}" in page_of(dpo, case)
     assert [e.actor for e in events_of(context, case.id, "id_wait_renewed")] == [DANA]
+
+
+def test_a_flagged_case_with_letters_waiting_says_what_to_do_first(
+    context: WebContext, worker: Worker
+) -> None:
+    case = insert_case(context, 1, needs_triage=True, status=CaseStatus.AWAITING_APPROVAL)
+    dpo = signed_in_as(context, "dpo")
+    assert "approve or reject them first" in page_of(dpo, case)
+    post(dpo, case, "decide", token_of(dpo, context), primary="access")
+    assert "letters drafted before the follow-up wait for approval" in page_of(dpo, case)
+    assert case_named(context, case.reference).needs_triage
+    calm = insert_case(context, 2, needs_triage=True, status=CaseStatus.IN_PROGRESS)
+    assert "approve or reject them first" not in page_of(dpo, calm)
