@@ -33,13 +33,14 @@ from mailbot.actions.cases import (
     suppress_marketing,
     verify_identity,
 )
-from mailbot.actions.drafts import waits_for_its_copy
 from mailbot.cases.deadlines import receipt_date
 from mailbot.cases.explainer import explain_deadline
 from mailbot.cases.models import Case, CaseStatus, OutboundStatus
 from mailbot.handling.id_copies import awaits_reading, awaits_review
 from mailbot.mail.parse import MalformedMail, parse_mail
 from mailbot.replies.approval import approval_problems
+from mailbot.replies.drafts import letters_of
+from mailbot.schedule import waits_for_id_since
 from mailbot.store.models import Attachment, InboundMessage
 from mailbot.store.sealed import stored_raw
 from mailbot.triage.id_images import UnreadableDocument, decoded_pages
@@ -65,6 +66,8 @@ def case_page(
         awaiting_reading = awaits_reading(case) and case.identity_verified is None
         card_for_reading = awaiting_reading and holds_id_copy(session, case)
         unauthenticated = failed_authentication(session, case)
+        letters = letters_of(session, case)
+    closure_again_on = _closure_again_on(case, letters, context.settings.id_close_days)
     explanation = explain_deadline(case, now, context.settings.target_days)
     drafts = [
         (entry.reply, approval_problems(entry.reply, case))
@@ -88,16 +91,18 @@ def case_page(
         and (case.id_requested_at is not None or awaits_review(case)),
         awaiting_reading=awaiting_reading,
         card_for_reading=card_for_reading,
-        closure_again_on=_closure_again_on(case, context.settings.id_close_days),
+        closure_again_on=closure_again_on,
     )
 
 
-def _closure_again_on(case: Case, close_days: int) -> date | None:
-    """The Brussels day the clock drafts the "not identified" closure again, when the
-    DPO rejected it to wait longer for a copy that has still not come."""
-    if case.id_wait_renewed_at is None or not waits_for_its_copy(case):
+def _closure_again_on(case: Case, letters: frozenset[str], close_days: int) -> date | None:
+    """The Brussels day the clock drafts the "not identified" closure again, when its
+    wait was renewed (the DPO rejected it, or a card's back came) and no copy has come;
+    None once a closure is drafted or sent, and for every other case."""
+    since = waits_for_id_since(case)
+    if since is None or since != case.id_wait_renewed_at or "not_identified" in letters:
         return None
-    return receipt_date(case.id_wait_renewed_at + timedelta(days=close_days))
+    return receipt_date(since + timedelta(days=close_days))
 
 
 @router.post("/cases/{reference}/decide")

@@ -314,9 +314,16 @@ def test_a_closure_rejected_to_wait_longer_says_when_it_comes_back(
         follow_redirects=False,
     )
     assert answer.status_code == 303
-    again = receipt_date(rejected + timedelta(days=context.settings.id_close_days))
+    wait = timedelta(days=context.settings.id_close_days)
+    again = receipt_date(rejected + wait)
     assert f"closure is drafted again on {again.isoformat()}" in page_of(dpo, case)
     assert [e.actor for e in events_of(context, case.id, "id_wait_renewed")] == [DANA]
+    # The clock keeps the promise: not a minute before, and then the date is gone.
+    run_scheduled_work(worker.engine, worker.bot, rejected + wait - timedelta(minutes=1))
+    assert len([d for d in drafts_of(context, case.id) if d.kind == "not_identified"]) == 1
+    run_scheduled_work(worker.engine, worker.bot, rejected + wait)
+    assert len([d for d in drafts_of(context, case.id) if d.kind == "not_identified"]) == 2
+    assert "closure is drafted again" not in page_of(dpo, case)
 
 
 def test_a_flagged_case_with_letters_waiting_says_what_to_do_first(
@@ -326,7 +333,7 @@ def test_a_flagged_case_with_letters_waiting_says_what_to_do_first(
     dpo = signed_in_as(context, "dpo")
     assert "approve or reject them first" in page_of(dpo, case)
     post(dpo, case, "decide", token_of(dpo, context), primary="access")
-    assert "letters drafted before the follow-up wait for approval" in page_of(dpo, case)
+    assert "letters wait for approval or to be sent" in page_of(dpo, case)  # the refusal
     assert case_named(context, case.reference).needs_triage
     calm = insert_case(context, 2, needs_triage=True, status=CaseStatus.IN_PROGRESS)
     assert "approve or reject them first" not in page_of(dpo, calm)
