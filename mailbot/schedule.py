@@ -77,7 +77,8 @@ def waits_for_id_since(case: Case) -> datetime | None:
     if case.id_requested_at is None or case.id_received_at is not None:
         return None
     if case.status == CaseStatus.AWAITING_IDENTITY or still_owes_an_id(case):
-        return case.id_wait_renewed_at or case.id_requested_at
+        # A back alone may come before the request left: the later moment counts.
+        return max(case.id_wait_renewed_at or case.id_requested_at, case.id_requested_at)
     return None
 
 
@@ -198,8 +199,7 @@ def _do(session: Session, case: Case, work: str, bot: Bot, now: datetime) -> Non
         case.id_reminded_at = now
     elif work == "not_identified":
         draft_reply(session, case, "not_identified", {}, letterhead)
-        if case.status != CaseStatus.AWAITING_APPROVAL:  # another letter may wait already
-            transition(session, case, CaseStatus.AWAITING_APPROVAL, "bot", "no ID copy arrived")
+        transition(session, case, CaseStatus.AWAITING_APPROVAL, "bot", "no ID copy arrived")
     elif work == "dpo_warning":
         case.dpo_warned_at = now
         append_event(session, case.id, "dpo_warned", "bot", {"due": current_due(case).isoformat()})

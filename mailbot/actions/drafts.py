@@ -52,12 +52,12 @@ def reject_draft(session: Session, draft_id: int, actor: str, why: str, now: dat
         raise Refused("say why the draft must not go out (--why): the audit trail keeps it")
     approval.reject(session, draft, name, why.strip())
     case = session.get_one(Case, draft.case_id)
-    if draft.kind == "not_identified" and waits_for_its_copy(case):
+    if draft.kind == "not_identified" and _waits_for_its_copy(case):
         renew_id_wait(session, case, now, name, "closure rejected")
     return Done(f"draft {draft_id} rejected", draft_id)
 
 
-def waits_for_its_copy(case: Case) -> bool:
+def _waits_for_its_copy(case: Case) -> bool:
     """An ID copy was asked for, none came and nobody checked an identity otherwise."""
     return (
         case.id_requested_at is not None

@@ -64,14 +64,16 @@ def outbox_rows(session: Session, limit: int = 500) -> list[OutboxRow]:
 
 def why_it_stays_failed(reply: OutboundMessage, case: Case) -> str | None:
     """Why a failed reply must not be queued again (None: it may). A closed case was
-    settled without it. A "not identified" letter whose case got an ID copy, or a
-    recorded check, after it was drafted would refuse a requester who answered, or
-    repeat the letter the check drafted afresh; the letter a check drafted still goes."""
+    settled without it. A "not identified" letter whose case got an ID copy (or a card's
+    back alone, which renews the wait), or a recorded check, after it was drafted would
+    refuse a requester who answered, or repeat the letter the check drafted afresh; the
+    letter a check drafted still goes."""
     if reply.status != OutboundStatus.FAILED:
         return None
     if case.status == CaseStatus.CLOSED:
         return "its case is closed"
-    since = [at for at in (case.id_received_at, case.identity_checked_at) if at is not None]
+    answers = (case.id_received_at, case.identity_checked_at, case.id_wait_renewed_at)
+    since = [at for at in answers if at is not None]
     if reply.kind == "not_identified" and any(at > reply.created_at for at in since):
         return "an ID copy came since"
     return None

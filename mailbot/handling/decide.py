@@ -30,6 +30,7 @@ from mailbot.handling.plan import (
     Note,
     RecordIdentityCheck,
     RejectDraft,
+    RenewIdWait,
     RequestIdentity,
     SetDoubt,
     Step,
@@ -128,10 +129,12 @@ def request_with_identity(
     settings: Settings,
     now: datetime,
     threaded: bool,
+    answering: Sequence[str] | None = None,
 ) -> tuple[list[Step], bool]:
     """The identity policy, then the acknowledgement (with the ID request when one is
     needed) or, not `threaded` (acknowledged already), the ID request alone. Also says
-    whether a document now waits for the DPO's eye (and so must be kept)."""
+    whether a document now waits for the DPO's eye (and so must be kept). `answering`:
+    the rights the answer drafted now is for (default: all of them)."""
     rights = rights_of(labels)
     kind = strongest_kind(f.kind for f in findings)
     # Only what the sender wrote now: a quoted "on behalf of" is someone else's words.
@@ -163,7 +166,7 @@ def request_with_identity(
             HoldForCheck(kind),
         ]
     else:
-        steps += prepare_answer(labels)
+        steps += prepare_answer(labels if answering is None else answering)
     return steps, review
 
 
@@ -252,9 +255,11 @@ def identity_in_follow_up(
     if kind == "none":
         return [], awaits_review(case)
     if kind == "eid_back":
-        # Only the back: it goes at once and the requester is asked for the front.
+        # Only the back: it goes at once and the requester is asked for the front, with
+        # as long to send it as any ID copy gets, however late the back came.
         extra = {"doubt_reason": case.doubt_reason or "unknown_address"}
-        return [Draft("id_request", extra)], awaits_review(case)
+        renew = [RenewIdWait(received_at, BACK_ALONE)] if case.id_requested_at else []
+        return [Draft("id_request", extra), *renew], awaits_review(case)
     steps: list[Step] = [IdReceived(received_at)]  # the clock resumes from its arrival
     verified = verify_with_attached_copy(surest_kind(findings), case.doubt_reason)
     if verified:
@@ -268,17 +273,19 @@ def late_identity(
     """A document that came after the clock drafted the "not identified" closure, before
     the DPO approved it: the requester did answer, so it counts as if on time (a
     doubtful one waits for the DPO's eye, and the closure cannot be approved until
-    then). Verified, the closure is rejected; a card back alone gets the front asked
-    for, and the closure rejected with a full wait for that front."""
+    then). Verified, the closure is rejected; so it is when a card back alone gets the
+    front asked for (the closure comes back after a full wait for that front)."""
     steps, review = identity_in_follow_up(case, findings, received_at)
     if any(isinstance(step, RecordIdentityCheck) for step in steps):
-        rejected = [RejectDraft(draft, "ID copy arrived", "bot") for draft in closures]
-    elif any(isinstance(step, Draft) and step.template == "id_request" for step in steps):
-        why = "the back of the card came: the front is asked for"
-        rejected = [RejectDraft(draft, why, "bot", received_at) for draft in closures]
+        why = "ID copy arrived"
+    elif any(isinstance(step, RenewIdWait) for step in steps):
+        why = BACK_ALONE
     else:
-        rejected = []
-    return [*rejected, *steps], review
+        return steps, review
+    return [*(RejectDraft(draft, why, "bot") for draft in closures), *steps], review
+
+
+BACK_ALONE = "the back of the card came: the front is asked for"
 
 
 def verify_with_attached_copy(kind: str, doubt_reason: str | None) -> list[Step]:

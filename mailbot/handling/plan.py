@@ -114,13 +114,19 @@ class SetReading:
 
 @dataclass(frozen=True, slots=True)
 class RejectDraft:
-    """`wait_again_from`: a "not identified" closure rejected because the requester did
-    answer, though not yet with what proves who they are: the wait starts again."""
-
     outbound_id: int
     why: str
     actor: str
-    wait_again_from: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenewIdWait:
+    """The requester answered the ID request, though not with what proves who they are
+    (the back of a card alone): the wait for the copy, and for the "not identified"
+    closure at its end, starts again from `at`."""
+
+    at: datetime
+    why: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,7 @@ Step = (
     | FlagForTriage
     | SetReading
     | RejectDraft
+    | RenewIdWait
     | SetExtensionReason
     | CloseAnswered
 )

@@ -32,6 +32,7 @@ from mailbot.config import Settings
 from mailbot.database import reading_only
 from mailbot.handling.disposition import MailReading, opened
 from mailbot.handling.plan import (
+    BOT,
     CloseAnswered,
     DiscardIdCopies,
     Draft,
@@ -43,6 +44,7 @@ from mailbot.handling.plan import (
     Note,
     RecordIdentityCheck,
     RejectDraft,
+    RenewIdWait,
     RequestIdentity,
     SetDoubt,
     SetExtensionReason,
@@ -246,10 +248,10 @@ def apply_steps(
                 case.needs_triage = True
             case SetReading(labels=labels):
                 case.labels, case.primary, case.needs_triage = " ".join(labels), labels[0], False
-            case RejectDraft(outbound_id=draft_id, why=why, actor=actor, wait_again_from=at):
+            case RejectDraft(outbound_id=draft_id, why=why, actor=actor):
                 reject(session, session.get_one(OutboundMessage, draft_id), actor, why)
-                if at is not None:
-                    renew_id_wait(session, case, at, actor, why)
+            case RenewIdWait(at=at, why=why):
+                renew_id_wait(session, case, at, BOT, why)
             case SetExtensionReason(reason=reason):
                 case.extension_reason = reason
             case CloseAnswered(why=why, actor=actor):

@@ -28,7 +28,7 @@ from mailbot.handling.plan import (
     Transition,
 )
 from mailbot.mail.parse import ParsedMail
-from mailbot.replies.catalogue import TAKES_EFFECT_AT_ONCE
+from mailbot.replies.catalogue import TAKES_EFFECT_AT_ONCE, answer_letter
 from mailbot.triage.identity import Finding
 
 
@@ -59,8 +59,8 @@ def decide_reading(
     if case.status == CaseStatus.AWAITING_APPROVAL:
         # The reading would draft the answer again beside the one waiting.
         raise Refused(
-            f"{case.reference}: letters drafted before the follow-up wait for approval;"
-            " approve or reject them first (an answer sent then leaves the case open)"
+            f"{case.reference}: letters wait for approval or to be sent; approve or reject"
+            " them first (an answer sent before the reading leaves the case open for it)"
         )
     if case.status not in (CaseStatus.NEW, CaseStatus.IN_PROGRESS):
         raise Refused(f"{case.reference} is {case.status}: nothing to decide")
@@ -71,6 +71,13 @@ def decide_reading(
     rights = rights_of(labels)
     immediate = [right for right in rights if right in TAKES_EFFECT_AT_ONCE]
     confirmations = [TAKES_EFFECT_AT_ONCE[right] for right in immediate]
+    # An answer sent before a follow-up flagged the case (outcomes._answered_in_part)
+    # answered its rights: only the others are answered now.
+    unanswered = [
+        right
+        for right in rights
+        if right not in TAKES_EFFECT_AT_ONCE and answer_letter([right]) not in sent
+    ]
     for right in immediate:
         steps.append(Suppress(right))
         if TAKES_EFFECT_AT_ONCE[right] not in letters:  # never twice
@@ -81,21 +88,23 @@ def decide_reading(
             Draft("redirect", {"service_contact": settings.service_contact}),
             Transition(CaseStatus.AWAITING_APPROVAL, "redirect drafted", actor),
         ]
-    elif len(immediate) < len(rights) and case.identity_verified:
+    elif unanswered and case.identity_verified:
         why = f"identity verified already ({case.identity_method})"
-        steps += [Note("identity_policy", {"why": why}), *prepare_answer(labels)]
-    elif len(immediate) < len(rights):
+        steps += [Note("identity_policy", {"why": why}), *prepare_answer(unanswered)]
+    elif unanswered:
         if first_mail is None:
             raise Refused(f"{case.reference} has no mail to read")
         identity, review = request_with_identity(
-            labels, first_mail, findings, sender_known, settings, now, threaded=False
+            labels, first_mail, findings, sender_known, settings, now, False, unanswered
         )
         steps += identity
     elif rights:
+        answered = len(immediate) < len(rights)  # by an answer sent before the reading
         steps.append(Transition(CaseStatus.IN_PROGRESS, "takes effect at once", actor))
         # A confirmation still to go closes the case when sent (replies.outcomes).
         if all(letter in sent for letter in confirmations):
-            steps.append(CloseAnswered("confirmed already", actor))
+            why = "answered already" if answered else "confirmed already"
+            steps.append(CloseAnswered(why, actor))
     return steps + settle_id_copies(review)
 
 

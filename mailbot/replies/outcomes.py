@@ -24,7 +24,7 @@ from mailbot.cases.lifecycle import (
 )
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.replies.approval import missing_remedies
-from mailbot.replies.catalogue import CATALOGUE, TAKES_EFFECT_AT_ONCE
+from mailbot.replies.catalogue import CATALOGUE, TAKES_EFFECT_AT_ONCE, answer_letter
 
 # The first answer a requester gets: the acknowledgement, or for a marketing objection
 # or a consent withdrawal the confirmation that replaces it. Never the DPO's warnings.
@@ -49,10 +49,12 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
         return
     if kind == "extension_notice":
         _extended(session, case, reply, at)
+        _nothing_left_to_approve(session, case, kind)
         return
     letter = CATALOGUE.get(kind)
     outcome = letter.closes if letter is not None else None
-    if outcome is None or (letter and letter.confirms and not _confirmed_whole(case)):
+    if outcome is None or (letter and letter.confirms and not _confirmed_whole(session, case)):
+        _nothing_left_to_approve(session, case, kind)
         return
     if outcome == CaseOutcome.ANSWERED and case.needs_triage:
         _answered_in_part(session, case, reply)
@@ -63,12 +65,24 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
     retire_waiting_drafts(session, case)
 
 
-def _confirmed_whole(case: Case) -> bool:
-    """Whether a confirmation answers the whole case: it asks only what takes effect at
-    once, and no follow-up asked more that the DPO has still to read (FlagForTriage:
-    the labels do not say it yet)."""
-    rights = {label for label in case.label_list if label in RIGHTS}
-    return rights <= _IMMEDIATE_RIGHTS and not case.needs_triage
+def _confirmed_whole(session: Session, case: Case) -> bool:
+    """Whether a confirmation completes the case's answer: every other right it asks
+    was answered already (by a letter sent before a follow-up was read), and no
+    follow-up asked more that the DPO has still to read (FlagForTriage: the labels do
+    not say it yet)."""
+    if case.needs_triage:
+        return False
+    others = [r for r in case.label_list if r in RIGHTS and r not in _IMMEDIATE_RIGHTS]
+    if not others:
+        return True
+    sent = set(
+        session.exec(
+            select(OutboundMessage.kind)
+            .where(OutboundMessage.case_id == case.id)
+            .where(OutboundMessage.status == OutboundStatus.SENT)
+        ).all()
+    )
+    return all(answer_letter([right]) in sent for right in others)
 
 
 def _answered_in_part(session: Session, case: Case, reply: OutboundMessage) -> None:
@@ -77,13 +91,22 @@ def _answered_in_part(session: Session, case: Case, reply: OutboundMessage) -> N
     the rest instead of closing with the follow-up's request unanswered."""
     assert case.id is not None
     append_event(session, case.id, "answered_in_part", "bot", {"kind": reply.kind})
+    _nothing_left_to_approve(session, case, reply.kind)
+
+
+def _nothing_left_to_approve(session: Session, case: Case, kind: str) -> None:
+    """A case awaiting approval whose last approved letter left, with no draft still
+    waiting, is in progress again: else it would sit on the DPO's list with nothing to
+    approve, and its reading (a follow-up's) could never be decided."""
+    if case.status != CaseStatus.AWAITING_APPROVAL:
+        return
     waiting = session.exec(
         select(OutboundMessage.id)
         .where(OutboundMessage.case_id == case.id)
         .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
     ).first()
-    if case.status == CaseStatus.AWAITING_APPROVAL and waiting is None:
-        transition(session, case, CaseStatus.IN_PROGRESS, "bot", f"{reply.kind} sent in part")
+    if waiting is None:
+        transition(session, case, CaseStatus.IN_PROGRESS, "bot", f"{kind} sent; none waits")
 
 
 def asks_for_identity(case: Case, reply: OutboundMessage) -> bool:

@@ -129,36 +129,84 @@ def test_a_case_flagged_by_a_follow_up_is_not_confirmed_twice_for_its_objection(
     assert _case(worker).status == CaseStatus.AWAITING_IDENTITY
 
 
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
-def test_an_answer_approved_before_the_reading_leaves_the_follow_ups_request_open(
-    tmp_path: Path,
-) -> None:
-    """Her erasure answer waits for approval when she asks for her data too. The DPO
-    approves the erasure answer first: it leaves, but the case must not close with the
-    access request unread; once read, the answer to both is drafted."""
-    worker = maildir_worker(tmp_path)
+def _approve(worker: Worker, kind: str) -> None:
+    """The DPO completes the waiting letter of `kind`, approves it, and it leaves."""
+    with transaction(worker.engine) as session:
+        query = (
+            select(OutboundMessage.id)
+            .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
+            .where(OutboundMessage.kind == kind)
+        )
+        draft = session.exec(query).one()
+    with acting(worker.engine) as session:
+        body = session.get_one(OutboundMessage, draft).body
+        edit_draft(session, draft, FILL_IN.sub("your account and quote requests", body), "Dana")
+    with acting(worker.engine) as session:
+        approve_draft(session, draft, "Dana", utcnow())
+    send_queued(worker.engine)
+
+
+def _erasure_answer_waits_when_she_asks_more(worker: Worker) -> None:
+    """Anna's erasure (her card verifies it) is answered in a draft; before the DPO
+    approves it, she asks for her data too."""
     erasure = request_mail(
         sender=ANNA, language="en", attachments=[("card.jpg", "image/jpeg", ANNAS_CARD)]
     )
     deliver(worker, erasure)
     _asks_for_her_data_too(worker)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+@pytest.mark.parametrize("order", [["erasure", "access"], ["access", "erasure"]])
+def test_an_answer_approved_before_the_reading_leaves_the_follow_ups_request_open(
+    tmp_path: Path, order: list[str]
+) -> None:
+    """The DPO approves the erasure answer first: it leaves, but the case must not close
+    with the access request unread; once read (in either order), the access request is
+    answered, and not the erasure a second time."""
+    worker = maildir_worker(tmp_path)
+    _erasure_answer_waits_when_she_asks_more(worker)
     with pytest.raises(Refused, match="approve or reject them first"):
-        _decide(worker, ["erasure", "access"])
-    with transaction(worker.engine) as session:
-        query = select(OutboundMessage.id).where(
-            OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL
-        )
-        answer = session.exec(query).one()
-    with acting(worker.engine) as session:
-        body = session.get_one(OutboundMessage, answer).body
-        edit_draft(session, answer, FILL_IN.sub("your account and quote requests", body), "Dana")
-    with acting(worker.engine) as session:
-        approve_draft(session, answer, "Dana", utcnow())
-    send_queued(worker.engine)
+        _decide(worker, order)
+    _approve(worker, "erasure_done")
     case = _case(worker)
     assert case.status == CaseStatus.IN_PROGRESS and case.needs_triage
-    _decide(worker, ["erasure", "access"])
+    _decide(worker, order)
     case = _case(worker)
     assert case.status == CaseStatus.AWAITING_APPROVAL and not case.needs_triage
     waiting = [kind for kind, status in _letters(worker) if status == "awaiting_approval"]
-    assert len(waiting) == 1 and "id_request" not in [kind for kind, _ in _letters(worker)]
+    assert waiting == ["access_answer"]
+    assert "id_request" not in [kind for kind, _ in _letters(worker)]
+    _approve(worker, "access_answer")
+    case = _case(worker)
+    assert case.status == CaseStatus.CLOSED and case.outcome == "answered"
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_a_follow_up_misread_closes_the_case_its_answer_answered(tmp_path: Path) -> None:
+    worker = maildir_worker(tmp_path)
+    _erasure_answer_waits_when_she_asks_more(worker)
+    _approve(worker, "erasure_done")
+    _decide(worker, ["erasure"])  # she asked nothing more after all
+    assert [kind for kind, _ in _letters(worker)].count("erasure_done") == 1
+    case = _case(worker)
+    assert case.status == CaseStatus.CLOSED and case.outcome == "answered"
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_a_case_whose_last_approved_letter_left_is_in_progress_again(tmp_path: Path) -> None:
+    """An extension waits beside the answer: once both have left, nothing is left to
+    approve, so the case is back in progress and its reading can be decided."""
+    worker = maildir_worker(tmp_path)
+    _erasure_answer_waits_when_she_asks_more(worker)
+    with acting(worker.engine) as session:
+        reference = _case(worker).reference
+        draft_extension(session, reference, "Many systems", "Dana", worker.bot.handling, utcnow())
+    _approve(worker, "erasure_done")
+    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL  # the extension waits
+    _approve(worker, "extension_notice")
+    assert _case(worker).status == CaseStatus.IN_PROGRESS
+    _decide(worker, ["erasure", "access"])
+    assert [kind for kind, status in _letters(worker) if status == "awaiting_approval"] == [
+        "access_answer"
+    ]

@@ -19,7 +19,7 @@ from mailbot.actions import Refused, acting
 from mailbot.actions.cases import draft_extension, verify_identity
 from mailbot.actions.drafts import approve_draft, reject_draft
 from mailbot.actions.outbox import requeue_failed
-from mailbot.cases.models import CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.database import transaction
 from mailbot.schedule import run_scheduled_work
 from mailbot.store.models import InboundMessage, utcnow
@@ -100,6 +100,38 @@ def test_a_late_card_back_gets_the_front_asked_for_as_on_time(tmp_path: Path) ->
     run_scheduled_work(worker.engine, worker.bot, case.id_wait_renewed_at + timedelta(days=22))
     closures = [row.status for row in _letters(worker) if row.kind == "not_identified"]
     assert closures == ["rejected", "awaiting_approval"]
+
+
+def test_a_card_back_on_the_last_days_gives_the_front_a_full_wait(tmp_path: Path) -> None:
+    """The back comes on day 20 of the 21: she answered, and the front she is asked for
+    gets as long as the back would have had, not one day."""
+    worker = _asked_for_an_id(tmp_path)
+    with transaction(worker.engine) as session:
+        case = session.get_one(Case, _case(worker).id)
+        assert case.id_requested_at is not None
+        case.id_requested_at -= timedelta(days=20)
+        session.add(case)
+    _card_in_the_thread(worker, BACK, "Here is my card.")
+    renewed = _case(worker).id_wait_renewed_at
+    assert renewed is not None
+    run_scheduled_work(worker.engine, worker.bot, renewed + timedelta(days=2))
+    assert "not_identified" not in [row.kind for row in _letters(worker)]
+    run_scheduled_work(worker.engine, worker.bot, renewed + timedelta(days=22))
+    assert "not_identified" in [row.kind for row in _letters(worker)]
+
+
+def test_a_failed_closure_stays_failed_once_a_card_back_came(tmp_path: Path) -> None:
+    # Queued again, it would close the case of a requester just asked for the front.
+    worker = _closure_drafted(tmp_path)
+    closure = _closure(worker)
+    with acting(worker.engine) as session:
+        approve_draft(session, closure, "Dana", utcnow())
+    with transaction(worker.engine) as session:
+        session.get_one(OutboundMessage, closure).status = OutboundStatus.FAILED
+    _card_in_the_thread(worker, BACK, "Here is my card.")
+    assert [row.kind for row in _letters(worker)][-1] == "id_request"
+    with pytest.raises(Refused, match="an ID copy came since"), acting(worker.engine) as session:
+        requeue_failed(session, "Dana", utcnow(), closure)
 
 
 def test_rejecting_the_closure_instead_of_checking_the_late_card_keeps_the_card(
@@ -228,6 +260,26 @@ def test_an_upgrade_marks_the_cards_that_waited_for_the_dpo_before_it(tmp_path: 
     assert _case(worker).id_copy_in_review
     run_scheduled_work(worker.engine, worker.bot, utcnow())
     assert _cards(worker) == [("eid_front", True)]
+
+
+def test_an_upgrade_gives_the_waits_the_dpo_renewed_before_it_a_full_wait(
+    tmp_path: Path,
+) -> None:
+    """Revision 0015: a closure the DPO rejected an hour before the upgrade must not be
+    drafted again by the first round after it, 21 days after the ID was asked for."""
+    worker = _closure_drafted(tmp_path)
+    with acting(worker.engine) as session:
+        reject_draft(session, _closure(worker), "Dana", "she will send it", utcnow())
+    revision = importlib.import_module("mailbot.migrations.versions.0015_id_wait_renewed")
+    upgraded = utcnow() + timedelta(hours=1)
+    with worker.engine.begin() as connection:  # as it stood before the column existed
+        connection.execute(text("UPDATE privacy_case SET id_wait_renewed_at = NULL"))
+        connection.execute(revision.renew_the_waits_before(upgraded))
+    assert _case(worker).id_wait_renewed_at == upgraded
+    run_scheduled_work(worker.engine, worker.bot, upgraded + timedelta(hours=1))
+    assert [row.kind for row in _letters(worker)].count("not_identified") == 1
+    run_scheduled_work(worker.engine, worker.bot, upgraded + timedelta(days=22))
+    assert [row.kind for row in _letters(worker)].count("not_identified") == 2
 
 
 def _closure(worker: Worker) -> int:

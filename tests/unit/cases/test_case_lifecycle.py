@@ -281,7 +281,9 @@ def test_a_notice_that_leaves_after_the_deadline_extends_nothing(engine: Engine)
         approve(session, notice, "Dana", date(2026, 4, 7))
         after_sent(session, case, notice, datetime(2026, 4, 8, 6, tzinfo=UTC))  # SMTP retries
         assert case.extension_notified_on is None and current_due(case) == date(2026, 4, 7)
-        assert _kinds(session)[-1] == "extension_notice_late"
+        # Nothing else waits for approval: the case is back in progress.
+        assert _kinds(session)[-2:] == ["extension_notice_late", "status_changed"]
+        assert case.status == CaseStatus.IN_PROGRESS
 
 
 def test_a_second_notice_of_an_extended_case_is_not_a_late_one(engine: Engine) -> None:

@@ -16,7 +16,7 @@ from mailbot.cases.deadlines import deadlines_for
 from mailbot.cases.models import Case
 from mailbot.cases.refused import Refused
 from mailbot.config import Settings
-from mailbot.handling.decide import continue_case
+from mailbot.handling.decide import BACK_ALONE, continue_case
 from mailbot.handling.disposition import MailReading, Surroundings, decide_mail
 from mailbot.handling.plan import (
     DiscardIdCopies,
@@ -28,6 +28,7 @@ from mailbot.handling.plan import (
     Note,
     RecordIdentityCheck,
     RejectDraft,
+    RenewIdWait,
     RequestIdentity,
     Step,
     Suppress,
@@ -234,7 +235,9 @@ def test_a_card_for_a_third_party_case_waits_for_the_dpo() -> None:
 
 def test_a_card_after_the_closure_was_drafted_verifies_and_rejects_the_closure() -> None:
     # The clock drafted "not identified" (draft 9); the DPO has not approved it yet.
-    closing = case("access", status=S.AWAITING_APPROVAL, doubt_reason="unknown_address")
+    closing = case(
+        "access", status=S.AWAITING_APPROVAL, doubt_reason="unknown_address", id_requested_at=NOW
+    )
     steps = continue_case(closing, reading("other"), [FRONT], ARRIVED, pending_closures=(9,))
     assert steps[1:5] == [
         RejectDraft(9, "ID copy arrived", "bot"),
@@ -251,10 +254,14 @@ def test_a_card_after_the_closure_was_drafted_verifies_and_rejects_the_closure()
     back = [Finding("eid_back", True, None)]
     steps = continue_case(closing, reading("other"), back, ARRIVED, pending_closures=(9,))
     front_please = Draft("id_request", {"doubt_reason": "unknown_address"})
-    why = "the back of the card came: the front is asked for"
-    assert steps[1:] == [RejectDraft(9, why, "bot", ARRIVED), front_please, DiscardIdCopies()]
+    assert steps[1:] == [
+        RejectDraft(9, BACK_ALONE, "bot"),
+        front_please,
+        RenewIdWait(ARRIVED, BACK_ALONE),
+        DiscardIdCopies(),
+    ]
     # Once the DPO approved the closure, the card changes nothing and goes.
-    steps = continue_case(closing, reading("other"), [FRONT], ARRIVED)
+    steps = continue_case(closing, reading("other"), [FRONT], ARRIVED, closure_approved=True)
     assert steps[1:] == [DiscardIdCopies()]
 
 
