@@ -188,8 +188,9 @@ def _do(session: Session, case: Case, work: str, bot: Bot, now: datetime) -> Non
     assert case.id is not None
     letterhead = bot.handling.letterhead
     if work == "id_reminder":
-        assert case.id_requested_at is not None and case.doubt_reason is not None
-        closes_on = receipt_date(case.id_requested_at) + timedelta(days=bot.settings.id_close_days)
+        since = waits_for_id_since(case)  # a card's back may have renewed the wait
+        assert since is not None and case.id_requested_at and case.doubt_reason is not None
+        closes_on = receipt_date(since) + timedelta(days=bot.settings.id_close_days)
         extra = {
             "doubt_reason": case.doubt_reason,
             "id_requested_on": receipt_date(case.id_requested_at),

@@ -229,7 +229,8 @@ _CASE_COLUMNS = tuple(column.name for column in Case.__table__.columns)  # type:
 
 def _with_all(row: dict[str, Any]) -> dict[str, Any]:
     """executemany wants every row to name the same columns."""
-    return {name: row.get(name) for name in _CASE_COLUMNS} | {"version": row.get("version", 1)}
+    defaults = {"version": row.get("version", 1), "answered_rights": row.get("answered_rights", "")}
+    return {name: row.get(name) for name in _CASE_COLUMNS} | defaults
 
 
 def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

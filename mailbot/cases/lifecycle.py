@@ -128,8 +128,9 @@ def record_identity_check(
 
 def renew_id_wait(session: Session, case: Case, at: datetime, actor: str, why: str) -> None:
     """The "not identified" closure was rejected to wait longer for an ID copy: the
-    clock counts a full wait again from `at` (mailbot.schedule.waits_for_id_since)."""
-    case.id_wait_renewed_at = at
+    clock counts a full wait again from `at` (mailbot.schedule.waits_for_id_since). A
+    mail handled late never shortens a wait renewed since."""
+    case.id_wait_renewed_at = max(at, case.id_wait_renewed_at or at)
     _record(session, case, "id_wait_renewed", actor, {"why": why})
 
 

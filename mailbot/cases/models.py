@@ -118,6 +118,9 @@ class Case(SQLModel, table=True):
     detected_language: str = Field(max_length=8)
     primary: str = Field(max_length=32)
     labels: str = Field(max_length=300)  # space-separated, primary first
+    # Rights an answer sent before a follow-up was read answered already (space-
+    # separated): the answer drafted after the reading is for the others.
+    answered_rights: str = Field(default="", max_length=300)
     confidence: float
     needs_triage: bool = False
     status: str = Field(default=CaseStatus.NEW, max_length=32, index=True)
@@ -165,6 +168,10 @@ class Case(SQLModel, table=True):
     @property
     def label_list(self) -> list[str]:
         return self.labels.split()
+
+    @property
+    def answered_list(self) -> list[str]:
+        return self.answered_rights.split()
 
 
 _WORD = re.compile(r"\w+")

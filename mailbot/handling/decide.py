@@ -11,7 +11,7 @@ on a case (its reading, an identity checked by eye) go on from there the same wa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -129,12 +129,12 @@ def request_with_identity(
     settings: Settings,
     now: datetime,
     threaded: bool,
-    answering: Sequence[str] | None = None,
+    answered: Collection[str] = (),
 ) -> tuple[list[Step], bool]:
     """The identity policy, then the acknowledgement (with the ID request when one is
     needed) or, not `threaded` (acknowledged already), the ID request alone. Also says
-    whether a document now waits for the DPO's eye (and so must be kept). `answering`:
-    the rights the answer drafted now is for (default: all of them)."""
+    whether a document now waits for the DPO's eye (and so must be kept). `answered`:
+    rights an answer sent already answered (Case.answered_rights)."""
     rights = rights_of(labels)
     kind = strongest_kind(f.kind for f in findings)
     # Only what the sender wrote now: a quoted "on behalf of" is someone else's words.
@@ -166,7 +166,7 @@ def request_with_identity(
             HoldForCheck(kind),
         ]
     else:
-        steps += prepare_answer(labels if answering is None else answering)
+        steps += prepare_answer(labels, answered)
     return steps, review
 
 
@@ -263,7 +263,12 @@ def identity_in_follow_up(
     steps: list[Step] = [IdReceived(received_at)]  # the clock resumes from its arrival
     verified = verify_with_attached_copy(surest_kind(findings), case.doubt_reason)
     if verified:
-        return [*steps, *verified, Draft("id_received"), *prepare_answer(case.label_list)], False
+        return [
+            *steps,
+            *verified,
+            Draft("id_received"),
+            *prepare_answer(case.label_list, case.answered_list),
+        ], False
     return [*steps, HoldForCheck(kind)], True
 
 
@@ -296,9 +301,10 @@ def verify_with_attached_copy(kind: str, doubt_reason: str | None) -> list[Step]
     return [RecordIdentityCheck(True, f"id-copy:{kind}"), DiscardIdCopies(every_document=True)]
 
 
-def prepare_answer(labels: Sequence[str]) -> list[Step]:
-    """Draft the letter the DPO completes and approves, and put the case on their list."""
-    template = answer_letter(list(labels))
+def prepare_answer(labels: Sequence[str], answered: Collection[str] = ()) -> list[Step]:
+    """Draft the letter the DPO completes and approves, and put the case on their list.
+    `answered`: rights an answer sent already answered (Case.answered_rights)."""
+    template = answer_letter([label for label in labels if label not in answered])
     if template is None:
         return []
     return [

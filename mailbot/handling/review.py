@@ -28,7 +28,7 @@ from mailbot.handling.plan import (
     Transition,
 )
 from mailbot.mail.parse import ParsedMail
-from mailbot.replies.catalogue import TAKES_EFFECT_AT_ONCE, answer_letter
+from mailbot.replies.catalogue import TAKES_EFFECT_AT_ONCE
 from mailbot.triage.identity import Finding
 
 
@@ -72,12 +72,9 @@ def decide_reading(
     immediate = [right for right in rights if right in TAKES_EFFECT_AT_ONCE]
     confirmations = [TAKES_EFFECT_AT_ONCE[right] for right in immediate]
     # An answer sent before a follow-up flagged the case (outcomes._answered_in_part)
-    # answered its rights: only the others are answered now.
-    unanswered = [
-        right
-        for right in rights
-        if right not in TAKES_EFFECT_AT_ONCE and answer_letter([right]) not in sent
-    ]
+    # answered its rights then: only the others are answered now.
+    answered = case.answered_list
+    unanswered = [r for r in rights if r not in TAKES_EFFECT_AT_ONCE and r not in answered]
     for right in immediate:
         steps.append(Suppress(right))
         if TAKES_EFFECT_AT_ONCE[right] not in letters:  # never twice
@@ -90,20 +87,20 @@ def decide_reading(
         ]
     elif unanswered and case.identity_verified:
         why = f"identity verified already ({case.identity_method})"
-        steps += [Note("identity_policy", {"why": why}), *prepare_answer(unanswered)]
+        steps += [Note("identity_policy", {"why": why}), *prepare_answer(labels, answered)]
     elif unanswered:
         if first_mail is None:
             raise Refused(f"{case.reference} has no mail to read")
         identity, review = request_with_identity(
-            labels, first_mail, findings, sender_known, settings, now, False, unanswered
+            labels, first_mail, findings, sender_known, settings, now, False, answered
         )
         steps += identity
     elif rights:
-        answered = len(immediate) < len(rights)  # by an answer sent before the reading
         steps.append(Transition(CaseStatus.IN_PROGRESS, "takes effect at once", actor))
         # A confirmation still to go closes the case when sent (replies.outcomes).
         if all(letter in sent for letter in confirmations):
-            why = "answered already" if answered else "confirmed already"
+            # The rest, if any, by an answer sent before the reading.
+            why = "answered already" if len(immediate) < len(rights) else "confirmed already"
             steps.append(CloseAnswered(why, actor))
     return steps + settle_id_copies(review)
 
@@ -128,7 +125,7 @@ def verify_by_eye(
     if verified:
         steps += [RejectDraft(draft, "identity verified", actor) for draft in pending_closures]
         steps.append(Transition(CaseStatus.IN_PROGRESS, "identity verified", actor))
-        steps += prepare_answer(case.label_list)
+        steps += prepare_answer(case.label_list, case.answered_list)
     elif not pending_closures:
         # Art. 12(2): we cannot act; the letter saying so (with the remedies) waits for
         # the DPO's approval like every refusal.

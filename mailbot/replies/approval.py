@@ -11,6 +11,7 @@ import hashlib
 import re
 from datetime import date
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from mailbot.cases.audit import append_event
@@ -30,6 +31,10 @@ _COURT = {
     "de": re.compile(r"\bGericht", re.IGNORECASE),
     "en": re.compile(r"\bcourts?\b", re.IGNORECASE),
 }
+
+
+# The approver recorded on letters that need nobody's approval (replies.drafts).
+AUTOMATIC = "automatic"
 
 
 class ApprovalRefused(Refused):
@@ -110,7 +115,9 @@ def reject(session: Session, draft: OutboundMessage, approver: str, why: str) ->
         {"outbound_id": draft.id, "kind": draft.kind, "why": why},
     )
     case = session.get_one(Case, draft.case_id)
-    if case.status == CaseStatus.AWAITING_APPROVAL and not _other_pending(session, draft):
+    if case.status == CaseStatus.AWAITING_APPROVAL and not under_approval(
+        session, draft.case_id, draft.id
+    ):
         transition(session, case, CaseStatus.IN_PROGRESS, approver, "draft rejected")
 
 
@@ -152,11 +159,21 @@ def _pending(draft: OutboundMessage) -> None:
         raise ApprovalRefused(f"draft {draft.id} is {draft.status}, not awaiting approval")
 
 
-def _other_pending(session: Session, draft: OutboundMessage) -> bool:
+def under_approval(session: Session, case_id: int, besides: int | None) -> bool:
+    """Whether a letter of the case other than `besides` waits for the DPO's approval,
+    or was approved by them and has not left yet: the case awaits approval until none
+    does (an approved answer still queued will close it, or answer it in part)."""
+    approved_not_sent = and_(
+        col(OutboundMessage.status) == OutboundStatus.QUEUED,
+        col(OutboundMessage.approved_by).is_not(None),
+        col(OutboundMessage.approved_by) != AUTOMATIC,
+    )
     others = session.exec(
         select(OutboundMessage.id)
-        .where(OutboundMessage.case_id == draft.case_id)
-        .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
-        .where(col(OutboundMessage.id) != draft.id)
+        .where(OutboundMessage.case_id == case_id)
+        .where(
+            or_(col(OutboundMessage.status) == OutboundStatus.AWAITING_APPROVAL, approved_not_sent)
+        )
+        .where(col(OutboundMessage.id) != (besides or 0))
     )
     return others.first() is not None

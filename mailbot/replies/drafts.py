@@ -24,6 +24,7 @@ from mailbot.cases.models import Case, OutboundMessage, OutboundStatus, reply_do
 from mailbot.config import Settings
 from mailbot.database import reading_only
 from mailbot.mail.compose import new_message_id, thread_references
+from mailbot.replies.approval import AUTOMATIC
 from mailbot.replies.catalogue import spec
 from mailbot.replies.render import render_reply
 from mailbot.store.models import InboundMessage, utcnow
@@ -136,7 +137,7 @@ def draft_reply(
         message_id=new_message_id(case.reference, letterhead.message_id_domain),
         in_reply_to=thread.in_reply_to,
         references=" ".join(thread.references),
-        approved_by=None if held else "automatic",
+        approved_by=None if held else AUTOMATIC,
     )
     session.add(reply)
     session.flush()

@@ -23,8 +23,8 @@ from mailbot.cases.lifecycle import (
     transition,
 )
 from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage, OutboundStatus
-from mailbot.replies.approval import missing_remedies
-from mailbot.replies.catalogue import CATALOGUE, TAKES_EFFECT_AT_ONCE, answer_letter
+from mailbot.replies.approval import AUTOMATIC, missing_remedies, under_approval
+from mailbot.replies.catalogue import CATALOGUE, TAKES_EFFECT_AT_ONCE
 
 # The first answer a requester gets: the acknowledgement, or for a marketing objection
 # or a consent withdrawal the confirmation that replaces it. Never the DPO's warnings.
@@ -49,12 +49,12 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
         return
     if kind == "extension_notice":
         _extended(session, case, reply, at)
-        _nothing_left_to_approve(session, case, kind)
+        _nothing_left_to_approve(session, case, reply)
         return
     letter = CATALOGUE.get(kind)
     outcome = letter.closes if letter is not None else None
-    if outcome is None or (letter and letter.confirms and not _confirmed_whole(session, case)):
-        _nothing_left_to_approve(session, case, kind)
+    if outcome is None or (letter and letter.confirms and not _confirmed_whole(case)):
+        _nothing_left_to_approve(session, case, reply)
         return
     if outcome == CaseOutcome.ANSWERED and case.needs_triage:
         _answered_in_part(session, case, reply)
@@ -65,7 +65,7 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
     retire_waiting_drafts(session, case)
 
 
-def _confirmed_whole(session: Session, case: Case) -> bool:
+def _confirmed_whole(case: Case) -> bool:
     """Whether a confirmation completes the case's answer: every other right it asks
     was answered already (by a letter sent before a follow-up was read), and no
     follow-up asked more that the DPO has still to read (FlagForTriage: the labels do
@@ -73,16 +73,7 @@ def _confirmed_whole(session: Session, case: Case) -> bool:
     if case.needs_triage:
         return False
     others = [r for r in case.label_list if r in RIGHTS and r not in _IMMEDIATE_RIGHTS]
-    if not others:
-        return True
-    sent = set(
-        session.exec(
-            select(OutboundMessage.kind)
-            .where(OutboundMessage.case_id == case.id)
-            .where(OutboundMessage.status == OutboundStatus.SENT)
-        ).all()
-    )
-    return all(answer_letter([right]) in sent for right in others)
+    return all(right in case.answered_list for right in others)
 
 
 def _answered_in_part(session: Session, case: Case, reply: OutboundMessage) -> None:
@@ -90,23 +81,27 @@ def _answered_in_part(session: Session, case: Case, reply: OutboundMessage) -> N
     (FlagForTriage): it answers what the case asked then, and the case stays open for
     the rest instead of closing with the follow-up's request unanswered."""
     assert case.id is not None
-    append_event(session, case.id, "answered_in_part", "bot", {"kind": reply.kind})
-    _nothing_left_to_approve(session, case, reply.kind)
+    rights = [r for r in case.label_list if r in RIGHTS and r not in _IMMEDIATE_RIGHTS]
+    answered = case.answered_list + [r for r in rights if r not in case.answered_list]
+    case.answered_rights = " ".join(answered)
+    session.add(case)
+    append_event(
+        session, case.id, "answered_in_part", "bot", {"kind": reply.kind, "rights": answered}
+    )
+    _nothing_left_to_approve(session, case, reply)
 
 
-def _nothing_left_to_approve(session: Session, case: Case, kind: str) -> None:
-    """A case awaiting approval whose last approved letter left, with no draft still
-    waiting, is in progress again: else it would sit on the DPO's list with nothing to
-    approve, and its reading (a follow-up's) could never be decided."""
-    if case.status != CaseStatus.AWAITING_APPROVAL:
+def _nothing_left_to_approve(session: Session, case: Case, reply: OutboundMessage) -> None:
+    """A case awaiting approval whose last letter the DPO approved left, with none
+    other waiting for or approved and not sent, is in progress again: else it would sit
+    on the DPO's list with nothing to approve, and its reading (a follow-up's) could
+    never be decided. An automatic letter leaving changes nothing of that."""
+    if case.status != CaseStatus.AWAITING_APPROVAL or reply.approved_by in (None, AUTOMATIC):
         return
-    waiting = session.exec(
-        select(OutboundMessage.id)
-        .where(OutboundMessage.case_id == case.id)
-        .where(OutboundMessage.status == OutboundStatus.AWAITING_APPROVAL)
-    ).first()
-    if waiting is None:
-        transition(session, case, CaseStatus.IN_PROGRESS, "bot", f"{kind} sent; none waits")
+    assert case.id is not None
+    if not under_approval(session, case.id, reply.id):
+        why = f"{reply.kind} sent; nothing else waits for approval"
+        transition(session, case, CaseStatus.IN_PROGRESS, "bot", why)
 
 
 def asks_for_identity(case: Case, reply: OutboundMessage) -> bool:

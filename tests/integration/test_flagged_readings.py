@@ -6,23 +6,28 @@ Maildir and SQLite."""
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
 
+from mailbot.accounts import account_key
 from mailbot.actions import Refused, acting
 from mailbot.actions.cases import draft_extension
 from mailbot.actions.drafts import approve_draft, edit_draft, reject_draft
 from mailbot.cases.models import CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.database import transaction
 from mailbot.replies.catalogue import FILL_IN
-from mailbot.store.models import utcnow
+from mailbot.replies.outbox import record_sent
+from mailbot.schedule import run_scheduled_work
+from mailbot.store.models import KnownAccount, utcnow
 from mailbot.worker import Worker
 from tests.integration.test_id_copies_kept import (
     ANNA,
     ANNAS_CARD,
     _asks_for_her_data_too,
+    _card_in_the_thread,
     _case,
     _decide,
 )
@@ -129,8 +134,9 @@ def test_a_case_flagged_by_a_follow_up_is_not_confirmed_twice_for_its_objection(
     assert _case(worker).status == CaseStatus.AWAITING_IDENTITY
 
 
-def _approve(worker: Worker, kind: str) -> None:
-    """The DPO completes the waiting letter of `kind`, approves it, and it leaves."""
+def _approve(worker: Worker, kind: str, send: bool = True) -> None:
+    """The DPO completes the waiting letter of `kind`, approves it, and (`send`) it
+    leaves with everything else queued."""
     with transaction(worker.engine) as session:
         query = (
             select(OutboundMessage.id)
@@ -143,7 +149,8 @@ def _approve(worker: Worker, kind: str) -> None:
         edit_draft(session, draft, FILL_IN.sub("your account and quote requests", body), "Dana")
     with acting(worker.engine) as session:
         approve_draft(session, draft, "Dana", utcnow())
-    send_queued(worker.engine)
+    if send:
+        send_queued(worker.engine)
 
 
 def _erasure_answer_waits_when_she_asks_more(worker: Worker) -> None:
@@ -210,3 +217,73 @@ def test_a_case_whose_last_approved_letter_left_is_in_progress_again(tmp_path: P
     assert [kind for kind, status in _letters(worker) if status == "awaiting_approval"] == [
         "access_answer"
     ]
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_an_approved_answer_not_yet_sent_keeps_the_reading_waiting(tmp_path: Path) -> None:
+    """Her server defers the approved answer; meanwhile an automatic letter (the DPO's
+    own warning) leaves. The case still awaits that answer: the reading waits for it,
+    else it would draft the erasure answer again and the queued one would close the
+    case with the access request unanswered."""
+    worker = maildir_worker(tmp_path)
+    _erasure_answer_waits_when_she_asks_more(worker)
+    send_queued(worker.engine)
+    _approve(worker, "erasure_done", send=False)
+    run_scheduled_work(worker.engine, worker.bot, utcnow() + timedelta(days=29))
+    with transaction(worker.engine) as session:
+        warning = session.exec(
+            select(OutboundMessage).where(OutboundMessage.kind == "dpo_warning")
+        ).one()
+    record_sent(worker.engine, warning, utcnow())
+    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL
+    with pytest.raises(Refused, match="approve or reject them first"):
+        _decide(worker, ["erasure", "access"])
+    send_queued(worker.engine)
+    assert _case(worker).status == CaseStatus.IN_PROGRESS
+    _decide(worker, ["erasure", "access"])
+    waiting = [kind for kind, status in _letters(worker) if status == "awaiting_approval"]
+    assert waiting == ["access_answer"]
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_an_id_asked_after_the_reading_leads_to_the_unanswered_rights_only(
+    tmp_path: Path,
+) -> None:
+    """A known address: her erasure is answered without an ID while she asks for her
+    data too. The account is gone by the reading, so an ID is asked for; her card
+    then leads to the access answer, not to the erasure answer a second time."""
+    worker = maildir_worker(tmp_path)
+    with transaction(worker.engine) as session:
+        session.add(KnownAccount(address=account_key("anna.peeters@example.org")))
+    deliver(worker, request_mail(sender=ANNA, language="en"))
+    send_queued(worker.engine)
+    _asks_for_her_data_too(worker)
+    _approve(worker, "erasure_done")
+    assert _case(worker).answered_rights == "erasure"
+    with transaction(worker.engine) as session:  # her account was erased meanwhile
+        for account in session.exec(select(KnownAccount)).all():
+            session.delete(account)
+    _decide(worker, ["erasure", "access"])
+    assert _case(worker).status == CaseStatus.AWAITING_IDENTITY
+    send_queued(worker.engine)
+    _card_in_the_thread(worker, ANNAS_CARD, "Here is my card.")
+    waiting = [kind for kind, status in _letters(worker) if status == "awaiting_approval"]
+    assert "access_answer" in waiting and "erasure_done" not in waiting
+    _approve(worker, "access_answer")
+    assert _case(worker).status == CaseStatus.CLOSED
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_a_confirmation_completes_a_case_whose_other_rights_were_answered(
+    tmp_path: Path,
+) -> None:
+    # Read as erasure (answered already) and an objection: the objection's confirmation
+    # is the last letter the case owes, and its sending closes it.
+    worker = maildir_worker(tmp_path)
+    _erasure_answer_waits_when_she_asks_more(worker)
+    _approve(worker, "erasure_done")
+    _decide(worker, ["erasure", "objection"])
+    assert _case(worker).status == CaseStatus.IN_PROGRESS
+    send_queued(worker.engine)
+    case = _case(worker)
+    assert case.status == CaseStatus.CLOSED and case.outcome == "answered"
