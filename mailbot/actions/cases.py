@@ -13,6 +13,7 @@ from mailbot.actions import Done, NotFound, Refused, who
 from mailbot.cases.audit import append_event
 from mailbot.cases.corrections import record_correction, valid_reading
 from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.handling.decide import answered_already
 from mailbot.handling.plan import Draft, SetExtensionReason, Step, Suppress
 from mailbot.handling.record import Handling, apply_steps
 from mailbot.handling.review import decide_reading, verify_by_eye
@@ -102,6 +103,9 @@ def correct_reading(
     for right in labels:
         if right in TAKES_EFFECT_AT_ONCE and right not in before:
             steps += [Suppress(right), Draft(TAKES_EFFECT_AT_ONCE[right])]
+    if case.answered_list and case.status != CaseStatus.CLOSED:
+        # Read as less: what an answer sent already answered may be all there is.
+        steps += answered_already(labels, case.answered_list, name)
     apply_steps(session, case, steps, handling, now)
     first, mail = _first_mail_read(session, case, handling)
     checks = _checks(session, first) if first is not None else {}

@@ -22,6 +22,8 @@ from mailbot.cases.verification import VERIFYING_KINDS
 from mailbot.config import Settings
 from mailbot.handling.id_copies import awaits_review, keeps_id_copies, settle_id_copies
 from mailbot.handling.plan import (
+    BOT,
+    CloseAnswered,
     DiscardIdCopies,
     Draft,
     FlagForTriage,
@@ -166,7 +168,7 @@ def request_with_identity(
             HoldForCheck(kind),
         ]
     else:
-        steps += prepare_answer(labels, answered)
+        steps += answer_or_close(labels, answered)
     return steps, review
 
 
@@ -267,7 +269,7 @@ def identity_in_follow_up(
             *steps,
             *verified,
             Draft("id_received"),
-            *prepare_answer(case.label_list, case.answered_list),
+            *answer_or_close(case.label_list, case.answered_list),
         ], False
     return [*steps, HoldForCheck(kind)], True
 
@@ -299,6 +301,29 @@ def verify_with_attached_copy(kind: str, doubt_reason: str | None) -> list[Step]
     if kind not in VERIFYING_KINDS or doubt_reason in NEEDS_THE_DPO:
         return []
     return [RecordIdentityCheck(True, f"id-copy:{kind}"), DiscardIdCopies(every_document=True)]
+
+
+def answer_or_close(
+    labels: Sequence[str], answered: Collection[str], actor: str = BOT
+) -> list[Step]:
+    """`prepare_answer`; or, when an answer sent before a follow-up was read answered
+    every right that needs one already (Case.answered_rights), the case closes."""
+    steps = prepare_answer(labels, answered)
+    return steps or answered_already(labels, answered, actor)
+
+
+def answered_already(
+    labels: Sequence[str], answered: Collection[str], actor: str = BOT
+) -> list[Step]:
+    """The case closes when an answer sent already answered every right of `labels`
+    that needs one (and there is one); else nothing."""
+    needing = [right for right in rights_of(labels) if right not in TAKES_EFFECT_AT_ONCE]
+    if not needing or any(right not in answered for right in needing):
+        return []
+    return [
+        Transition(CaseStatus.IN_PROGRESS, "answered already", actor),
+        CloseAnswered("answered already", actor),
+    ]
 
 
 def prepare_answer(labels: Sequence[str], answered: Collection[str] = ()) -> list[Step]:

@@ -13,7 +13,12 @@ from classifiers import LABELS
 from mailbot.cases.models import Case, CaseStatus
 from mailbot.cases.refused import Refused
 from mailbot.config import Settings
-from mailbot.handling.decide import prepare_answer, request_with_identity, rights_of
+from mailbot.handling.decide import (
+    answer_or_close,
+    prepare_answer,
+    request_with_identity,
+    rights_of,
+)
 from mailbot.handling.id_copies import settle_id_copies
 from mailbot.handling.plan import (
     CloseAnswered,
@@ -125,7 +130,7 @@ def verify_by_eye(
     if verified:
         steps += [RejectDraft(draft, "identity verified", actor) for draft in pending_closures]
         steps.append(Transition(CaseStatus.IN_PROGRESS, "identity verified", actor))
-        steps += prepare_answer(case.label_list, case.answered_list)
+        steps += answer_or_close(case.label_list, case.answered_list, actor)
     elif not pending_closures:
         # Art. 12(2): we cannot act; the letter saying so (with the remedies) waits for
         # the DPO's approval like every refusal.

@@ -56,7 +56,7 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
     if outcome is None or (letter and letter.confirms and not _confirmed_whole(case)):
         _nothing_left_to_approve(session, case, reply)
         return
-    if outcome == CaseOutcome.ANSWERED and case.needs_triage:
+    if case.needs_triage and outcome in _SETTLES_WHAT_IT_READ:
         _answered_in_part(session, case, reply)
         return
     if outcome == CaseOutcome.ANSWERED:
@@ -76,10 +76,18 @@ def _confirmed_whole(case: Case) -> bool:
     return all(right in case.answered_list for right in others)
 
 
+# Letters that settle the request as the DPO read it: an answer, a refusal, the
+# redirect. The "not identified" letter ends every request of the requester alike.
+_SETTLES_WHAT_IT_READ = frozenset(
+    {CaseOutcome.ANSWERED, CaseOutcome.REFUSED, CaseOutcome.NOT_A_REQUEST}
+)
+
+
 def _answered_in_part(session: Session, case: Case, reply: OutboundMessage) -> None:
-    """An answer drafted before a follow-up asked more, which the DPO has still to read
-    (FlagForTriage): it answers what the case asked then, and the case stays open for
-    the rest instead of closing with the follow-up's request unanswered."""
+    """A letter settling the case (an answer, a refusal, the redirect) drafted before a
+    follow-up asked more, which the DPO has still to read (FlagForTriage): it settles
+    what the case asked then, and the case stays open for the rest instead of closing
+    with the follow-up's request unanswered."""
     assert case.id is not None
     rights = [r for r in case.label_list if r in RIGHTS and r not in _IMMEDIATE_RIGHTS]
     answered = case.answered_list + [r for r in rights if r not in case.answered_list]

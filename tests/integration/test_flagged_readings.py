@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from mailbot.accounts import account_key
 from mailbot.actions import Refused, acting
-from mailbot.actions.cases import draft_extension
+from mailbot.actions.cases import correct_reading, draft_extension, draft_refusal
 from mailbot.actions.drafts import approve_draft, edit_draft, reject_draft
 from mailbot.cases.models import CaseStatus, OutboundMessage, OutboundStatus
 from mailbot.database import transaction
@@ -287,3 +287,69 @@ def test_a_confirmation_completes_a_case_whose_other_rights_were_answered(
     send_queued(worker.engine)
     case = _case(worker)
     assert case.status == CaseStatus.CLOSED and case.outcome == "answered"
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_a_refusal_approved_before_the_follow_up_leaves_its_request_open(
+    tmp_path: Path,
+) -> None:
+    """The DPO refuses her erasure; before the refusal leaves she asks for her data too.
+    The refusal settles the erasure only: the access request waits for the reading."""
+    worker = maildir_worker(tmp_path)
+    _erasure_answer_waits_when_she_asks_more(worker)
+    with transaction(worker.engine) as session:
+        answer = session.exec(
+            select(OutboundMessage).where(OutboundMessage.kind == "erasure_done")
+        ).one()
+    with acting(worker.engine) as session:
+        reject_draft(session, answer.id or 0, "Dana", "we must keep her invoices", utcnow())
+    with acting(worker.engine) as session:
+        reference = _case(worker).reference
+        reasons = "Invoices are kept for seven years (tax law)."
+        draft_refusal(session, reference, reasons, False, "Dana", worker.bot.handling, utcnow())
+    _approve(worker, "refusal")
+    case = _case(worker)
+    assert case.status == CaseStatus.IN_PROGRESS and case.needs_triage and case.outcome is None
+    _decide(worker, ["erasure", "access"])
+    waiting = [kind for kind, status in _letters(worker) if status == "awaiting_approval"]
+    assert waiting == ["access_answer"]
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_a_reading_corrected_to_what_was_answered_closes_the_case(tmp_path: Path) -> None:
+    # Read as erasure and access after the erasure answer left; the DPO then finds the
+    # access request misread. Nothing is left to answer: rejecting the access draft
+    # would otherwise leave the case in progress for ever.
+    worker = maildir_worker(tmp_path)
+    _erasure_answer_waits_when_she_asks_more(worker)
+    _approve(worker, "erasure_done")
+    _decide(worker, ["erasure", "access"])
+    with acting(worker.engine) as session:
+        reference = _case(worker).reference
+        correct_reading(session, reference, ["erasure"], "Dana", worker.bot.handling, utcnow())
+    case = _case(worker)
+    assert case.status == CaseStatus.CLOSED and case.outcome == "answered"
+    assert ("access_answer", "rejected") in _letters(worker)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_rejecting_a_draft_while_an_approved_answer_is_queued_keeps_the_case_awaiting(
+    tmp_path: Path,
+) -> None:
+    worker = maildir_worker(tmp_path)
+    _erasure_answer_waits_when_she_asks_more(worker)
+    with acting(worker.engine) as session:
+        reference = _case(worker).reference
+        draft_extension(session, reference, "Many systems", "Dana", worker.bot.handling, utcnow())
+    _approve(worker, "erasure_done", send=False)
+    with transaction(worker.engine) as session:
+        notice = session.exec(
+            select(OutboundMessage).where(OutboundMessage.kind == "extension_notice")
+        ).one()
+    with acting(worker.engine) as session:
+        reject_draft(session, notice.id or 0, "Dana", "not needed after all", utcnow())
+    assert _case(worker).status == CaseStatus.AWAITING_APPROVAL  # the answer is on its way
+    with pytest.raises(Refused, match="approve or reject them first"):
+        _decide(worker, ["erasure", "access"])
+    send_queued(worker.engine)
+    assert _case(worker).status == CaseStatus.IN_PROGRESS

@@ -331,9 +331,9 @@ def test_a_flagged_case_with_letters_waiting_says_what_to_do_first(
 ) -> None:
     case = insert_case(context, 1, needs_triage=True, status=CaseStatus.AWAITING_APPROVAL)
     dpo = signed_in_as(context, "dpo")
-    assert "approve or reject them first" in page_of(dpo, case)
+    assert "let the approved ones leave" in page_of(dpo, case)
     post(dpo, case, "decide", token_of(dpo, context), primary="access")
     assert "letters wait for approval or to be sent" in page_of(dpo, case)  # the refusal
     assert case_named(context, case.reference).needs_triage
     calm = insert_case(context, 2, needs_triage=True, status=CaseStatus.IN_PROGRESS)
-    assert "approve or reject them first" not in page_of(dpo, calm)
+    assert "let the approved ones leave" not in page_of(dpo, calm)
