@@ -41,6 +41,11 @@ def _letters(worker: Worker) -> list[tuple[str, str]]:
         return [(row.kind, str(row.status)) for row in rows]
 
 
+def _waiting(worker: Worker) -> list[str]:
+    """The kinds of the letters waiting for the DPO's approval."""
+    return [kind for kind, status in _letters(worker) if status == "awaiting_approval"]
+
+
 def _objection_then_access(worker: Worker) -> None:
     """Anna objects to marketing, then asks in the thread for her data too."""
     objection = request_mail(
@@ -181,7 +186,7 @@ def test_an_answer_approved_before_the_reading_leaves_the_follow_ups_request_ope
     _decide(worker, order)
     case = _case(worker)
     assert case.status == CaseStatus.AWAITING_APPROVAL and not case.needs_triage
-    waiting = [kind for kind, status in _letters(worker) if status == "awaiting_approval"]
+    waiting = _waiting(worker)
     assert waiting == ["access_answer"]
     assert "id_request" not in [kind for kind, _ in _letters(worker)]
     _approve(worker, "access_answer")
@@ -214,9 +219,7 @@ def test_a_case_whose_last_approved_letter_left_is_in_progress_again(tmp_path: P
     _approve(worker, "extension_notice")
     assert _case(worker).status == CaseStatus.IN_PROGRESS
     _decide(worker, ["erasure", "access"])
-    assert [kind for kind, status in _letters(worker) if status == "awaiting_approval"] == [
-        "access_answer"
-    ]
+    assert _waiting(worker) == ["access_answer"]
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
@@ -241,7 +244,7 @@ def test_an_approved_answer_not_yet_sent_keeps_the_reading_waiting(tmp_path: Pat
     send_queued(worker.engine)
     assert _case(worker).status == CaseStatus.IN_PROGRESS
     _decide(worker, ["erasure", "access"])
-    waiting = [kind for kind, status in _letters(worker) if status == "awaiting_approval"]
+    waiting = _waiting(worker)
     assert waiting == ["access_answer"]
 
 
@@ -267,7 +270,7 @@ def test_an_id_asked_after_the_reading_leads_to_the_unanswered_rights_only(
     assert _case(worker).status == CaseStatus.AWAITING_IDENTITY
     send_queued(worker.engine)
     _card_in_the_thread(worker, ANNAS_CARD, "Here is my card.")
-    waiting = [kind for kind, status in _letters(worker) if status == "awaiting_approval"]
+    waiting = _waiting(worker)
     assert "access_answer" in waiting and "erasure_done" not in waiting
     _approve(worker, "access_answer")
     assert _case(worker).status == CaseStatus.CLOSED
@@ -311,7 +314,7 @@ def test_a_refusal_approved_before_the_follow_up_leaves_its_request_open(
     case = _case(worker)
     assert case.status == CaseStatus.IN_PROGRESS and case.needs_triage and case.outcome is None
     _decide(worker, ["erasure", "access"])
-    waiting = [kind for kind, status in _letters(worker) if status == "awaiting_approval"]
+    waiting = _waiting(worker)
     assert waiting == ["access_answer"]
 
 

@@ -123,11 +123,7 @@ def test_a_card_back_on_the_last_days_gives_the_front_a_full_wait(tmp_path: Path
 def test_a_failed_closure_stays_failed_once_a_card_back_came(tmp_path: Path) -> None:
     # Queued again, it would close the case of a requester just asked for the front.
     worker = _closure_drafted(tmp_path)
-    closure = _closure(worker)
-    with acting(worker.engine) as session:
-        approve_draft(session, closure, "Dana", utcnow())
-    with transaction(worker.engine) as session:
-        session.get_one(OutboundMessage, closure).status = OutboundStatus.FAILED
+    closure = _closure_failed(worker)
     _card_in_the_thread(worker, BACK, "Here is my card.")
     assert [row.kind for row in _letters(worker)][-1] == "id_request"
     with pytest.raises(Refused, match="an ID copy came since"), acting(worker.engine) as session:
@@ -282,6 +278,16 @@ def test_an_upgrade_gives_the_waits_the_dpo_renewed_before_it_a_full_wait(
     assert [row.kind for row in _letters(worker)].count("not_identified") == 2
 
 
+def _closure_failed(worker: Worker) -> int:
+    """The DPO approved the clock's closure, and the recipient's server refused it."""
+    closure = _closure(worker)
+    with acting(worker.engine) as session:
+        approve_draft(session, closure, "Dana", utcnow())
+    with transaction(worker.engine) as session:
+        session.get_one(OutboundMessage, closure).status = OutboundStatus.FAILED
+    return closure
+
+
 def _closure(worker: Worker) -> int:
     """The "not identified" letter the clock drafted."""
     closure = next(row.id for row in _letters(worker) if row.kind == "not_identified")
@@ -323,11 +329,7 @@ def test_a_card_asking_more_while_an_extension_waits_waits_for_the_dpo(tmp_path:
 
 def test_a_card_after_the_approved_closure_failed_to_leave_is_checked(tmp_path: Path) -> None:
     worker = _closure_drafted(tmp_path)
-    closure = _closure(worker)
-    with acting(worker.engine) as session:
-        approve_draft(session, closure, "Dana", utcnow())
-    with transaction(worker.engine) as session:  # the recipient's server refused it
-        session.get_one(OutboundMessage, closure).status = OutboundStatus.FAILED
+    closure = _closure_failed(worker)
     _card_in_the_thread(worker, ANNAS_CARD, "Here is my card.")
     assert _case(worker).identity_verified is True
     with pytest.raises(Refused, match="an ID copy came since"), acting(worker.engine) as session:
@@ -339,11 +341,7 @@ def test_a_card_after_the_approved_closure_failed_to_leave_is_checked(tmp_path: 
 
 def test_a_failed_closure_stays_failed_once_a_check_drafted_another(tmp_path: Path) -> None:
     worker = _closure_drafted(tmp_path)
-    closure = _closure(worker)
-    with acting(worker.engine) as session:
-        approve_draft(session, closure, "Dana", utcnow())
-    with transaction(worker.engine) as session:
-        session.get_one(OutboundMessage, closure).status = OutboundStatus.FAILED
+    _closure_failed(worker)
     _card_in_the_thread(worker, OTHER_NAME, "Here is my card.")
     with acting(worker.engine) as session:  # not her card: a new refusal is drafted
         reference = _case(worker).reference
