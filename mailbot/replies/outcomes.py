@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from classifiers import RIGHTS
 from mailbot.cases.audit import append_event
@@ -22,7 +22,14 @@ from mailbot.cases.lifecycle import (
     identity_request_sent,
     transition,
 )
-from mailbot.cases.models import Case, CaseOutcome, CaseStatus, OutboundMessage, OutboundStatus
+from mailbot.cases.models import (
+    Case,
+    CaseEvent,
+    CaseOutcome,
+    CaseStatus,
+    OutboundMessage,
+    OutboundStatus,
+)
 from mailbot.replies.approval import AUTOMATIC, missing_remedies, under_approval
 from mailbot.replies.catalogue import CATALOGUE, TAKES_EFFECT_AT_ONCE
 
@@ -56,7 +63,7 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
     if outcome is None or (letter and letter.confirms and not _confirmed_whole(case)):
         _nothing_left_to_approve(session, case, reply)
         return
-    if case.needs_triage and outcome in _SETTLES_WHAT_IT_READ:
+    if outcome in _SETTLES_WHAT_IT_READ and _flagged_by_a_follow_up(session, case):
         _answered_in_part(session, case, reply)
         return
     if outcome == CaseOutcome.ANSWERED:
@@ -81,6 +88,21 @@ def _confirmed_whole(case: Case) -> bool:
 _SETTLES_WHAT_IT_READ = frozenset(
     {CaseOutcome.ANSWERED, CaseOutcome.REFUSED, CaseOutcome.NOT_A_REQUEST}
 )
+
+
+def _flagged_by_a_follow_up(session: Session, case: Case) -> bool:
+    """Whether the case waits for the DPO's reading because a follow-up asked more
+    since the case was read, not because the classifier was unsure of its first mail
+    (a refusal of such an unread request settles it whole)."""
+    if not case.needs_triage:
+        return False
+    last = session.exec(
+        select(CaseEvent.kind)
+        .where(CaseEvent.case_id == case.id)
+        .where(col(CaseEvent.kind).in_(["follow_up_new_rights", "reading_decided"]))
+        .order_by(col(CaseEvent.id).desc())
+    ).first()
+    return last == "follow_up_new_rights"
 
 
 def _answered_in_part(session: Session, case: Case, reply: OutboundMessage) -> None:

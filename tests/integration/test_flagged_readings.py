@@ -356,3 +356,20 @@ def test_rejecting_a_draft_while_an_approved_answer_is_queued_keeps_the_case_awa
         _decide(worker, ["erasure", "access"])
     send_queued(worker.engine)
     assert _case(worker).status == CaseStatus.IN_PROGRESS
+
+
+def test_a_refusal_of_a_request_never_read_closes_it(tmp_path: Path) -> None:
+    """The classifier was unsure of her first mail and the DPO refuses it outright,
+    without deciding a reading: the refusal settles the whole request."""
+    worker = maildir_worker(tmp_path)
+    vague = "Hallo, ik heb een vraag over mijn account bij jullie."
+    deliver(worker, request_mail(sender=ANNA, language="nl", subject="Vraag", body=vague))
+    assert _case(worker).needs_triage
+    send_queued(worker.engine)
+    with acting(worker.engine) as session:
+        reference = _case(worker).reference
+        reasons = "Manifestly excessive: the tenth identical request this month."
+        draft_refusal(session, reference, reasons, False, "Dana", worker.bot.handling, utcnow())
+    _approve(worker, "refusal")
+    case = _case(worker)
+    assert case.status == CaseStatus.CLOSED and case.outcome == "refused"
