@@ -21,6 +21,10 @@ from mailbot.cases.models import Case, CaseStatus, OutboundMessage, OutboundStat
 
 WAITING = (OutboundStatus.FAILED, OutboundStatus.QUEUED)
 
+# Why a failed reply stays failed (`why_it_stays_failed`), as the DPO reads it.
+CASE_CLOSED = "its case is closed"
+IDENTITY_CAME = "an ID copy came since"
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
@@ -71,11 +75,11 @@ def why_it_stays_failed(reply: OutboundMessage, case: Case) -> str | None:
     if reply.status != OutboundStatus.FAILED:
         return None
     if case.status == CaseStatus.CLOSED:
-        return "its case is closed"
+        return CASE_CLOSED
     answers = (case.id_received_at, case.identity_checked_at, case.id_wait_renewed_at)
     since = [at for at in answers if at is not None]
     if reply.kind == "not_identified" and any(at > reply.created_at for at in since):
-        return "an ID copy came since"
+        return IDENTITY_CAME
     return None
 
 
@@ -90,10 +94,8 @@ def requeue_failed(
             raise NotFound(f"no reply numbered {reply_id}")
         if reply.status != OutboundStatus.FAILED:
             raise Refused(f"reply {reply_id} is {reply.status}: only a failed reply is re-queued")
-        if _case_closed(session, reply):
-            raise Refused(f"reply {reply_id} belongs to a closed case: it stays failed")
-        if _identity_came_since(session, reply):
-            raise Refused(f"reply {reply_id}: an ID copy came since; it stays failed")
+        if (why := _stays_failed(session, reply)) is not None:
+            raise Refused(f"reply {reply_id} stays failed: {why}")
         _requeue(session, reply, name, now)
         return Done(f"reply {reply_id} is queued again: the worker sends it on its next round")
     failed = session.exec(
@@ -103,9 +105,10 @@ def requeue_failed(
     ).all()
     requeued = kept = answered = 0
     for reply in failed:
-        if _case_closed(session, reply):
+        why = _stays_failed(session, reply)
+        if why == CASE_CLOSED:
             kept += 1
-        elif _identity_came_since(session, reply):
+        elif why == IDENTITY_CAME:
             answered += 1
         else:
             _requeue(session, reply, name, now)
@@ -118,17 +121,12 @@ def requeue_failed(
     return Done(f"{requeued} failed repl(ies) queued again{closed}")
 
 
-def _case_closed(session: Session, reply: OutboundMessage) -> bool:
-    """Whether the reply's case is closed; if not, re-queuing is decided on that reading
-    (a case closed meanwhile refuses the action, mailbot.actions.acting)."""
+def _stays_failed(session: Session, reply: OutboundMessage) -> str | None:
+    """`why_it_stays_failed`, decided on this reading of the reply's case (a case moved
+    on meanwhile refuses the action, mailbot.actions.acting)."""
     case = session.get_one(Case, reply.case_id)
     acted_on(case)
-    return case.status == CaseStatus.CLOSED
-
-
-def _identity_came_since(session: Session, reply: OutboundMessage) -> bool:
-    case = session.get_one(Case, reply.case_id)
-    return why_it_stays_failed(reply, case) == "an ID copy came since"
+    return why_it_stays_failed(reply, case)
 
 
 def _requeue(session: Session, reply: OutboundMessage, name: str, now: datetime) -> None:

@@ -248,6 +248,10 @@ def rights_in_follow_up(labels: Sequence[str], reading: Classification) -> list[
     return steps
 
 
+# Why a card's back alone renews the wait for an ID copy (and rejects a waiting closure).
+BACK_ALONE = "the back of the card came: the front is asked for"
+
+
 def identity_in_follow_up(
     case: Case, findings: Sequence[Finding], received_at: datetime
 ) -> tuple[list[Step], bool]:
@@ -290,9 +294,6 @@ def late_identity(
     else:
         return steps, review
     return [*(RejectDraft(draft, why, "bot") for draft in closures), *steps], review
-
-
-BACK_ALONE = "the back of the card came: the front is asked for"
 
 
 def verify_with_attached_copy(kind: str, doubt_reason: str | None) -> list[Step]:

@@ -76,7 +76,7 @@ def decide_reading(
     rights = rights_of(labels)
     immediate = [right for right in rights if right in TAKES_EFFECT_AT_ONCE]
     confirmations = [TAKES_EFFECT_AT_ONCE[right] for right in immediate]
-    # An answer sent before a follow-up flagged the case (outcomes._answered_in_part)
+    # An answer or refusal sent before a follow-up flagged the case (outcomes._settled_in_part)
     # answered its rights then: only the others are answered now.
     answered = case.answered_list
     unanswered = [r for r in rights if r not in TAKES_EFFECT_AT_ONCE and r not in answered]

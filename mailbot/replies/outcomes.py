@@ -64,7 +64,7 @@ def after_sent(session: Session, case: Case, reply: OutboundMessage, at: datetim
         _nothing_left_to_approve(session, case, reply)
         return
     if outcome in _SETTLES_WHAT_IT_READ and _flagged_by_a_follow_up(session, case):
-        _answered_in_part(session, case, reply)
+        _settled_in_part(session, case, reply)
         return
     if outcome == CaseOutcome.ANSWERED:
         transition(session, case, CaseStatus.ANSWERED, "bot", f"{kind} sent")
@@ -105,7 +105,7 @@ def _flagged_by_a_follow_up(session: Session, case: Case) -> bool:
     return last == "follow_up_new_rights"
 
 
-def _answered_in_part(session: Session, case: Case, reply: OutboundMessage) -> None:
+def _settled_in_part(session: Session, case: Case, reply: OutboundMessage) -> None:
     """A letter settling the case (an answer, a refusal, the redirect) drafted before a
     follow-up asked more, which the DPO has still to read (FlagForTriage): it settles
     what the case asked then, and the case stays open for the rest instead of closing

@@ -206,14 +206,14 @@ def test_a_failed_reply_requeued_as_its_case_closes_stays_failed(
         reply = session.exec(select(OutboundMessage)).one()
         reply.status = OutboundStatus.FAILED  # the server refused it; since put right
         case_id = reply.case_id
-    real = outbox_actions._case_closed
+    real = outbox_actions._stays_failed
 
-    def read_open_as_the_worker_closes_it(session: Session, reply: OutboundMessage) -> bool:
+    def read_open_as_the_worker_closes_it(session: Session, reply: OutboundMessage) -> str | None:
         answer = real(session, reply)
         _the_dpo_closes(worker, case_id)  # (or the worker: its closing letter left)
         return answer
 
-    monkeypatch.setattr(outbox_actions, "_case_closed", read_open_as_the_worker_closes_it)
+    monkeypatch.setattr(outbox_actions, "_stays_failed", read_open_as_the_worker_closes_it)
     with pytest.raises(CaseChanged), acting(worker.engine) as session:
         outbox_actions.requeue_failed(session, "Dana DPO", utcnow())
     with transaction(worker.engine) as session:

@@ -92,7 +92,7 @@ def test_requeue_one_refuses_what_is_not_failed(session: Session) -> None:
     closed = _reply(session, 2, OutboundStatus.FAILED, CaseStatus.CLOSED)
     with pytest.raises(Refused, match="only a failed reply"):
         requeue_failed(session, "Dana DPO", NOW, queued)
-    with pytest.raises(Refused, match="closed case"):
+    with pytest.raises(Refused, match="stays failed: its case is closed"):
         requeue_failed(session, "Dana DPO", NOW, closed)
     with pytest.raises(NotFound):
         requeue_failed(session, "Dana DPO", NOW, 999)
